@@ -1,0 +1,3 @@
+"""The example project serves no pages: it exists to show migrations."""
+
+urlpatterns = []
