@@ -1,0 +1,41 @@
+# Developer entry points. See README.md.
+#   make demo   the blue-green story on SQLite (creates .venv first)
+#   make test   the whole test suite (SQLite, PostgreSQL, MariaDB)
+#   make lint   ruff, if installed
+
+PYTHON ?= python3
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test lint clean
+
+venv: $(STAMP)
+
+# Re-install when pyproject.toml is newer than the stamp. Also when the
+# package's __init__.py is: an editable install made while the package had no
+# __init__.py records it as a namespace package, and Django rejects that app.
+$(STAMP): pyproject.toml $(wildcard bluegreen_autodetector/__init__.py)
+	bash scripts/system-deps.sh
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -e '.[test]'
+	touch $(STAMP)
+
+demo: venv
+	$(VPY) scripts/demo.py
+
+test: venv
+	bash scripts/services.sh
+	$(VPY) -m pytest
+
+lint:
+	@if command -v ruff >/dev/null 2>&1; then \
+		ruff check bluegreen_autodetector tests example_project scripts; \
+	elif [ -x $(VENV)/bin/ruff ]; then \
+		$(VENV)/bin/ruff check bluegreen_autodetector tests example_project scripts; \
+	else \
+		echo "ruff is not installed; skipping lint (pip install ruff)"; \
+	fi
+
+clean:
+	rm -rf $(VENV)
