@@ -1,9 +1,4 @@
-"""Release v1 of the bookstore models.
-
-The demo (``make demo``) replaces this file with ``models_v2.py.txt``, the
-next release, which drops ``Book.font``, the ``Font`` model and
-``Product.rating``.
-"""
+"""Bookstore models, release v1. Release v2 is models_v2.py.txt beside this file."""
 
 from django.db import models
 
