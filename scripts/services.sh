@@ -46,6 +46,10 @@ if mariadb_up; then
     echo "services: MariaDB already running"
 else
     echo "services: starting MariaDB"
+    # mariadbd's socket directory lives on tmpfs: after a reboot it is gone.
+    if [ ! -d /run/mysqld ] && id mysql >/dev/null 2>&1; then
+        install -d -o mysql -g mysql /run/mysqld
+    fi
     start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
     wait_for MariaDB mariadb_up || status=1
 fi
