@@ -1,0 +1,1 @@
+"""Split backward-incompatible migrations for blue-green and rolling deploys."""

@@ -1,0 +1,52 @@
+"""Every BLUEGREEN_* setting and its default, in one place."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.db import connections
+
+# Set for one command run by --bluegreen / --no-bluegreen.
+_forced: ContextVar[bool | None] = ContextVar("bluegreen_forced", default=None)
+
+
+def enabled() -> bool:
+    """``BLUEGREEN_MIGRATIONS``: split backward-incompatible changes (default off)."""
+    forced = _forced.get()
+    if forced is not None:
+        return forced
+    return bool(getattr(settings, "BLUEGREEN_MIGRATIONS", False))
+
+
+@contextmanager
+def forced(value: bool | None):
+    """Within the block, ``enabled()`` is ``value`` (``None``: the setting)."""
+    token = _forced.set(value)
+    try:
+        yield
+    finally:
+        _forced.reset(token)
+
+
+def vendors() -> list[str]:
+    """
+    ``BLUEGREEN_VENDORS``: the database vendors cleanup SQL is captured for.
+
+    Defaults to the vendors of ``DATABASES``, in alias order, without repeats.
+    """
+    configured = getattr(settings, "BLUEGREEN_VENDORS", None)
+    if configured is not None:
+        return list(dict.fromkeys(configured))
+    return list(
+        dict.fromkeys(
+            connections[alias].vendor
+            for alias in connections
+            if connections[alias].settings_dict["ENGINE"]
+            != "django.db.backends.dummy"
+        )
+    )
+
+
+PENDING_DIRNAME = "pending"

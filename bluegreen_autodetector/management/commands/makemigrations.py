@@ -1,0 +1,103 @@
+"""``makemigrations`` that splits backward-incompatible changes (see README)."""
+
+from __future__ import annotations
+
+from django.core.management.base import CommandError
+from django.core.management.commands import makemigrations
+
+from ... import conf, pending
+from ...autodetector import BlueGreenAutodetector
+
+
+class Command(makemigrations.Command):
+    help = (
+        makemigrations.Command.help
+        + " With BLUEGREEN_MIGRATIONS (or --bluegreen), backward-incompatible "
+        "changes are split into a contract migration and a pending cleanup."
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument(
+            "--bluegreen",
+            action="store_true",
+            dest="bluegreen",
+            default=None,
+            help="Split backward-incompatible changes even if BLUEGREEN_MIGRATIONS "
+            "is off.",
+        )
+        group.add_argument(
+            "--no-bluegreen",
+            action="store_false",
+            dest="bluegreen",
+            help="Behave exactly like Django's makemigrations for this run.",
+        )
+
+    # Django requires makemigrations and migrate to share one autodetector
+    # (check commands.E001); it splits only when conf.enabled().
+    autodetector = BlueGreenAutodetector
+
+    def handle(self, *app_labels, **options):
+        with conf.forced(options["bluegreen"]):
+            return super().handle(*app_labels, **options)
+
+    def write_to_last_migration_files(self, changes):
+        # --update folds the new operations into the app's last migration,
+        # under a new name: the cleanup must follow that name.
+        self.cleanups_to_relink = {
+            app_label: [m.cleanup for m in migrations if getattr(m, "cleanup", None)]
+            for app_label, migrations in changes.items()
+        }
+        super().write_to_last_migration_files(changes)
+
+    def write_migration_files(self, changes, update_previous_migration_paths=None):
+        splits = []
+        for app_label, migrations in changes.items():
+            relinked = getattr(self, "cleanups_to_relink", {}).get(app_label, [])
+            for migration in migrations:
+                cleanups = [migration.cleanup] if getattr(migration, "cleanup", None) else relinked
+                for cleanup in cleanups:
+                    cleanup.name = f"{pending.CLEANUP_PREFIX}{migration.name}"
+                    cleanup.dependencies = [(app_label, migration.name)]
+                    splits.append((migration, cleanup))
+        if not splits:
+            return super().write_migration_files(changes, update_previous_migration_paths)
+        cleanup_files = {
+            pending.pending_path(cleanup): pending.render(cleanup, self.include_header)
+            for _, cleanup in splits
+        }
+        if not self.dry_run:
+            pending.write_files(cleanup_files)
+            self.written_files.extend(cleanup_files)
+        try:
+            super().write_migration_files(changes, update_previous_migration_paths)
+        except BaseException:
+            if not self.dry_run:
+                pending.remove_files(cleanup_files)
+            raise
+        self._describe_splits(splits)
+
+    def _describe_splits(self, splits):
+        if self.verbosity < 1:
+            return
+        self.log(self.style.MIGRATE_HEADING("Blue-green split:"))
+        for contract, cleanup in splits:
+            contract_path = self.get_relative_path(pending.migration_path(contract))
+            cleanup_path = self.get_relative_path(pending.pending_path(cleanup))
+            self.log(
+                f"  PR 1 (this release): {self.style.MIGRATE_LABEL(contract_path)}\n"
+                "    contract: the old release keeps working once it is applied"
+            )
+            self.log(
+                "  PR 2 (next release, once no old instance runs): "
+                f"{self.style.MIGRATE_LABEL(cleanup_path)}"
+            )
+            for operation in cleanup.operations:
+                self.log(f"    - {operation.describe()}")
+            self.log(
+                "    waits in the pending folder; in the next release run: "
+                f"python manage.py promotemigrations {contract.app_label}"
+            )
+            if self.scriptable:
+                self.stdout.write(cleanup_path)

@@ -1,0 +1,233 @@
+"""
+The pending folder, ``<migrations folder>/pending/``: where cleanup
+migrations wait for the next release.
+
+Django's loader never reads it (it has no ``__init__.py``, and the loader
+only imports modules of the migrations package itself). Files are written
+all-or-nothing, and promoted into the migrations folder renumbered after the
+app's current leaf.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import tempfile
+from importlib import import_module
+from dataclasses import dataclass
+
+from django.core.management.base import CommandError
+from django.db.migrations import Migration
+from django.db.migrations.autodetector import MigrationAutodetector
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.writer import MigrationWriter
+
+from .conf import PENDING_DIRNAME
+
+CLEANUP_PREFIX = "cleanup_"
+
+
+def migrations_directory(app_label: str) -> str | None:
+    """The app's migrations folder, or None if it has none (never creates one)."""
+    module_name, _ = MigrationLoader.migrations_module(app_label)
+    if module_name is None:
+        return None
+    try:
+        module = import_module(module_name)
+    except ImportError:
+        return None
+    paths = list(getattr(module, "__path__", []))
+    return paths[0] if paths else None
+
+
+def pending_directory(app_label: str) -> str | None:
+    directory = migrations_directory(app_label)
+    return os.path.join(directory, PENDING_DIRNAME) if directory else None
+
+
+def migration_path(migration: Migration) -> str:
+    return MigrationWriter(migration).path
+
+
+def render(migration: Migration, include_header: bool = True) -> str:
+    """The file Django's writer makes of ``migration``."""
+    return MigrationWriter(migration, include_header).as_string()
+
+
+def pending_path(cleanup: Migration) -> str:
+    """Where a new cleanup goes: beside its contract, in ``pending/``."""
+    directory = os.path.dirname(migration_path(cleanup))
+    return os.path.join(directory, PENDING_DIRNAME, f"{cleanup.name}.py")
+
+
+@dataclass
+class PendingCleanup:
+    """A cleanup migration waiting in the pending folder."""
+
+    path: str
+    migration: Migration  # as loaded; its name is the file's name
+    contract: tuple[str, str]  # (app_label, name) of its contract migration
+
+
+def write_files(files: dict[str, str]) -> None:
+    """
+    Write every file or none: each goes to a temporary file beside it first,
+    and only when all are written are they moved into place.
+    """
+    temporary = {}
+    try:
+        for path, content in files.items():
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            handle, temporary_path = tempfile.mkstemp(
+                dir=os.path.dirname(path), prefix=".bluegreen-", suffix=".tmp"
+            )
+            temporary[temporary_path] = path
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(content)
+        for temporary_path, path in temporary.items():
+            os.replace(temporary_path, path)
+    except OSError as error:
+        for temporary_path in temporary:
+            if os.path.exists(temporary_path):
+                os.remove(temporary_path)
+        raise CommandError(
+            f"Could not write {error.filename or 'a migration file'}: "
+            f"{error.strerror}. Nothing was written; fix the folder's "
+            f"permissions and run the command again."
+        ) from error
+
+
+def remove_files(paths) -> None:
+    for path in paths:
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def has_pending(app_label: str) -> bool:
+    directory = pending_directory(app_label)
+    return bool(directory) and os.path.isdir(directory) and any(
+        name.endswith(".py") and not name.startswith(("_", "."))
+        for name in os.listdir(directory)
+    )
+
+
+def list_pending(app_label: str) -> list[PendingCleanup]:
+    """Every pending cleanup of ``app_label``, loaded; sorted by file name."""
+    directory = pending_directory(app_label)
+    if not directory or not os.path.isdir(directory):
+        return []
+    return [
+        load_pending(app_label, os.path.join(directory, filename))
+        for filename in sorted(os.listdir(directory))
+        if filename.endswith(".py") and not filename.startswith(("_", "."))
+    ]
+
+
+def load_pending(app_label: str, path: str) -> PendingCleanup:
+    """Import one pending file, or explain which file is broken and what to do."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    module_name = f"_bluegreen_pending_{app_label}_{name}"
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        migration_class = module.Migration
+    except Exception as error:
+        raise CommandError(
+            f"Pending cleanup {path} cannot be loaded ({type(error).__name__}: "
+            f"{error}). Restore it from version control, or delete it and run "
+            f"makemigrations again on the release before its contract migration."
+        ) from error
+    finally:
+        sys.modules.pop(module_name, None)
+    migration = migration_class(name, app_label)
+    contracts = [
+        tuple(dependency)
+        for dependency in migration.dependencies
+        if dependency[0] == app_label
+    ]
+    if len(contracts) != 1:
+        raise CommandError(
+            f"Pending cleanup {path} must depend on exactly one migration of "
+            f"{app_label!r}, its contract migration; it depends on "
+            f"{contracts or 'none'}. Restore the file from version control."
+        )
+    return PendingCleanup(path, migration, contracts[0])
+
+
+@dataclass
+class Promotion:
+    """One pending cleanup moved into the migrations folder."""
+
+    pending: PendingCleanup
+    migration: Migration  # renamed and rewired
+    path: str  # where it goes
+
+
+def plan_promotions(app_label: str, loader: MigrationLoader) -> list[Promotion]:
+    """
+    Plan the promotion of every pending cleanup of ``app_label``: in the
+    order of their contract migrations, numbered after the app's leaf, each
+    depending on its contract and on the migration before it (one leaf).
+    """
+    pending = list_pending(app_label)
+    if not pending:
+        return []
+    leaves = loader.graph.leaf_nodes(app_label)
+    if len(leaves) > 1:
+        raise CommandError(
+            f"App {app_label!r} has several leaf migrations "
+            f"({', '.join(name for _, name in leaves)}). Run "
+            f"'python manage.py makemigrations --merge' first, then promote."
+        )
+    for cleanup in pending:
+        if cleanup.contract not in loader.graph.nodes:
+            raise CommandError(
+                f"Pending cleanup {cleanup.path} belongs to contract migration "
+                f"{cleanup.contract[0]}.{cleanup.contract[1]}, which is not in "
+                f"the migrations folder. If it was renamed or squashed, put its "
+                f"new name in this file's dependencies; if its change was "
+                f"abandoned, delete this file. Nothing was promoted."
+            )
+    order = {key: index for index, key in enumerate(loader.graph.forwards_plan(leaves[0]))}
+    pending.sort(key=lambda cleanup: order[cleanup.contract])
+    previous = leaves[0]
+    number = MigrationAutodetector.parse_number(previous[1]) or 0
+    promotions = []
+    for cleanup in pending:
+        number += 1
+        fragment = _fragment(cleanup.migration.name)
+        migration = Migration(f"{number:04d}_{fragment}", app_label)
+        migration.operations = cleanup.migration.operations
+        migration.dependencies = [
+            dependency
+            for dependency in cleanup.migration.dependencies
+            if dependency[0] != app_label
+        ] + sorted({cleanup.contract, previous})
+        promotions.append(
+            Promotion(
+                cleanup,
+                migration,
+                os.path.join(migrations_directory(app_label), f"{migration.name}.py"),
+            )
+        )
+        previous = (app_label, migration.name)
+    return promotions
+
+
+def _fragment(pending_name: str) -> str:
+    """'cleanup_0002_remove_book_font' -> 'cleanup_remove_book_font'."""
+    rest = pending_name.removeprefix(CLEANUP_PREFIX)
+    number, _, words = rest.partition("_")
+    if not number.isdigit():
+        words = rest
+    return f"{CLEANUP_PREFIX}{words}" if words else CLEANUP_PREFIX.rstrip("_")
+
+
+def promote(promotions: list[Promotion], include_header: bool = True) -> list[str]:
+    """Write the promoted files (all or none), then remove their pending files."""
+    write_files({p.path: render(p.migration, include_header) for p in promotions})
+    for promotion in promotions:
+        os.remove(promotion.pending.path)
+    return [promotion.path for promotion in promotions]
