@@ -1,0 +1,208 @@
+"""
+Runs inside a temporary test project (copied there by tests/project.py).
+
+    python probe.py crud '{"app": "shop", "v1": "0001_initial", "v2": "0002_..."}'
+    python probe.py schema '{}'
+    python probe.py rows '{}'
+
+Prints one JSON line. ``crud`` drives the old and the new release's models
+(historical models from the migration graph: v1 = the state after migration
+``v1``, v2 = after ``v2``) against the same database, each step in its own
+transaction so deferred constraints are checked at COMMIT.
+"""
+
+import datetime
+import decimal
+import itertools
+import json
+import os
+import sys
+import traceback
+import uuid
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, models, transaction  # noqa: E402
+from django.db.migrations.loader import MigrationLoader  # noqa: E402
+
+counter = itertools.count(1)
+
+
+def value_for(field):
+    n = next(counter)
+    if isinstance(field, (models.AutoField, models.BigAutoField)):
+        return None
+    if isinstance(field, models.BooleanField):
+        return n % 2 == 0
+    if isinstance(field, models.DecimalField):
+        return decimal.Decimal(n)
+    if isinstance(field, models.FloatField):
+        return float(n)
+    if isinstance(field, models.IntegerField):
+        return n
+    if isinstance(field, models.DateTimeField):
+        return datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    if isinstance(field, models.DateField):
+        return datetime.date(2026, 1, 1)
+    if isinstance(field, models.UUIDField):
+        return uuid.uuid4()
+    if isinstance(field, models.JSONField):
+        return {"n": n}
+    if isinstance(field, models.EmailField):
+        return f"user{n}@example.com"
+    if isinstance(field, (models.CharField, models.TextField)):
+        text = f"v{n}"
+        return text[: field.max_length] if field.max_length else text
+    raise TypeError(f"probe.py has no value for {field!r}")
+
+
+def make(model, created):
+    """Create a row of ``model`` filling every concrete field, relations too."""
+    kwargs = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.auto_created or isinstance(
+            field, (models.AutoField, models.BigAutoField)
+        ):
+            continue
+        if field.is_relation:
+            if field.null and field.related_model is model:
+                continue
+            target = field.related_model
+            kwargs[field.name] = make(target, created)
+        elif field.has_default() and not field.null:
+            kwargs[field.name] = field.get_default()
+        else:
+            kwargs[field.name] = value_for(field)
+    instance = model.objects.create(**kwargs)
+    created.append(instance)
+    for field in model._meta.many_to_many:
+        target = instance if field.related_model is model else None
+        getattr(instance, field.name).add(target or make(field.related_model, created))
+    return instance
+
+
+def step(results, name, action):
+    try:
+        with transaction.atomic():
+            action()
+        results.append({"step": name, "ok": True})
+    except Exception as error:
+        results.append(
+            {
+                "step": name,
+                "ok": False,
+                "error": f"{type(error).__name__}: {error}",
+                "trace": traceback.format_exc(limit=-3),
+            }
+        )
+
+
+def own_models(apps, app_label):
+    return [
+        model
+        for model in apps.get_app_config(app_label).get_models()
+        if not model._meta.auto_created
+    ]
+
+
+def crud(app, v1, v2):
+    loader = MigrationLoader(connection)
+    releases = {
+        "v1": loader.project_state((app, v1)).apps,
+        "v2": loader.project_state((app, v2)).apps,
+    }
+    results = []
+    created = {"v1": [], "v2": []}
+    for release, apps in releases.items():
+        for model in own_models(apps, app):
+            label = f"{release} {model.__name__}"
+            step(results, f"{label} create", lambda: make(model, created[release]))
+            step(results, f"{label} read", lambda: [list(model.objects.all()), [
+                list(getattr(o, f.name).all())
+                for o in model.objects.all()
+                for f in model._meta.many_to_many
+            ]])
+            step(results, f"{label} update", lambda: [o.save() for o in model.objects.all()])
+    # Each release reads and updates what the other wrote.
+    for release, apps in releases.items():
+        for model in own_models(apps, app):
+            step(
+                results,
+                f"{release} {model.__name__} read+update all rows",
+                lambda: [o.save() for o in model.objects.all()],
+            )
+    # The new release deletes everything it knows, including rows the old
+    # release's rows still point at through a removed relation.
+    for model in own_models(releases["v2"], app):
+        step(
+            results,
+            f"v2 {model.__name__} delete rows",
+            lambda: [o.delete() for o in model.objects.all()],
+        )
+    for model in own_models(releases["v1"], app):
+        step(
+            results,
+            f"v1 {model.__name__} delete rows",
+            lambda: [o.delete() for o in model.objects.all()],
+        )
+    return results
+
+
+def schema():
+    """Tables, columns, and constraints/indexes, as the database reports them."""
+    introspection = connection.introspection
+    result = {}
+    with connection.cursor() as cursor:
+        for table in sorted(introspection.table_names(cursor)):
+            if table == "django_migrations":
+                continue
+            columns = {
+                column.name: {
+                    "type": str(column.type_code),
+                    "null": bool(column.null_ok),
+                    "default": None if column.default is None else str(column.default),
+                }
+                for column in introspection.get_table_description(cursor, table)
+            }
+            constraints = {}
+            for name, info in introspection.get_constraints(cursor, table).items():
+                described = {
+                    "columns": info["columns"],
+                    "primary_key": info["primary_key"],
+                    "unique": info["unique"],
+                    "foreign_key": info["foreign_key"],
+                    "check": info["check"],
+                    "index": info["index"],
+                }
+                # SQLite names inline constraints itself (__unnamed_...);
+                # only Django-chosen names are part of the schema.
+                key = name if not name.startswith("__") else json.dumps(described)
+                constraints[key] = described
+            result[table] = {"columns": columns, "constraints": constraints}
+    return result
+
+
+def rows():
+    result = {}
+    with connection.cursor() as cursor:
+        for table in sorted(connection.introspection.table_names(cursor)):
+            if table == "django_migrations":
+                continue
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            names = [column[0] for column in cursor.description]
+            result[table] = sorted(
+                (dict(zip(names, map(str, row))) for row in cursor.fetchall()),
+                key=json.dumps,
+            )
+    return result
+
+
+if __name__ == "__main__":
+    command, arguments = sys.argv[1], json.loads(sys.argv[2])
+    answer = {"crud": crud, "schema": schema, "rows": rows}[command](**arguments)
+    print(json.dumps(answer, default=str))

@@ -1,0 +1,229 @@
+"""
+Temporary Django projects that the tests drive through real management
+commands, each against its own fresh database on one vendor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+VENDORS = ["sqlite", "postgresql", "mysql"]
+
+SERVERS = {
+    "postgresql": {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": "127.0.0.1",
+        "PORT": "5432",
+        "USER": "postgres",
+    },
+    "mysql": {
+        "ENGINE": "django.db.backends.mysql",
+        "HOST": "127.0.0.1",
+        "PORT": "3306",
+        "USER": "root",
+        "PASSWORD": "",
+    },
+}
+
+PROBE = Path(__file__).with_name("probe.py")
+
+SETTINGS = """\
+import json, os
+SECRET_KEY = "tests"
+INSTALLED_APPS = {installed_apps!r}
+DATABASES = json.loads(os.environ["TEST_PROJECT_DATABASES"])
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+{extra}
+"""
+
+MANAGE = """\
+import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+from django.core.management import execute_from_command_line
+execute_from_command_line(sys.argv)
+"""
+
+
+class CommandFailed(AssertionError):
+    pass
+
+
+def create_database(vendor: str) -> dict:
+    """A new empty database on ``vendor``'s server; its DATABASES entry."""
+    name = f"bg_{uuid.uuid4().hex[:12]}"
+    server = SERVERS[vendor]
+    if vendor == "postgresql":
+        import psycopg
+
+        with psycopg.connect(
+            host=server["HOST"], user=server["USER"], dbname="postgres", autocommit=True
+        ) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    else:
+        import MySQLdb
+
+        connection = MySQLdb.connect(host=server["HOST"], user=server["USER"])
+        connection.cursor().execute(
+            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+        connection.close()
+    return {**server, "NAME": name, "TEST": {"NAME": f"test_{name}"}}
+
+
+def drop_database(vendor: str, settings: dict) -> None:
+    name = settings["NAME"]
+    server = SERVERS[vendor]
+    if vendor == "postgresql":
+        import psycopg
+
+        with psycopg.connect(
+            host=server["HOST"], user=server["USER"], dbname="postgres", autocommit=True
+        ) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        import MySQLdb
+
+        connection = MySQLdb.connect(host=server["HOST"], user=server["USER"])
+        connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        connection.close()
+
+
+class Project:
+    """
+    A Django project in ``root`` with one app (``app_label``) whose models
+    are set by ``set_models``; every command runs in a subprocess.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        vendor: str,
+        app_label: str = "shop",
+        bluegreen: bool = True,
+        installed: bool = True,
+        extra_settings: str = "",
+    ) -> None:
+        self.root = root
+        self.vendor = vendor
+        self.app_label = app_label
+        self.databases: list[dict] = []
+        root.mkdir(parents=True, exist_ok=True)
+        app = root / app_label
+        (app / "migrations").mkdir(parents=True, exist_ok=True)
+        (app / "__init__.py").write_text("")
+        (app / "migrations" / "__init__.py").write_text("")
+        installed_apps = (["bluegreen_autodetector"] if installed else []) + [app_label]
+        extra = f"BLUEGREEN_MIGRATIONS = {bluegreen!r}\n" + extra_settings
+        (root / "settings.py").write_text(
+            SETTINGS.format(installed_apps=installed_apps, extra=extra)
+        )
+        (root / "manage.py").write_text(MANAGE)
+        shutil.copy(PROBE, root / "probe.py")
+        self.database = self.new_database()
+
+    # Databases -------------------------------------------------------------
+
+    def new_database(self) -> dict:
+        """Create a fresh database and point the project at it."""
+        if self.vendor == "sqlite":
+            settings = {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": str(self.root / f"db-{len(self.databases)}.sqlite3"),
+            }
+        else:
+            settings = create_database(self.vendor)
+        self.databases.append(settings)
+        self.database = settings
+        return settings
+
+    def close(self) -> None:
+        for settings in self.databases:
+            if self.vendor != "sqlite":
+                drop_database(self.vendor, settings)
+
+    # Files -------------------------------------------------------------------
+
+    @property
+    def migrations(self) -> Path:
+        return self.root / self.app_label / "migrations"
+
+    @property
+    def pending(self) -> Path:
+        return self.migrations / "pending"
+
+    def set_models(self, source: str) -> None:
+        (self.root / self.app_label / "models.py").write_text(
+            "from django.db import models\n\n" + textwrap.dedent(source)
+        )
+
+    def migration_names(self) -> list[str]:
+        return sorted(p.stem for p in self.migrations.glob("[0-9]*.py"))
+
+    def pending_files(self) -> list[Path]:
+        return sorted(self.pending.glob("*.py")) if self.pending.exists() else []
+
+    def snapshot(self) -> dict[str, str]:
+        """Every file under the migrations folder, by relative path."""
+        return {
+            str(path.relative_to(self.migrations)): path.read_text()
+            for path in sorted(self.migrations.rglob("*.py"))
+        }
+
+    # Commands ----------------------------------------------------------------
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "TEST_PROJECT_DATABASES": json.dumps({"default": self.database}),
+            # black runs on written migrations when it is on PATH, as for users.
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "DJANGO_SETTINGS_MODULE": "settings",
+        }
+        result = subprocess.run(
+            [sys.executable, *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if check and result.returncode != 0:
+            raise CommandFailed(
+                f"{' '.join(args)} exited {result.returncode}\n"
+                f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            )
+        return result
+
+    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run("manage.py", *args, check=check)
+
+    def probe(self, command: str, **arguments) -> dict | list:
+        """Run probe.py (historical-model CRUD, introspection); its JSON answer."""
+        result = self.run("probe.py", command, json.dumps(arguments))
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def make_project(tmp_path):
+    made = []
+
+    def make(vendor: str, **kwargs) -> Project:
+        project = Project(tmp_path / f"project{len(made)}", vendor, **kwargs)
+        made.append(project)
+        return project
+
+    yield make
+    for project in made:
+        project.close()
