@@ -62,10 +62,10 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
 
     Its foreign-key constraint goes (the new release deletes rows it points
     at, and Django enforces ``on_delete`` in Python). On a table that stays,
-    the column also becomes nullable, keeps the constant Python default as a
-    database default, and loses its index and uniqueness: the new release's
-    INSERTs omit it, and on SQLite only such a plain column can be dropped
-    later without rebuilding the table.
+    the new release's INSERTs omit the column, so it keeps its constant
+    Python default as a database default (NOT NULL stays), or else becomes
+    nullable; and it loses its index and uniqueness, since on SQLite only
+    such a plain column can be dropped without rebuilding the table.
     """
     name, path, args, kwargs = field.deconstruct()
     if field.is_relation and kwargs.get("db_constraint", True):
@@ -75,13 +75,14 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     if isinstance(field, models.OneToOneField):
         # A one-to-one is unique by definition; a plain foreign key is not.
         path = "django.db.models.ForeignKey"
-    kwargs["null"] = True
+    if _is_constant(field) and not field.has_db_default():
+        kwargs["db_default"] = field.default
+    elif not field.has_db_default():
+        kwargs["null"] = True
     kwargs.pop("unique", None)
     kwargs.pop("primary_key", None)
     if field.is_relation or field.db_index:
         kwargs["db_index"] = False
-    if not field.has_db_default() and _is_constant(field):
-        kwargs["db_default"] = field.default
     return _rebuild(path, args, kwargs)
 
 

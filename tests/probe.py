@@ -183,8 +183,41 @@ def schema():
                 # only Django-chosen names are part of the schema.
                 key = name if not name.startswith("__") else json.dumps(described)
                 constraints[key] = described
+            if connection.vendor == "mysql":
+                fold_foreign_key_indexes(constraints)
             result[table] = {"columns": columns, "constraints": constraints}
     return result
+
+
+def fold_foreign_key_indexes(constraints):
+    """
+    InnoDB needs an index on every foreign-key column: it makes one named
+    after the constraint unless one exists. Django's AlterField adds an
+    explicit one, so the same schema can come out either way. Count both as
+    "the foreign key, indexed", as is a foreign key whose column leads
+    another index (InnoDB then needs no index of its own).
+    """
+    for name, info in list(constraints.items()):
+        if info["foreign_key"] is None:
+            continue
+        if any(
+            other != name
+            and index["index"]
+            and index["columns"][: len(info["columns"])] == info["columns"]
+            and len(index["columns"]) > len(info["columns"])
+            for other, index in constraints.items()
+        ):
+            info["index"] = True
+        for other, index in list(constraints.items()):
+            if (
+                other != name
+                and index["index"]
+                and not index["unique"]
+                and index["foreign_key"] is None
+                and index["columns"] == info["columns"]
+            ):
+                info["index"] = True
+                del constraints[other]
 
 
 def rows():
