@@ -210,3 +210,36 @@ def test_second_makemigrations_finds_no_changes(make_project):
     assert "No changes detected" in release.project.manage("makemigrations").stdout
     release.project.manage("promotemigrations")
     assert "No changes detected" in release.project.manage("makemigrations").stdout
+
+
+def test_update_folds_the_contract_into_the_last_migration_and_relinks_the_cleanup(
+    make_project,
+):
+    project = make_project("sqlite")
+    project.set_models(V1)
+    project.manage("makemigrations", "-v0")
+    project.set_models(V1.replace("null=True)", "null=True)\n    isbn = models.CharField(max_length=13, null=True)"))
+    project.manage("makemigrations", "-v0")
+    project.set_models(V2.replace("null=True)", "null=True)\n    isbn = models.CharField(max_length=13, null=True)"))
+    project.manage("makemigrations", "--update")
+    names = project.migration_names()
+    assert len(names) == 2
+    (cleanup,) = project.pending_files()
+    assert f'("shop", "{names[-1]}")' in cleanup.read_text()
+    project.manage("migrate", "-v0")
+    project.manage("promotemigrations")
+    project.manage("migrate", "-v0")
+    columns = project.probe("schema")["shop_book"]["columns"]
+    assert set(columns) == {"id", "title", "note", "isbn"}
+
+
+def test_update_refuses_to_fold_into_a_contract_whose_cleanup_is_pending(
+    make_project,
+):
+    release = Release(make_project("sqlite"), V1, V2)
+    release.make_v2()
+    release.project.set_models(V3)
+    result = release.project.manage("makemigrations", "--update", check=False)
+    assert result.returncode != 0
+    assert "whose cleanup" in result.stderr
+    assert len(release.project.pending_files()) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 from django.core.management.commands import makemigrations
+from django.db.migrations.loader import MigrationLoader
 
 from ... import conf, pending
 from ...autodetector import BlueGreenAutodetector
@@ -45,6 +46,16 @@ class Command(makemigrations.Command):
     def write_to_last_migration_files(self, changes):
         # --update folds the new operations into the app's last migration,
         # under a new name: the cleanup must follow that name.
+        loader = MigrationLoader(None, ignore_no_migrations=True)
+        for app_label in changes:
+            leaves = set(loader.graph.leaf_nodes(app_label))
+            for cleanup in pending.list_pending(app_label):
+                if cleanup.contract in leaves:
+                    raise CommandError(
+                        f"Cannot --update {cleanup.contract[1]}: it is a contract "
+                        f"migration whose cleanup {cleanup.path} is pending. Make "
+                        f"a new migration instead (drop --update)."
+                    )
         self.cleanups_to_relink = {
             app_label: [m.cleanup for m in migrations if getattr(m, "cleanup", None)]
             for app_label, migrations in changes.items()
