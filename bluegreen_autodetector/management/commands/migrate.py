@@ -1,25 +1,39 @@
-"""``migrate``, which also says when cleanups are waiting for promotion."""
+"""
+``migrate``: Django's, plus two things a blue-green deploy needs: it names
+the rows that block migrating back past a contract before touching the
+schema, and it says when cleanups are waiting for promotion.
+"""
 
 from __future__ import annotations
 
 from django.apps import apps
 from django.core.management.commands import migrate
+from django.db import connections
 
-from ... import conf, pending
+from ... import conf, pending, rollback
 from ...autodetector import BlueGreenAutodetector
 
 
 class Command(migrate.Command):
+    # makemigrations and migrate must share one autodetector (commands.E001).
     autodetector = BlueGreenAutodetector
 
     def handle(self, *args, **options):
+        self.database = options["database"]
         split = conf.enabled()
         # migrate only asks whether models have unmigrated changes; a split
         # never changes that answer, so it need not capture any SQL.
         with conf.forced(False):
             super().handle(*args, **options)
-        if options["verbosity"] < 1 or not split:
-            return
+        if options["verbosity"] >= 1 and split:
+            self._report_pending()
+
+    def migration_progress_callback(self, action, migration=None, fake=False):
+        if action == "unapply_start" and not fake:
+            rollback.refuse_if_blocked(migration, connections[self.database])
+        super().migration_progress_callback(action, migration, fake)
+
+    def _report_pending(self):
         waiting = [
             config.label
             for config in apps.get_app_configs()
