@@ -79,9 +79,16 @@ def split_migration(migration: Migration, state: ProjectState, capture: Capture)
     ]
     cleanup = Migration(f"cleanup_{migration.name}", app_label)
     cleanup.dependencies = [(app_label, migration.name)]
+    lingering.sort(key=_drop_order)
     cleanup.operations = [
-        _cleanup_operation(item, capture)
-        for item in sorted(lingering, key=_drop_order)
+        RunCleanupSQL(
+            table=captured.table,
+            column=captured.column,
+            sql=captured.sql,
+            reverse_sql=captured.reverse_sql,
+            hints={"model_name": item.model[1]},
+        )
+        for item, captured in zip(lingering, capture.capture(lingering))
     ]
     migration.cleanup = cleanup
 
@@ -91,20 +98,6 @@ def _drop_order(item) -> int:
     if isinstance(item, LingeringColumn):
         return 0
     return 1 if item.m2m else 2
-
-
-def _cleanup_operation(item, capture: Capture) -> RunCleanupSQL:
-    if isinstance(item, LingeringColumn):
-        captured = capture.drop_column(item)
-    else:
-        captured = capture.drop_table(item)
-    return RunCleanupSQL(
-        table=captured.table,
-        column=captured.column,
-        sql=captured.sql,
-        reverse_sql=captured.reverse_sql,
-        hints={"model_name": item.model[1]},
-    )
 
 
 def _refuse_reference_to_removed(migration, operation, state_operations):

@@ -76,16 +76,40 @@ def capture_connection(vendor: str):
 
 
 class Capture:
-    """Capture cleanup SQL for ``vendors`` from models of ``state`` (v1)."""
+    """
+    Capture cleanup SQL for ``vendors`` from models of ``state`` (v1).
+
+    ``capture(items)`` renders one throwaway registry for all the items of a
+    run: each model once, with the union of the fields the items need.
+    """
 
     def __init__(self, state: ProjectState, vendors: list[str]) -> None:
         self.state = state
         self.vendors = vendors
 
-    def drop_column(self, column: LingeringColumn) -> CapturedSQL:
-        fields = {column.name: _database_shape(column.lingering)}
-        model = self._skeleton(column.model, fields)
-        field = model._meta.get_field(column.name)
+    def capture(self, items: list[LingeringColumn | LingeringTable]) -> list[CapturedSQL]:
+        wanted: dict[ModelKey, dict[str, models.Field]] = {}
+        options: dict[ModelKey, dict] = {}
+        for item in items:
+            fields = wanted.setdefault(item.model, {})
+            if isinstance(item, LingeringColumn):
+                fields[item.name] = item.lingering
+            elif item.m2m is not None:
+                fields[item.m2m] = item.lingering_fields[item.m2m]
+            else:
+                for name, field in self.state.models[item.model].fields.items():
+                    fields[name] = item.lingering_fields.get(name, field)
+                options[item.model] = item.options
+        registry = self._skeletons(wanted, options)
+        return [
+            self._drop_column(registry[item.model], item.name)
+            if isinstance(item, LingeringColumn)
+            else self._drop_table(registry[item.model], item.m2m)
+            for item in items
+        ]
+
+    def _drop_column(self, model: type[models.Model], name: str) -> CapturedSQL:
+        field = model._meta.get_field(name)
         captured = CapturedSQL(model._meta.db_table, field.column)
         for vendor in self.vendors:
             connection = capture_connection(vendor)
@@ -100,10 +124,11 @@ class Capture:
                 ),
             )
             # SQLite's add_field rebuilds the table for any NOT NULL, unique or
-            # defaulted column; a lingering column is none of those, so the
-            # plain ALTER TABLE ADD COLUMN of the base class is exactly what
-            # SQLite's editor would run. Calling it keeps that true by design:
-            # a rebuild from today's definition would drop later columns.
+            # defaulted column. A lingering column is never unique and carries
+            # no Python default, and SQLite adds a NOT NULL column with a
+            # constant default in place, so the base class's ALTER TABLE ADD
+            # COLUMN is right there; a rebuild from today's definition would
+            # drop the columns added since.
             captured.reverse_sql[vendor] = _collect(
                 connection,
                 lambda editor: BaseDatabaseSchemaEditor.add_field(editor, model, field)
@@ -112,19 +137,10 @@ class Capture:
             )
         return captured
 
-    def drop_table(self, table: LingeringTable) -> CapturedSQL:
-        if table.m2m is not None:
-            fields = {table.m2m: _database_shape(table.lingering_fields[table.m2m])}
-            owner = self._skeleton(table.model, fields)
-            model = owner._meta.get_field(table.m2m).remote_field.through
-        else:
-            model_state = self.state.models[table.model]
-            fields = {
-                name: _database_shape(table.lingering_fields.get(name, field))
-                for name, field in model_state.fields.items()
-                if not field.many_to_many
-            }
-            model = self._skeleton(table.model, fields, table.options)
+    def _drop_table(self, model: type[models.Model], m2m: str | None) -> CapturedSQL:
+        """The model's table (with its M2M tables), or only the table of ``m2m``."""
+        if m2m is not None:
+            model = model._meta.get_field(m2m).remote_field.through
         captured = CapturedSQL(model._meta.db_table)
         for vendor in self.vendors:
             connection = capture_connection(vendor)
@@ -136,50 +152,58 @@ class Capture:
             )
         return captured
 
-    def _skeleton(
-        self, key: ModelKey, fields: dict[str, models.Field], options=None
-    ) -> type[models.Model]:
+    def _skeletons(
+        self, wanted: dict[ModelKey, dict[str, models.Field]], options: dict
+    ) -> dict[ModelKey, type[models.Model]]:
         """
-        Render the model ``key`` with just ``fields`` (and its primary key),
-        and every model they point at with just its primary key.
+        Render each model of ``wanted`` with just those fields (in their
+        database shape) and its primary key, and every model they point at
+        with just its primary key (or the ``to_field``), in one registry.
         """
         apps = Apps()
-        wanted: dict[ModelKey, dict[str, models.Field]] = {}
-        pending = [(key, fields)]
-        while pending:
-            model_key, model_fields = pending.pop()
-            model_state = self.state.models[model_key]
-            chosen = wanted.setdefault(model_key, {})
-            primary_key = {
-                name: field
-                for name, field in model_state.fields.items()
-                if field.primary_key
-            }
-            for name, field in {**model_fields, **primary_key}.items():
-                if name in chosen:
-                    continue
-                chosen[name] = field
-                if field.is_relation:
-                    target = resolve_relation(field.remote_field.model, *model_key)
-                    to_field = (getattr(field, "to_fields", None) or [None])[0]
-                    target_fields = self.state.models[target].fields
-                    pending.append(
-                        (target, {to_field: target_fields[to_field]} if to_field else {})
-                    )
+        chosen = {
+            key: {name: _database_shape(field) for name, field in fields.items()}
+            for key, fields in wanted.items()
+        }
+
+        def need(key: ModelKey, name: str | None = None) -> None:
+            """Make sure model ``key`` has field ``name`` (default: its pk)."""
+            model_state = self.state.models[key]
+            if name is None:
+                name = next(n for n, f in model_state.fields.items() if f.primary_key)
+            fields = chosen.setdefault(key, {})
+            if name not in fields:
+                fields[name] = model_state.fields[name]
+                follow(key, fields[name])
+
+        def follow(key: ModelKey, field: models.Field) -> None:
+            if field.is_relation:
+                target = resolve_relation(field.remote_field.model, *key)
+                need(target)
+                for to_field in getattr(field, "to_fields", None) or []:
+                    if to_field:
+                        need(target, to_field)
+
+        for key in list(wanted):
+            need(key)
+            for field in list(chosen[key].values()):
+                follow(key, field)
         built = {}
-        for model_key, model_fields in wanted.items():
+        for model_key, model_fields in chosen.items():
             model_state = self.state.models[model_key]
+            # Fields in the model's own order, as CREATE TABLE lists them.
+            order = list(model_state.fields)
             meta = {"app_label": model_key[0], "apps": apps}
             if "db_table" in model_state.options:
                 meta["db_table"] = model_state.options["db_table"]
-            if model_key == key and options:
-                meta.update(_copy_options(options))
+            meta.update(_copy_options(options.get(model_key, {})))
             attrs = {"__module__": __name__, "Meta": type("Meta", (), meta)}
             attrs.update(
-                (name, field.clone()) for name, field in model_fields.items()
+                (name, model_fields[name].clone())
+                for name in sorted(model_fields, key=order.index)
             )
             built[model_key] = type(model_state.name, (models.Model,), attrs)
-        return built[key]
+        return built
 
 
 def _database_shape(field: models.Field) -> models.Field:

@@ -145,16 +145,17 @@ def remove_field(operation: operations.RemoveField, walk: Walk) -> Split | None:
         table_stays=table_stays,
     )
     key = walk.key(operation.model_name)
-    if field.many_to_many:
-        split.cleanup.append(
-            LingeringTable(key, {operation.name: lingering}, m2m=operation.name)
-        )
-    elif table_stays:
-        split.cleanup.append(LingeringColumn(key, operation.name, lingering))
-    else:
+    if not table_stays:
+        # The table goes as a whole in the cleanup of its DeleteModel.
         walk.absorbed.setdefault(operation.model_name_lower, {})[
             operation.name
         ] = lingering
+    elif field.many_to_many:
+        split.cleanup.append(
+            LingeringTable(key, {operation.name: lingering}, m2m=operation.name)
+        )
+    else:
+        split.cleanup.append(LingeringColumn(key, operation.name, lingering))
     return split
 
 
@@ -163,8 +164,8 @@ def delete_model(operation: operations.DeleteModel, walk: Walk) -> Split | None:
     DeleteModel (with outgoing foreign keys and M2M fields too).
 
     Contract: drop the table's foreign-key constraints (M2M tables too),
-    remove the model from the state only. Cleanup: drop its M2M tables, then
-    the table.
+    remove the model from the state only. Cleanup: drop the table, with its
+    M2M tables (the schema editor drops those first).
     """
     model_state = walk.model_state(operation.name)
     if model_state.options.get("proxy") or not model_state.options.get(
@@ -174,22 +175,15 @@ def delete_model(operation: operations.DeleteModel, walk: Walk) -> Split | None:
     split = Split(contract_state=[operation])
     key = walk.key(operation.name)
     lingering_fields = dict(walk.absorbed.get(operation.name_lower, {}))
-    through_tables = []
     for name, field in model_state.fields.items():
         if field.is_relation and (_has_column(field) or _has_auto_through(field)):
             lingering_fields[name] = _linger(
                 walk, split, operation.name, name, field, table_stays=False
             )
-            if field.many_to_many:
-                through_tables.append(name)
-    split.cleanup.extend(
-        LingeringTable(key, {name: lingering_fields[name]}, m2m=name)
-        for name in through_tables
-    )
     options = {
-        key: model_state.options[key]
-        for key in ("unique_together", "indexes", "constraints", "db_tablespace")
-        if key in model_state.options
+        option: model_state.options[option]
+        for option in ("unique_together", "indexes", "constraints", "db_tablespace")
+        if option in model_state.options
     }
     split.cleanup.append(LingeringTable(key, lingering_fields, options))
     return split
