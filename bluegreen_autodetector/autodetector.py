@@ -5,27 +5,37 @@ Django detects the changes and names the migrations as usual; then every
 migration holding a backward-incompatible operation is rewritten as a
 contract migration (stock operations only) and gets a cleanup migration,
 reachable as ``migration.cleanup``, that the ``makemigrations`` command
-writes to the pending folder.
+writes to the pending folder. What the user must hear is in
+``migration.bluegreen_warnings``.
 """
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
 from django.db.migrations.autodetector import MigrationAutodetector
+from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 
-from . import conf
-from .capture import Capture, LingeringColumn
-from .catalogue import CATALOGUE, Walk
-from .operations import RunCleanupSQL
+from . import conf, pending
+from .capture import AlterColumn, Capture, LingeringColumn
+from .catalogue import CATALOGUE, Refused, Walk
+from .operations import RunAlterSQL, RunCleanupSQL
 
 
 class BlueGreenAutodetector(MigrationAutodetector):
     """
     Split backward-incompatible changes into a contract and a cleanup, when
-    ``conf.enabled()``; otherwise exactly Django's autodetector.
+    ``conf.enabled()``; otherwise Django's autodetector.
+
+    Either way, Django's state is taken as it will be once the pending
+    cleanups have run: they bring it to the models, so the changes they hold
+    are not detected again.
     """
+
+    def __init__(self, from_state, to_state, questioner=None):
+        super().__init__(with_pending_cleanups(from_state), to_state, questioner)
 
     def changes(self, graph, trim_to_apps=None, convert_apps=None, migration_name=None):
         changes = super().changes(graph, trim_to_apps, convert_apps, migration_name)
@@ -33,21 +43,50 @@ class BlueGreenAutodetector(MigrationAutodetector):
             return changes
         capture = Capture(self.from_state, conf.vendors())
         state = _copy(self.from_state)
+        refusals = []
+        non_interactive = isinstance(self.questioner, NonInteractiveMigrationQuestioner)
         for migration in _in_dependency_order(changes):
-            split_migration(migration, state, capture)
+            refusals += split_migration(migration, state, capture, non_interactive)
+        if refusals:
+            raise CommandError(
+                "Backward-incompatible changes that no blue-green split makes "
+                "safe (nothing was written):\n"
+                + "\n".join(f"  - {refusal}" for refusal in refusals)
+                + "\nFollow the safe recipe, or run makemigrations --allow-unsafe "
+                "to let the stock operations through for this run."
+            )
         return changes
 
 
-def split_migration(migration: Migration, state: ProjectState, capture: Capture):
+def with_pending_cleanups(state: ProjectState) -> ProjectState:
+    """``state`` plus the state operations of every pending cleanup."""
+    cleanups = [
+        cleanup
+        for config in apps.get_app_configs()
+        for cleanup in pending.list_pending(config.label)
+    ]
+    if not cleanups:
+        return state
+    state = state.clone()
+    for cleanup in cleanups:
+        for operation in cleanup.migration.operations:
+            operation.state_forwards(cleanup.migration.app_label, state)
+    return state
+
+
+def split_migration(
+    migration: Migration, state: ProjectState, capture: Capture, non_interactive: bool
+) -> list[str]:
     """
-    Rewrite ``migration`` as a contract and attach its cleanup (or ``None``).
+    Rewrite ``migration`` as a contract and attach its cleanup (or ``None``);
+    return what must be refused.
 
     ``state`` is the project state before ``migration``; it is advanced past
-    it. Operations the catalogue lets through keep their place; the alterations
-    that make the database tolerant of the new release take the place of the
-    operations they split; every state-only removal comes last, so that no
-    operation of the contract rebuilds a table (SQLite) from a state that has
-    already forgotten a lingering column.
+    it. Operations the catalogue lets through keep their place; the
+    operations that make the database tolerant of the old release take the
+    place of those they split; every state-only removal comes last, so that
+    no operation of the contract rebuilds a table (SQLite) from a state that
+    already forgot a lingering column.
     """
     app_label = migration.app_label
     walk = Walk(
@@ -58,46 +97,104 @@ def split_migration(migration: Migration, state: ProjectState, capture: Capture)
             for operation in migration.operations
             if isinstance(operation, operations.DeleteModel)
         },
+        created_models={
+            operation.name_lower
+            for operation in migration.operations
+            if isinstance(operation, operations.CreateModel)
+        },
     )
-    database_operations, state_operations, lingering = [], [], []
+    database_operations, state_operations, cleanup_items, warnings = [], [], [], []
+    refusals, removed_types, added_types = [], {}, {}
     for operation in migration.operations:
+        if isinstance(operation, operations.RemoveField):
+            field = walk.model_state(operation.model_name).fields[operation.name]
+            removed_types[operation.model_name_lower, operation.name] = type(field)
+        elif isinstance(operation, operations.AddField):
+            added_types[operation.model_name_lower, operation.name] = type(
+                operation.field
+            )
         row = CATALOGUE.get(type(operation))
-        split = row(operation, walk) if row else None
+        try:
+            split = row(operation, walk) if row else None
+        except Refused as refusal:
+            if not conf.allow_unsafe():
+                refusals.append(str(refusal))
+            warnings.append(f"let through by --allow-unsafe: {refusal}")
+            split = None
         if split is None:
-            _refuse_reference_to_removed(migration, operation, state_operations)
             database_operations.append(operation)
+            added = [operation]
         else:
             database_operations += split.contract_database
             state_operations += split.contract_state
-            lingering += split.cleanup
+            cleanup_items += split.cleanup
+            warnings += split.warnings
+            added = split.contract_database
+        for operation_added in added:
+            _refuse_reference_to_removed(migration, operation_added, state_operations)
         operation.state_forwards(app_label, state)
+    if non_interactive:
+        warnings += _possible_renames(app_label, removed_types, added_types)
     migration.cleanup = None
-    if not state_operations:
-        return
-    migration.operations = database_operations + [
-        operations.SeparateDatabaseAndState(state_operations=state_operations)
-    ]
-    cleanup = Migration(f"cleanup_{migration.name}", app_label)
-    cleanup.dependencies = [(app_label, migration.name)]
-    lingering.sort(key=_drop_order)
-    cleanup.operations = [
-        RunCleanupSQL(
-            table=captured.table,
-            column=captured.column,
-            sql=captured.sql,
-            reverse_sql=captured.reverse_sql,
-            hints={"model_name": item.model[1]},
+    migration.bluegreen_warnings = warnings
+    if not cleanup_items:
+        return refusals
+    migration.operations = database_operations
+    if state_operations:
+        migration.operations.append(
+            operations.SeparateDatabaseAndState(state_operations=state_operations)
         )
-        for item, captured in zip(lingering, capture.capture(lingering))
+    cleanup = Migration(f"{pending.CLEANUP_PREFIX}{migration.name}", app_label)
+    cleanup.dependencies = [(app_label, migration.name)]
+    cleanup_items.sort(key=_cleanup_order)
+    cleanup.operations = [
+        _cleanup_operation(item, captured)
+        for item, captured in zip(cleanup_items, capture.capture(cleanup_items))
     ]
     migration.cleanup = cleanup
+    return refusals
 
 
-def _drop_order(item) -> int:
-    """Columns first, then M2M tables, then the tables they pointed from."""
+def _cleanup_order(item) -> int:
+    """Columns first, then finished columns, then M2M tables, then tables."""
     if isinstance(item, LingeringColumn):
         return 0
-    return 1 if item.m2m else 2
+    if isinstance(item, AlterColumn):
+        return 1
+    return 2 if item.m2m else 3
+
+
+def _cleanup_operation(item, captured):
+    common = {
+        "table": captured.table,
+        "column": captured.column,
+        "sql": captured.sql,
+        "reverse_sql": captured.reverse_sql,
+        "hints": {"model_name": item.model[1]},
+    }
+    if isinstance(item, AlterColumn):
+        return RunAlterSQL(
+            **common,
+            not_null=item.sets_not_null,
+            state_operations=item.state_operations,
+        )
+    return RunCleanupSQL(**common)
+
+
+def _possible_renames(app_label: str, removed: dict, added: dict) -> list[str]:
+    """
+    With --noinput Django never asks "did you rename?": say when a removed
+    field and an added one of the same model have the same type.
+    ``removed`` and ``added`` map (model name, field name) to the field class.
+    """
+    return [
+        f"{app_label}.{model}: {old!r} is removed and {new!r} of the same type "
+        f"added. If this is a rename, the cleanup would drop {old!r} with its "
+        f"data: rename in Python only (db_column={old!r}) instead."
+        for (model, old), old_type in removed.items()
+        for (added_model, new), new_type in added.items()
+        if added_model == model and new_type is old_type
+    ]
 
 
 def _refuse_reference_to_removed(migration, operation, state_operations):
@@ -156,4 +253,3 @@ def _in_dependency_order(changes: dict[str, list[Migration]]) -> list[Migration]
     for migration in by_key.values():
         visit(migration)
     return ordered
-

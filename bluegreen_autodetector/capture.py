@@ -50,6 +50,25 @@ class LingeringTable:
 
 
 @dataclass
+class AlterColumn:
+    """
+    A column the contract left tolerant of the old release (a database
+    default, or NULL allowed) that the cleanup brings to the model's shape.
+    """
+
+    model: ModelKey
+    name: str
+    before: models.Field  # as the contract left it
+    after: models.Field  # as the model declares it
+    backfill: object = None  # a constant to fill NULLs with first (None: none)
+    state_operations: list = dataclass_field(default_factory=list)
+
+    @property
+    def sets_not_null(self) -> bool:
+        return self.before.null and not self.after.null
+
+
+@dataclass
 class CapturedSQL:
     """Forward and reverse statements of one cleanup step, keyed by vendor."""
 
@@ -87,13 +106,17 @@ class Capture:
         self.state = state
         self.vendors = vendors
 
-    def capture(self, items: list[LingeringColumn | LingeringTable]) -> list[CapturedSQL]:
+    def capture(self, items: list) -> list[CapturedSQL]:
         wanted: dict[ModelKey, dict[str, models.Field]] = {}
         options: dict[ModelKey, dict] = {}
         for item in items:
             fields = wanted.setdefault(item.model, {})
             if isinstance(item, LingeringColumn):
                 fields[item.name] = item.lingering
+            elif isinstance(item, AlterColumn):
+                fields[item.name] = item.before
+                twin = wanted.setdefault(_twin(item.model), {})
+                twin[item.name] = item.after
             elif item.m2m is not None:
                 fields[item.m2m] = item.lingering_fields[item.m2m]
             else:
@@ -101,12 +124,52 @@ class Capture:
                     fields[name] = item.lingering_fields.get(name, field)
                 options[item.model] = item.options
         registry = self._skeletons(wanted, options)
-        return [
-            self._drop_column(registry[item.model], item.name)
-            if isinstance(item, LingeringColumn)
-            else self._drop_table(registry[item.model], item.m2m)
-            for item in items
-        ]
+        captured = []
+        for item in items:
+            model = registry[item.model]
+            if isinstance(item, LingeringColumn):
+                captured.append(self._drop_column(model, item.name))
+            elif isinstance(item, AlterColumn):
+                captured.append(
+                    self._alter_column(
+                        model, registry[_twin(item.model)], item.name, item.backfill
+                    )
+                )
+            else:
+                captured.append(self._drop_table(model, item.m2m))
+        return captured
+
+    def _alter_column(self, model, twin, name: str, backfill) -> CapturedSQL:
+        """
+        Alter the column from ``model``'s shape of ``name`` to ``twin``'s
+        (same table). On SQLite without rebuilding the table: its documented
+        procedure for changing a default or a NOT NULL edits the column's
+        definition in sqlite_master.
+        """
+        before = model._meta.get_field(name)
+        after = twin._meta.get_field(name)
+        captured = CapturedSQL(model._meta.db_table, before.column)
+        for vendor in self.vendors:
+            connection = capture_connection(vendor)
+
+            def forwards(editor):
+                if backfill is not None:
+                    editor.execute(
+                        "UPDATE %s SET %s = %s WHERE %s IS NULL"
+                        % (
+                            editor.quote_name(captured.table),
+                            editor.quote_name(captured.column),
+                            editor.quote_value(backfill),
+                            editor.quote_name(captured.column),
+                        )
+                    )
+                _alter(editor, model, before, twin, after)
+
+            captured.sql[vendor] = _collect(connection, forwards)
+            captured.reverse_sql[vendor] = _collect(
+                connection, lambda editor: _alter(editor, twin, after, model, before)
+            )
+        return captured
 
     def _drop_column(self, model: type[models.Model], name: str) -> CapturedSQL:
         field = model._meta.get_field(name)
@@ -185,11 +248,17 @@ class Capture:
                         need(target, to_field)
 
         for key in list(wanted):
+            if key[1].endswith(TWIN):
+                for field in list(chosen[key].values()):
+                    follow((key[0], key[1].removesuffix(TWIN)), field)
+                continue
             need(key)
             for field in list(chosen[key].values()):
                 follow(key, field)
         built = {}
         for model_key, model_fields in chosen.items():
+            if model_key[1].endswith(TWIN):
+                continue
             model_state = self.state.models[model_key]
             # Fields in the model's own order, as CREATE TABLE lists them.
             order = list(model_state.fields)
@@ -200,10 +269,76 @@ class Capture:
             attrs = {"__module__": __name__, "Meta": type("Meta", (), meta)}
             attrs.update(
                 (name, model_fields[name].clone())
-                for name in sorted(model_fields, key=order.index)
+                for name in sorted(
+                    model_fields,
+                    key=lambda name: order.index(name) if name in order else len(order),
+                )
             )
             built[model_key] = type(model_state.name, (models.Model,), attrs)
+        for model_key, model_fields in chosen.items():
+            if model_key[1].endswith(TWIN):
+                # The same table with the altered field in its other shape.
+                original = built[(model_key[0], model_key[1].removesuffix(TWIN))]
+                meta = {
+                    "app_label": model_key[0],
+                    "apps": apps,
+                    "db_table": original._meta.db_table,
+                }
+                attrs = {"__module__": __name__, "Meta": type("Meta", (), meta)}
+                attrs[original._meta.pk.name] = original._meta.pk.clone()
+                attrs.update((n, f.clone()) for n, f in model_fields.items())
+                built[model_key] = type(
+                    original.__name__ + "Twin", (models.Model,), attrs
+                )
         return built
+
+
+TWIN = "__bluegreen_twin"
+
+
+def _twin(key: ModelKey) -> ModelKey:
+    return key[0], key[1] + TWIN
+
+
+def _alter(editor, model, before, twin, after) -> None:
+    """Emit the SQL that alters ``before`` (on ``model``) to ``after`` (on ``twin``)."""
+    if editor.connection.vendor != "sqlite":
+        # Without the relation, alter_field has no constraint to look up in
+        # the live database; a NULL or default change never touches it.
+        editor.alter_field(
+            model, _unconstrained(before, model), _unconstrained(after, twin)
+        )
+        return
+    definitions = []
+    for owner, field in ((model, before), (twin, after)):
+        definition, params = editor.column_sql(owner, field)
+        if params:
+            definition %= tuple(editor.quote_value(p) for p in params)
+        definitions.append(f"{editor.quote_name(field.column)} {definition}")
+    editor.execute("PRAGMA writable_schema = ON", None)
+    editor.execute(
+        "UPDATE sqlite_master SET sql = replace(sql, %s, %s) "
+        "WHERE type = 'table' AND name = %s"
+        % (
+            editor.quote_value(definitions[0]),
+            editor.quote_value(definitions[1]),
+            editor.quote_value(model._meta.db_table),
+        ),
+        None,
+    )
+    editor.execute("PRAGMA writable_schema = OFF", None)
+
+
+def _unconstrained(field: models.Field, model) -> models.Field:
+    if not (field.is_relation and field.db_constraint):
+        return field
+    name, path, args, kwargs = field.deconstruct()
+    kwargs["db_constraint"] = False
+    kwargs["to"] = field.remote_field.model
+    clone = type(field)(*args, **kwargs)
+    clone.set_attributes_from_name(name)
+    clone.model = model
+    return clone
 
 
 def _database_shape(field: models.Field) -> models.Field:

@@ -8,8 +8,9 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.db import connections
 
-# Set for one command run by --bluegreen / --no-bluegreen.
+# Set for one command run by --bluegreen / --no-bluegreen, --allow-unsafe.
 _forced: ContextVar[bool | None] = ContextVar("bluegreen_forced", default=None)
+_unsafe: ContextVar[bool] = ContextVar("bluegreen_unsafe", default=False)
 
 
 def enabled() -> bool:
@@ -20,14 +21,23 @@ def enabled() -> bool:
     return bool(getattr(settings, "BLUEGREEN_MIGRATIONS", False))
 
 
+def allow_unsafe() -> bool:
+    """``--allow-unsafe``: let refused operations through for one run."""
+    return _unsafe.get()
+
+
 @contextmanager
-def forced(value: bool | None):
-    """Within the block, ``enabled()`` is ``value`` (``None``: the setting)."""
-    token = _forced.set(value)
+def forced(value: bool | None, unsafe: bool = False):
+    """
+    Within the block, ``enabled()`` is ``value`` (``None``: the setting) and
+    ``allow_unsafe()`` is ``unsafe``.
+    """
+    tokens = _forced.set(value), _unsafe.set(unsafe)
     try:
         yield
     finally:
-        _forced.reset(token)
+        _forced.reset(tokens[0])
+        _unsafe.reset(tokens[1])
 
 
 def vendors() -> list[str]:

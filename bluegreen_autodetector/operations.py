@@ -1,11 +1,11 @@
 """
-The one operation cleanup migrations need beyond Django's own.
+The operations cleanup migrations need beyond Django's own.
 
-Contract migrations use stock operations only. A cleanup migration uses
-``RunCleanupSQL``, a ``RunSQL`` that holds SQL captured per database vendor
-and runs only the SQL captured for the vendor it migrates, because stock
-``RunSQL`` cannot choose between vendors, and because on SQLite a later
-release may already have rebuilt the table without the column it drops.
+Contract migrations use stock operations only. Cleanup migrations hold SQL
+captured per database vendor, which stock ``RunSQL`` cannot choose between,
+and must cope with a table that a later release changed before they run
+(on SQLite, any ``AlterField`` rebuilds the table from Django's state). Both
+operations here are ``RunSQL`` subclasses: ``sqlmigrate`` shows their SQL.
 """
 
 from __future__ import annotations
@@ -14,16 +14,11 @@ from django.db import router
 from django.db.migrations.operations import RunSQL
 
 
-class RunCleanupSQL(RunSQL):
+class CleanupSQL(RunSQL):
     """
-    Drop a column (``column`` given) or a whole table that a contract
-    migration left in the database but removed from Django's state.
-
-    ``sql`` and ``reverse_sql`` map a vendor (``connection.vendor``) to the
-    statements captured from that vendor's schema editor. Forwards, nothing
-    runs when the column or table is already gone; backwards, nothing runs
-    when it is already there. A vendor without captured SQL is an error, never
-    a silent skip and never another vendor's SQL.
+    SQL captured per vendor: ``sql`` and ``reverse_sql`` map a vendor
+    (``connection.vendor``) to its statements. A vendor without captured SQL
+    is an error, never a silent skip and never another vendor's SQL.
     """
 
     reversible = True
@@ -34,13 +29,18 @@ class RunCleanupSQL(RunSQL):
         sql: dict[str, list[str]],
         reverse_sql: dict[str, list[str]],
         column: str | None = None,
+        state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
     ) -> None:
         self.table = table
         self.column = column
         super().__init__(
-            sql=sql, reverse_sql=reverse_sql, hints=hints, elidable=elidable
+            sql=sql,
+            reverse_sql=reverse_sql,
+            state_operations=state_operations,
+            hints=hints,
+            elidable=elidable,
         )
 
     def deconstruct(self):
@@ -49,30 +49,25 @@ class RunCleanupSQL(RunSQL):
             kwargs["column"] = self.column
         kwargs["sql"] = self.sql
         kwargs["reverse_sql"] = self.reverse_sql
+        if self.state_operations:
+            kwargs["state_operations"] = self.state_operations
         if self.hints:
             kwargs["hints"] = self.hints
         if self.elidable:
             kwargs["elidable"] = self.elidable
         return (self.__class__.__qualname__, [], kwargs)
 
-    def describe(self) -> str:
-        if self.column is None:
-            return f"Drop table {self.table} (left by a contract migration)"
-        return f"Drop column {self.column} of {self.table} (left by a contract migration)"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        if self.column is None:
-            return f"drop_{self.table}"
-        return f"drop_{self.table}_{self.column}"
-
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self._run(app_label, schema_editor, self.sql, run_if_present=True)
+        self._run(app_label, schema_editor, self.sql, forwards=True)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        self._run(app_label, schema_editor, self.reverse_sql, run_if_present=False)
+        self._run(app_label, schema_editor, self.reverse_sql, forwards=False)
 
-    def _run(self, app_label, schema_editor, captured, run_if_present):
+    def should_run(self, connection, forwards: bool) -> bool:
+        """Whether the database still needs this step (checked at migrate time)."""
+        raise NotImplementedError
+
+    def _run(self, app_label, schema_editor, captured, forwards):
         connection = schema_editor.connection
         if not router.allow_migrate(connection.alias, app_label, **self.hints):
             return
@@ -81,23 +76,131 @@ class RunCleanupSQL(RunSQL):
             raise ValueError(
                 f"{self.describe()}: this cleanup holds SQL captured for "
                 f"{', '.join(sorted(captured)) or 'no vendor'}, not for {vendor!r}. "
-                f"Add {vendor!r} to BLUEGREEN_VENDORS and recreate the cleanup "
-                f"(see README, 'Several vendors'); never run another vendor's SQL."
+                f"Add {vendor!r} to BLUEGREEN_VENDORS and make the change again "
+                f"(README, 'Several vendors'); another vendor's SQL never runs."
             )
         # sqlmigrate collects SQL without running it: show every statement.
-        if not schema_editor.collect_sql and self._present(connection) != run_if_present:
+        if not schema_editor.collect_sql and not self.should_run(connection, forwards):
             return
         self._run_sql(schema_editor, captured[vendor])
+        if vendor == "sqlite" and not schema_editor.collect_sql:
+            _reload_sqlite_schema(connection, captured[vendor])
 
-    def _present(self, connection) -> bool:
-        """Whether the dropped column or table exists now (at migrate time)."""
+    def _columns(self, connection) -> list[str] | None:
+        """The table's columns now, or None if the table is gone."""
         with connection.cursor() as cursor:
-            tables = connection.introspection.table_names(cursor)
-            if self.table not in tables:
-                return False
-            if self.column is None:
-                return True
+            if self.table not in connection.introspection.table_names(cursor):
+                return None
             description = connection.introspection.get_table_description(
                 cursor, self.table
             )
-        return any(column.name == self.column for column in description)
+        return [column.name for column in description]
+
+
+class RunCleanupSQL(CleanupSQL):
+    """
+    Drop a column (``column`` given) or a whole table that a contract
+    migration left in the database but removed from Django's state.
+
+    Forwards, nothing runs when the column or table is already gone (a later
+    release rebuilt the table on SQLite); backwards, nothing runs when it is
+    already there.
+    """
+
+    def describe(self) -> str:
+        if self.column is None:
+            return f"Drop table {self.table} (left by a contract migration)"
+        return f"Drop column {self.column} of {self.table} (left by a contract migration)"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"drop_{self.table}" + (f"_{self.column}" if self.column else "")
+
+    def should_run(self, connection, forwards):
+        columns = self._columns(connection)
+        present = columns is not None and (self.column is None or self.column in columns)
+        return present == forwards
+
+
+class RunAlterSQL(CleanupSQL):
+    """
+    Finish a column the contract left tolerant of the old release: drop the
+    database default it kept, or set NOT NULL. ``state_operations`` bring
+    Django's state to the model (until then the state says what the database
+    holds). With ``not_null``, rows holding NULL stop it with their count
+    before anything runs: backfill them first.
+    """
+
+    # Django's writer serialises the arguments named in __init__'s signature.
+    def __init__(
+        self,
+        table: str,
+        sql: dict[str, list[str]],
+        reverse_sql: dict[str, list[str]],
+        column: str | None = None,
+        not_null: bool = False,
+        state_operations=None,
+        hints: dict | None = None,
+        elidable: bool = False,
+    ) -> None:
+        self.not_null = not_null
+        super().__init__(
+            table,
+            sql,
+            reverse_sql,
+            column=column,
+            state_operations=state_operations,
+            hints=hints,
+            elidable=elidable,
+        )
+
+    def deconstruct(self):
+        name, args, kwargs = super().deconstruct()
+        if self.not_null:
+            kwargs["not_null"] = True
+        return name, args, kwargs
+
+    def describe(self) -> str:
+        what = "Set NOT NULL on" if self.not_null else "Drop the database default of"
+        return f"{what} {self.table}.{self.column} (kept by a contract migration)"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"alter_{self.table}_{self.column}"
+
+    def should_run(self, connection, forwards):
+        columns = self._columns(connection)
+        if columns is None or self.column not in columns:
+            return False
+        if forwards and self.not_null:
+            quote = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM {quote(self.table)} "
+                    f"WHERE {quote(self.column)} IS NULL"
+                )
+                (nulls,) = cursor.fetchone()
+            if nulls:
+                raise ValueError(
+                    f"{self.describe()}: {nulls} row(s) of {self.table} hold NULL in "
+                    f"{self.column}. Backfill them (UPDATE {self.table} SET "
+                    f"{self.column} = ... WHERE {self.column} IS NULL, or a data "
+                    f"migration before this one), then migrate again."
+                )
+        return True
+
+
+def _reload_sqlite_schema(connection, statements: list[str]) -> None:
+    """
+    SQLite's documented way to change a default or a NOT NULL without a
+    rebuild edits the table's SQL in sqlite_master; the schema version must
+    then change so that every connection re-reads it.
+    """
+    if not any("sqlite_master" in statement for statement in statements):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA schema_version")
+        (version,) = cursor.fetchone()
+        cursor.execute("PRAGMA writable_schema = ON")
+        cursor.execute(f"PRAGMA schema_version = {version + 1}")
+        cursor.execute("PRAGMA writable_schema = OFF")

@@ -34,13 +34,19 @@ class Command(makemigrations.Command):
             dest="bluegreen",
             help="Behave exactly like Django's makemigrations for this run.",
         )
+        parser.add_argument(
+            "--allow-unsafe",
+            action="store_true",
+            help="Let renames and db_column/db_table changes through as Django "
+            "writes them, for this run (they break the release still serving).",
+        )
 
     # Django requires makemigrations and migrate to share one autodetector
     # (check commands.E001); it splits only when conf.enabled().
     autodetector = BlueGreenAutodetector
 
     def handle(self, *app_labels, **options):
-        with conf.forced(options["bluegreen"]):
+        with conf.forced(options["bluegreen"], unsafe=options["allow_unsafe"]):
             return super().handle(*app_labels, **options)
 
     def write_to_last_migration_files(self, changes):
@@ -63,6 +69,7 @@ class Command(makemigrations.Command):
         super().write_to_last_migration_files(changes)
 
     def write_migration_files(self, changes, update_previous_migration_paths=None):
+        self._warn(changes)
         splits = []
         for app_label, migrations in changes.items():
             relinked = getattr(self, "cleanups_to_relink", {}).get(app_label, [])
@@ -74,20 +81,28 @@ class Command(makemigrations.Command):
                     splits.append((migration, cleanup))
         if not splits:
             return super().write_migration_files(changes, update_previous_migration_paths)
-        cleanup_files = {
-            pending.pending_path(cleanup): pending.render(cleanup, self.include_header)
-            for _, cleanup in splits
-        }
+        cleanup_files = {}
         if not self.dry_run:
+            cleanup_files = {
+                pending.pending_path(cleanup): pending.render(
+                    cleanup, self.include_header
+                )
+                for _, cleanup in splits
+            }
             pending.write_files(cleanup_files)
             self.written_files.extend(cleanup_files)
         try:
             super().write_migration_files(changes, update_previous_migration_paths)
         except BaseException:
-            if not self.dry_run:
-                pending.remove_files(cleanup_files)
+            pending.remove_files(cleanup_files)
             raise
         self._describe_splits(splits)
+
+    def _warn(self, changes):
+        for migrations in changes.values():
+            for migration in migrations:
+                for warning in getattr(migration, "bluegreen_warnings", ()):
+                    self.log_output.write(self.style.WARNING(f"Warning: {warning}"))
 
     def _describe_splits(self, splits):
         if self.verbosity < 1:
