@@ -1,6 +1,9 @@
-"""Settings for the bluegreen_autodetector example project (SQLite)."""
+"""Settings for the bluegreen_autodetector example project (SQLite by default)."""
 
+import os
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,12 +25,50 @@ MIDDLEWARE = []
 
 ROOT_URLCONF = "example.urls"
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "db.sqlite3",
+# SQLite by default. benchmarks/rollout.py (`make rehearsal`) serves the same
+# project on PostgreSQL or on a shared SQLite file through these variables:
+#   EXAMPLE_DB_VENDOR  sqlite (default) | postgresql | mysql
+#   EXAMPLE_DB_NAME    the database name (SQLite: the file; default db.sqlite3)
+#   EXAMPLE_DB_HOST, EXAMPLE_DB_PORT, EXAMPLE_DB_USER, EXAMPLE_DB_PASSWORD
+EXAMPLE_DB_VENDOR = os.environ.get("EXAMPLE_DB_VENDOR", "sqlite")
+
+if EXAMPLE_DB_VENDOR == "sqlite":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("EXAMPLE_DB_NAME") or BASE_DIR / "db.sqlite3",
+            # Several processes (two releases' web workers and `migrate`)
+            # share the file: readers must not block the writer (WAL), and
+            # writers queue for the lock (BEGIN IMMEDIATE + busy timeout)
+            # instead of failing with "database is locked".
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
     }
-}
+elif EXAMPLE_DB_VENDOR in ("postgresql", "mysql"):
+    DATABASES = {
+        "default": {
+            "ENGINE": f"django.db.backends.{EXAMPLE_DB_VENDOR}",
+            "NAME": os.environ.get("EXAMPLE_DB_NAME", "bluegreen_example"),
+            "HOST": os.environ.get("EXAMPLE_DB_HOST", "127.0.0.1"),
+            "PORT": os.environ.get(
+                "EXAMPLE_DB_PORT",
+                "5432" if EXAMPLE_DB_VENDOR == "postgresql" else "3306",
+            ),
+            "USER": os.environ.get(
+                "EXAMPLE_DB_USER",
+                "postgres" if EXAMPLE_DB_VENDOR == "postgresql" else "root",
+            ),
+            "PASSWORD": os.environ.get("EXAMPLE_DB_PASSWORD", ""),
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        f"EXAMPLE_DB_VENDOR={EXAMPLE_DB_VENDOR!r}: expected sqlite, postgresql or mysql"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
