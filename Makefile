@@ -2,13 +2,15 @@
 #   make demo   the blue-green story on SQLite (creates .venv first)
 #   make test   the whole test suite (SQLite, PostgreSQL, MariaDB)
 #   make lint   ruff, if installed
+#   make rehearsal  deploy rehearsal under load, stock vs bluegreen (benchmarks/)
+#   make bench      lock footprint and makemigrations overhead (benchmarks/)
 
 PYTHON ?= python3
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint clean
+.PHONY: venv demo test lint clean rehearsal bench
 
 venv: $(STAMP)
 
@@ -27,6 +29,11 @@ demo: venv
 test: venv
 	bash scripts/services.sh
 	$(VPY) -m pytest
+
+# Benchmarks: see benchmarks/README.md. Both need PostgreSQL (started if stopped).
+rehearsal: venv
+	bash scripts/services.sh
+	$(VPY) benchmarks/rollout.py
 
 # Migrations are generated code (Django's writer + black): not linted.
 LINT_PATHS := bluegreen_autodetector tests example_project scripts
