@@ -176,6 +176,7 @@ def _cleanup_operation(item, captured):
         return RunAlterSQL(
             **common,
             not_null=item.sets_not_null,
+            backfilled=item.backfill is not None,
             state_operations=item.state_operations,
         )
     return RunCleanupSQL(**common)

@@ -127,8 +127,9 @@ class RunAlterSQL(CleanupSQL):
     Finish a column the contract left tolerant of the old release: drop the
     database default it kept, or set NOT NULL. ``state_operations`` bring
     Django's state to the model (until then the state says what the database
-    holds). With ``not_null``, rows holding NULL stop it with their count
-    before anything runs: backfill them first.
+    holds). With ``not_null`` (and no ``backfilled`` constant that its
+    first statement fills NULLs with), rows holding NULL stop it with their
+    count before anything runs: backfill them first.
     """
 
     # Django's writer serialises the arguments named in __init__'s signature.
@@ -139,11 +140,13 @@ class RunAlterSQL(CleanupSQL):
         reverse_sql: dict[str, list[str]],
         column: str | None = None,
         not_null: bool = False,
+        backfilled: bool = False,
         state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
     ) -> None:
         self.not_null = not_null
+        self.backfilled = backfilled
         super().__init__(
             table,
             sql,
@@ -158,6 +161,8 @@ class RunAlterSQL(CleanupSQL):
         name, args, kwargs = super().deconstruct()
         if self.not_null:
             kwargs["not_null"] = True
+        if self.backfilled:
+            kwargs["backfilled"] = True
         return name, args, kwargs
 
     def describe(self) -> str:
@@ -172,7 +177,7 @@ class RunAlterSQL(CleanupSQL):
         columns = self._columns(connection)
         if columns is None or self.column not in columns:
             return False
-        if forwards and self.not_null:
+        if forwards and self.not_null and not self.backfilled:
             quote = connection.ops.quote_name
             with connection.cursor() as cursor:
                 cursor.execute(

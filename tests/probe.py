@@ -61,8 +61,11 @@ def value_for(field):
     raise TypeError(f"probe.py has no value for {field!r}")
 
 
-def make(model, created):
-    """Create a row of ``model`` filling every concrete field, relations too."""
+def make(model, created, nulls=False):
+    """
+    Create a row of ``model`` filling every concrete field, relations too;
+    with ``nulls``, nullable plain fields get NULL (as old code may write).
+    """
     kwargs = {}
     for field in model._meta.concrete_fields:
         if field.primary_key and field.auto_created or isinstance(
@@ -73,7 +76,9 @@ def make(model, created):
             if field.null and field.related_model is model:
                 continue
             target = field.related_model
-            kwargs[field.name] = make(target, created)
+            kwargs[field.name] = make(target, created, nulls)
+        elif nulls and field.null:
+            kwargs[field.name] = None
         elif field.has_default() and not field.null:
             kwargs[field.name] = field.get_default()
         else:
@@ -82,7 +87,9 @@ def make(model, created):
     created.append(instance)
     for field in model._meta.many_to_many:
         target = instance if field.related_model is model else None
-        getattr(instance, field.name).add(target or make(field.related_model, created))
+        getattr(instance, field.name).add(
+            target or make(field.related_model, created, nulls)
+        )
     return instance
 
 
@@ -121,7 +128,11 @@ def crud(app, v1, v2):
     for release, apps in releases.items():
         for model in own_models(apps, app):
             label = f"{release} {model.__name__}"
-            step(results, f"{label} create", lambda: make(model, created[release]))
+            step(
+                results,
+                f"{label} create",
+                lambda: make(model, created[release], nulls=release == "v1"),
+            )
             step(results, f"{label} read", lambda: [list(model.objects.all()), [
                 list(getattr(o, f.name).all())
                 for o in model.objects.all()

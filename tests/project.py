@@ -166,6 +166,9 @@ class Project:
         (self.root / self.app_label / "models.py").write_text(
             "from django.db import models\n\n" + textwrap.dedent(source)
         )
+        # A second write within the same second must not reuse stale bytecode.
+        for cache in (self.root / self.app_label).glob("__pycache__"):
+            shutil.rmtree(cache)
 
     def migration_names(self) -> list[str]:
         return sorted(p.stem for p in self.migrations.glob("[0-9]*.py"))
@@ -182,7 +185,9 @@ class Project:
 
     # Commands ----------------------------------------------------------------
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess:
         env = {
             **os.environ,
             "TEST_PROJECT_DATABASES": json.dumps({"default": self.database}),
@@ -198,6 +203,7 @@ class Project:
             capture_output=True,
             text=True,
             timeout=300,
+            input=input if input is not None else "",
         )
         if check and result.returncode != 0:
             raise CommandFailed(

@@ -1,0 +1,77 @@
+"""Renames are refused with the safe recipe; risky alterations pass with a warning."""
+
+import pytest
+
+from .oracles import Release
+
+V1 = """
+class Product(models.Model):
+    name = models.CharField(max_length=255)
+    sku = models.CharField(max_length=40)
+    price = models.IntegerField()
+"""
+
+REFUSED = {
+    "db_column": V1.replace("max_length=40)", "max_length=40, db_column='code')"),
+    "db_table": V1 + "\n    class Meta:\n        db_table = 'catalogue_product'\n",
+}
+
+
+@pytest.mark.parametrize("change", sorted(REFUSED))
+def test_name_changes_are_refused_and_nothing_is_written(make_project, change):
+    release = Release(make_project("sqlite"), V1, REFUSED[change])
+    project = release.project
+    before = project.snapshot()
+    project.set_models(REFUSED[change])
+    result = project.manage("makemigrations", check=False)
+    assert result.returncode != 0
+    assert "Safe recipe" in result.stderr or "Keep db_column" in result.stderr
+    assert "product" in result.stderr
+    assert project.snapshot() == before
+
+
+def test_a_rename_confirmed_at_the_prompt_is_refused(make_project):
+    release = Release(make_project("sqlite"), V1, V1.replace("sku =", "code ="))
+    project = release.project
+    project.set_models(release.v2_models)
+    result = project.run("manage.py", "makemigrations", input="y\n", check=False)
+    assert result.returncode != 0
+    assert "field 'sku' is renamed to 'code'" in result.stderr
+    assert "db_column='sku'" in result.stderr
+    assert project.pending_files() == []
+
+
+def test_allow_unsafe_lets_the_stock_operation_through_and_says_so(make_project):
+    release = Release(make_project("sqlite"), V1, REFUSED["db_column"])
+    output = release.make_v2("--allow-unsafe")
+    assert "let through by --allow-unsafe" in output
+    assert "AlterField" in release.project.snapshot()[release.v2 + ".py"]
+
+
+RISKY = {
+    "type": (V1.replace("price = models.IntegerField()", "price = models.CharField(max_length=10)"), "type changes"),
+    "max_length": (V1.replace("max_length=40", "max_length=20"), "max_length narrows"),
+    "unique": (V1.replace("max_length=40)", "max_length=40, unique=True)"), "becomes unique"),
+    "constraint": (
+        V1 + "\n    class Meta:\n        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name='price_positive')]\n",
+        "may reject the old release's writes",
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(RISKY))
+def test_risky_changes_pass_through_with_a_warning(make_project, change):
+    v2, warning = RISKY[change]
+    release = Release(make_project("sqlite"), V1, v2)
+    output = release.make_v2()
+    assert warning in output
+    assert release.project.pending_files() == []
+    assert "SeparateDatabaseAndState" not in release.project.snapshot()[release.v2 + ".py"]
+
+
+def test_noinput_warns_that_a_remove_and_add_may_be_a_rename(make_project):
+    v1 = V1.replace("max_length=40)", "max_length=40, null=True)")
+    release = Release(make_project("sqlite"), v1, v1.replace("sku =", "code ="))
+    output = release.make_v2("--noinput")
+    assert "'sku' is removed and 'code' of the same type added" in output
+    assert len(release.project.pending_files()) == 1
