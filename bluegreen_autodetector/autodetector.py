@@ -20,7 +20,7 @@ from django.db.migrations.state import ProjectState
 
 from . import conf, pending
 from .capture import AlterColumn, Capture, LingeringColumn
-from .catalogue import CATALOGUE, Refused, Walk
+from .catalogue import CATALOGUE, Refused, Split, Walk
 from .operations import RunAlterSQL, RunCleanupSQL
 
 
@@ -122,16 +122,15 @@ def split_migration(
             warnings.append(f"let through by --allow-unsafe: {refusal}")
             split = None
         if split is None:
-            database_operations.append(operation)
-            added = [operation]
-        else:
-            database_operations += split.contract_database
-            state_operations += split.contract_state
-            cleanup_items += split.cleanup
-            warnings += split.warnings
-            added = split.contract_database
-        for operation_added in added:
+            split = Split(contract_database=[operation])
+        # Removals of earlier operations are deferred to the end: nothing
+        # this operation runs may refer to what they remove.
+        for operation_added in split.contract_database:
             _refuse_reference_to_removed(migration, operation_added, state_operations)
+        database_operations += split.contract_database
+        state_operations += split.contract_state
+        cleanup_items += split.cleanup
+        warnings += split.warnings
         operation.state_forwards(app_label, state)
     if non_interactive:
         warnings += _possible_renames(app_label, removed_types, added_types)

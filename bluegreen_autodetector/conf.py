@@ -59,4 +59,13 @@ def vendors() -> list[str]:
     )
 
 
+def capture_databases() -> dict[str, dict]:
+    """
+    ``BLUEGREEN_CAPTURE_DATABASES``: for a vendor of ``BLUEGREEN_VENDORS``
+    that no database in ``DATABASES`` uses, a ``DATABASES``-style entry of a
+    server to capture its SQL with (connected to, never read or migrated).
+    """
+    return dict(getattr(settings, "BLUEGREEN_CAPTURE_DATABASES", {}))
+
+
 PENDING_DIRNAME = "pending"
