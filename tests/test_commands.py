@@ -243,3 +243,21 @@ def test_update_refuses_to_fold_into_a_contract_whose_cleanup_is_pending(
     assert result.returncode != 0
     assert "whose cleanup" in result.stderr
     assert len(release.project.pending_files()) == 1
+
+
+def test_pr_notes_describe_both_pull_requests(make_project):
+    release = Release(make_project("sqlite"), V1, V2)
+    notes = release.project.root / "notes"
+    release.make_v2("--pr-notes", str(notes))
+    pr1 = (notes / f"shop_{release.v2}_pr1.md").read_text()
+    pr2 = (notes / f"shop_{release.v2}_pr2.md").read_text()
+    assert pr1.startswith(f"# PR 1 (this release): `shop.{release.v2}`")
+    for heading in ("## What changes", "## Deploy order", "## How to verify", "## How to roll back"):
+        assert heading in pr1 and heading in pr2
+    assert "Remove field rating from book (Django's state only" in pr1
+    assert 'ALTER TABLE "shop_book" DROP COLUMN "rating";' in pr2
+    release.project.manage("promotemigrations", "--pr-notes", str(notes))
+    promoted = release.project.migration_names()[-1]
+    assert (notes / f"shop_{promoted}_pr2.md").read_text().startswith(
+        f"# PR 2 (next release): `shop.{promoted}`"
+    )

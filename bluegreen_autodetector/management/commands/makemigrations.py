@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.core.management.commands import makemigrations
 from django.db.migrations.loader import MigrationLoader
 
-from ... import conf, pending
+from ... import conf, notes, pending
 from ...autodetector import BlueGreenAutodetector
 
 
@@ -40,12 +40,19 @@ class Command(makemigrations.Command):
             help="Let renames and db_column/db_table changes through as Django "
             "writes them, for this run (they break the release still serving).",
         )
+        parser.add_argument(
+            "--pr-notes",
+            metavar="DIRECTORY",
+            help="Also write a Markdown description of each split's two pull "
+            "requests into DIRECTORY.",
+        )
 
     # Django requires makemigrations and migrate to share one autodetector
     # (check commands.E001); it splits only when conf.enabled().
     autodetector = BlueGreenAutodetector
 
     def handle(self, *app_labels, **options):
+        self.pr_notes = options["pr_notes"]
         with conf.forced(options["bluegreen"], unsafe=options["allow_unsafe"]):
             return super().handle(*app_labels, **options)
 
@@ -97,6 +104,22 @@ class Command(makemigrations.Command):
             pending.remove_files(cleanup_files)
             raise
         self._describe_splits(splits)
+        if self.pr_notes and not self.dry_run:
+            self._write_notes(splits)
+
+    def _write_notes(self, splits):
+        files = {}
+        for contract, cleanup in splits:
+            warnings = getattr(contract, "bluegreen_warnings", [])
+            files[notes.note_path(self.pr_notes, contract, 1)] = notes.contract_note(
+                contract, cleanup, warnings
+            )
+            files[notes.note_path(self.pr_notes, contract, 2)] = notes.cleanup_note(
+                cleanup, contract.name
+            )
+        pending.write_files(files)
+        for path in files:
+            self.log(f"  PR notes: {self.get_relative_path(path)}")
 
     def _warn(self, changes):
         for migrations in changes.values():

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.management.utils import run_formatters
 from django.db.migrations.loader import MigrationLoader
 
-from ... import pending
+from ... import notes, pending
 
 
 class Command(BaseCommand):
@@ -35,6 +35,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--list", action="store_true", help="List pending cleanups; write nothing."
+        )
+        parser.add_argument(
+            "--pr-notes",
+            metavar="DIRECTORY",
+            help="Also write a Markdown description of this pull request (PR 2) "
+            "into DIRECTORY.",
         )
         parser.add_argument(
             "--no-header",
@@ -69,12 +75,25 @@ class Command(BaseCommand):
                     self.stdout.write(f"    - {operation.describe()}")
             if not options["dry_run"]:
                 written += pending.promote(plan, options["include_header"])
+                if options["pr_notes"]:
+                    self._write_notes(plan, options["pr_notes"])
         if written:
             run_formatters(written, stderr=self.stderr)
             self.stdout.write(
                 "PR 2 (this release): apply with 'python manage.py migrate' once no "
                 "instance of the release before the contract runs."
             )
+
+    def _write_notes(self, plan, directory):
+        files = {
+            notes.note_path(directory, promotion.migration, 2): notes.cleanup_note(
+                promotion.migration, promotion.pending.contract[1]
+            )
+            for promotion in plan
+        }
+        pending.write_files(files)
+        for path in files:
+            self.stdout.write(f"  PR notes: {self._relative(path)}")
 
     def _list(self, configs, check):
         found = 0
