@@ -35,6 +35,10 @@ rehearsal: venv
 	bash scripts/services.sh
 	$(VPY) benchmarks/rollout.py
 
+bench: venv
+	bash scripts/services.sh
+	$(VPY) benchmarks/bench.py
+
 # Migrations are generated code (Django's writer + black): not linted.
 LINT_PATHS := bluegreen_autodetector tests example_project scripts
 LINT_FLAGS := --extend-exclude '**/migrations/**'

@@ -2,21 +2,33 @@
 makemigrations overhead: stock vs bluegreen on a large generated project.
 
     python benchmarks/makemigrations_overhead.py [--models 300] [--removed 50]
-        [--deleted 10] [--repeat 7]
+        [--deleted 10] [--repeat 11] [--smoke]
 
 Generates a project of ``--models`` models chained by foreign keys, migrates
 nothing (makemigrations needs no database), then changes the models: removes
 ``--removed`` fields (a third of them foreign keys) and deletes ``--deleted``
 models. Times ``makemigrations --dry-run`` with ``--no-bluegreen`` (stock
-Django) and with ``--bluegreen``, alternating, and prints the medians and
-their ratio. Both runs detect the same changes; bluegreen also splits them
-and captures the cleanup SQL.
+Django) and with ``--bluegreen``, in pairs whose order alternates (stock
+first, then bluegreen first, ...) so that a drift of the machine does not
+favour one side, after one untimed warm-up run of each. Prints the medians,
+their spread (min-max, interquartile range), the ratio of the medians, the
+median of the per-pair ratios, and the absolute difference.
+
+Each timing is a whole ``manage.py`` process, as a developer runs it:
+interpreter start-up and ``django.setup()`` are in both sides.
+
+Both runs must detect the changes: the script checks that stock lists every
+deleted model and that bluegreen split the change (its output names the
+cleanup migration), and stops otherwise: a bluegreen run that silently did
+nothing would make a meaningless ratio. ``--smoke`` (CI): 30 models, 6
+fields removed, 2 models deleted, one pair; checks completion only.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -78,17 +90,49 @@ def build(root: Path, args) -> None:
     )
 
 
-def run(root: Path, *args: str) -> float:
+def run(root: Path, *args: str) -> tuple[float, str]:
+    """Run manage.py; return (seconds, stdout). Stops with its output on failure."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings"}
     start = time.perf_counter()
-    subprocess.run(
+    result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=root,
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(
+            f"manage.py {' '.join(args)} exited with {result.returncode}:\n"
+            f"{result.stdout}{result.stderr}"
+        )
+    return seconds, result.stdout
+
+
+def check_outputs(stock: str, bluegreen: str, args) -> None:
+    """Both sides must see the change; bluegreen must have split it."""
+    deleted = len(re.findall(r"^\s*- Delete model ", stock, re.MULTILINE))
+    if deleted != args.deleted:
+        sys.exit(
+            f"stock makemigrations listed {deleted} deleted models, expected "
+            f"{args.deleted}:\n{stock}"
+        )
+    if "pending/cleanup_" not in bluegreen:
+        sys.exit(
+            "bluegreen makemigrations wrote no cleanup migration: it did not split "
+            f"the change, so the timing would compare nothing:\n{bluegreen}"
+        )
+
+
+def spread(values: list[float]) -> str:
+    """min-max and the interquartile range, in seconds."""
+    if len(values) < 4:
+        return f"min {min(values):.3f}  max {max(values):.3f}"
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return f"min {min(values):.3f}  max {max(values):.3f}  IQR {q3 - q1:.3f}"
 
 
 def main() -> None:
@@ -96,28 +140,45 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=300)
     parser.add_argument("--removed", type=int, default=50)
     parser.add_argument("--deleted", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=11, help="timed pairs")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny project, one pair (CI)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.models, args.removed, args.deleted, args.repeat = 30, 6, 2, 1
+    if args.repeat < 1 or args.deleted >= args.models or args.removed > args.models:
+        parser.error("need --repeat >= 1, --deleted < --models, --removed <= --models")
+    modes = {"stock": "--no-bluegreen", "bluegreen": "--bluegreen"}
+    timings: dict[str, list[float]] = {"stock": [], "bluegreen": []}
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         build(root, args)
-        timings = {"stock": [], "bluegreen": []}
-        run(root, "makemigrations", "--dry-run", "--bluegreen")  # warm caches
-        for _ in range(args.repeat):
-            timings["stock"].append(
-                run(root, "makemigrations", "--dry-run", "--no-bluegreen")
-            )
-            timings["bluegreen"].append(
-                run(root, "makemigrations", "--dry-run", "--bluegreen")
-            )
+        # Warm-up, untimed: .pyc files, the page cache; and the outputs checked.
+        outputs = {
+            mode: run(root, "makemigrations", "--dry-run", flag)[1]
+            for mode, flag in modes.items()
+        }
+        check_outputs(outputs["stock"], outputs["bluegreen"], args)
+        for pair in range(args.repeat):
+            order = ["stock", "bluegreen"] if pair % 2 == 0 else ["bluegreen", "stock"]
+            for mode in order:
+                seconds, _ = run(root, "makemigrations", "--dry-run", modes[mode])
+                timings[mode].append(seconds)
     stock = statistics.median(timings["stock"])
     bluegreen = statistics.median(timings["bluegreen"])
+    paired = statistics.median(
+        b / s for s, b in zip(timings["stock"], timings["bluegreen"])
+    )
     print(
         f"makemigrations --dry-run, {args.models} models, {args.removed} fields "
-        f"removed, {args.deleted} models deleted, median of {args.repeat}:"
+        f"removed, {args.deleted} models deleted, median of {args.repeat} "
+        f"(alternating pairs, whole process):"
     )
-    print(f"  stock Django   {stock:.3f} s")
-    print(f"  bluegreen      {bluegreen:.3f} s")
+    print(f"  stock Django   {stock:.3f} s   ({spread(timings['stock'])})")
+    print(f"  bluegreen      {bluegreen:.3f} s   ({spread(timings['bluegreen'])})")
+    print(f"  difference     {1000 * (bluegreen - stock):+.0f} ms")
+    print(f"  median of per-pair ratios  {paired:.3f}")
     print(f"  ratio          {bluegreen / stock:.3f}")
 
 
