@@ -4,9 +4,11 @@ Lock footprint of the contract and cleanup migrations on PostgreSQL.
     python benchmarks/lock_footprint.py [--sizes 10000,1000000] [--repeat 3]
         [--smoke] [--keep]
 
-The example project's v1 -> v2 change (Book.font, Font and Product.rating
-removed), split by ``makemigrations --bluegreen`` and promoted with
-``promotemigrations``: migration 0002 is the contract, 0003 the cleanup.
+The example project's v1 -> v2 change (example_project/bookstore/
+models_v2.py.txt: Book.font, Font and Product.rating removed, Product.stock
+added NOT NULL with a Python default), split by ``makemigrations
+--bluegreen`` and promoted with ``promotemigrations``: migration 0002 is the
+contract, 0003 the cleanup.
 For each size N and each repetition, on a fresh database:
 
   1. ``migrate bookstore 0001`` (v1's schema), then N rows in each of
@@ -363,6 +365,8 @@ def main(argv=None):
         args.sizes, args.repeat = "100,1000", 1
     sizes = [int(s) for s in args.sizes.split(",")]
 
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"lock footprint: {os.cpu_count()} cores, load average {load}")
     root = Path(tempfile.mkdtemp(prefix="bluegreen-locks-"))
     bench = Bench(root, f"bg_locks_{os.getpid()}")
     results = {}  # size -> [runs]

@@ -170,6 +170,8 @@ def main() -> None:
     paired = statistics.median(
         b / s for s, b in zip(timings["stock"], timings["bluegreen"])
     )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} cores, load average at the end {load}")
     print(
         f"makemigrations --dry-run, {args.models} models, {args.removed} fields "
         f"removed, {args.deleted} models deleted, median of {args.repeat} "

@@ -10,8 +10,10 @@ For each vendor and each mode (``stock``: ``makemigrations --no-bluegreen``,
 example_project/ sharing one fresh database:
 
   prepare   release v1 = example_project as it is; release v2 = the same
-            with models_v2.py.txt as models.py and the migration that
-            ``makemigrations`` writes for it (as the developer's PR would).
+            with models_v2.py.txt as models.py (Book.font, Font and
+            Product.rating removed, Product.stock added NOT NULL with a
+            Python default) and the migration that ``makemigrations``
+            writes for it (as the developer's PR would).
             v1: ``migrate``, then v1 serves under gunicorn on 127.0.0.1.
   phase 1   v1 serves                          (baseline)
   phase 2   v2's ``migrate`` while v1 serves   (the contract; stock: everything)
@@ -370,9 +372,11 @@ def main(argv=None):
         sys.exit("rollout.py needs gunicorn in this environment: pip install gunicorn")
 
     root = Path(tempfile.mkdtemp(prefix="bluegreen-rollout-"))
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"deploy rehearsal in {root}  (python {sys.version.split()[0]}, "
-        f"{args.threads} threads, settle {args.settle} s)"
+        f"{args.threads} threads, settle {args.settle} s; {os.cpu_count()} cores, "
+        f"load average {load})"
     )
     problems = []
     for vendor in vendors:
