@@ -154,6 +154,7 @@ class Rehearsal:
         self.root = root / f"{vendor}-{mode}"
         self.root.mkdir()
         self.servers = []
+        self.served = {}  # release -> "model(field, ...)" as its GET /api/ says
         self.log_lines = []
         if vendor == "postgresql":
             self.db_name = f"bg_rehearsal_{mode}_{os.getpid()}"
@@ -212,6 +213,10 @@ class Rehearsal:
         server = Server(name, release, self.env, self.root / f"gunicorn-{name}.log")
         self.servers.append(server)
         server.wait_ready()
+        self.served[name] = ", ".join(
+            f"{model}({', '.join(f['name'] for f in fields)})"
+            for model, fields in sorted(server.target.schema.items())
+        )
         return server
 
     # -- the deploy -----------------------------------------------------------
@@ -393,6 +398,8 @@ def main(argv=None):
                 "\n".join(rehearsal.log_lines) + "\n"
             )
             print(f"  {vendor}/{mode}: {time.perf_counter() - started:.1f} s")
+            for name, models in rehearsal.served.items():
+                print(f"    {name} served {models}")
         report(vendor, results)
         if "bluegreen" in results:
             failed = sum(s.failed for s in results["bluegreen"].values())
