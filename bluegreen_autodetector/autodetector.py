@@ -206,12 +206,18 @@ def _refuse_reference_to_removed(migration, operation, state_operations):
     """
     for removal in state_operations:
         if isinstance(removal, operations.RemoveField):
-            clash = operation.references_field(
-                removal.model_name, removal.name, migration.app_label
+            # The same field again (re-added or altered under that name).
+            clash = (
+                getattr(operation, "model_name_lower", None) == removal.model_name_lower
+                and getattr(operation, "name_lower", None) == removal.name_lower
             )
             what = f"{removal.model_name}.{removal.name}"
         else:
-            clash = operation.references_model(removal.name, migration.app_label)
+            # The same model again (recreated, or given fields).
+            clash = removal.name_lower in (
+                getattr(operation, "name_lower", None),
+                getattr(operation, "model_name_lower", None),
+            )
             what = removal.name
         if clash:
             raise CommandError(

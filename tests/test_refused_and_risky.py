@@ -18,8 +18,8 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("change", sorted(REFUSED))
-def test_name_changes_are_refused_and_nothing_is_written(make_project, change):
-    release = Release(make_project("sqlite"), V1, REFUSED[change])
+def test_name_changes_are_refused_and_nothing_is_written(make_project, vendor, change):
+    release = Release(make_project(vendor), V1, REFUSED[change])
     project = release.project
     before = project.snapshot()
     project.set_models(REFUSED[change])
@@ -30,8 +30,8 @@ def test_name_changes_are_refused_and_nothing_is_written(make_project, change):
     assert project.snapshot() == before
 
 
-def test_a_rename_confirmed_at_the_prompt_is_refused(make_project):
-    release = Release(make_project("sqlite"), V1, V1.replace("sku =", "code ="))
+def test_a_rename_confirmed_at_the_prompt_is_refused(make_project, vendor):
+    release = Release(make_project(vendor), V1, V1.replace("sku =", "code ="))
     project = release.project
     project.set_models(release.v2_models)
     result = project.run("manage.py", "makemigrations", input="y\n", check=False)
@@ -60,13 +60,24 @@ RISKY = {
 
 
 @pytest.mark.parametrize("change", sorted(RISKY))
-def test_risky_changes_pass_through_with_a_warning(make_project, change):
+def test_risky_changes_pass_through_with_a_warning(make_project, vendor, change):
     v2, warning = RISKY[change]
-    release = Release(make_project("sqlite"), V1, v2)
+    release = Release(make_project(vendor), V1, v2)
     output = release.make_v2()
     assert warning in output
     assert release.project.pending_files() == []
     assert "SeparateDatabaseAndState" not in release.project.snapshot()[release.v2 + ".py"]
+
+
+def test_a_model_rename_confirmed_at_the_prompt_is_refused(make_project):
+    v2 = V1.replace("class Product(", "class Item(")
+    release = Release(make_project("sqlite"), V1, v2)
+    project = release.project
+    project.set_models(v2)
+    result = project.run("manage.py", "makemigrations", input="y\n", check=False)
+    assert result.returncode != 0
+    assert "model 'Product' is renamed to 'Item'" in result.stderr
+    assert "db_table = 'shop_product'" in result.stderr
 
 
 def test_noinput_warns_that_a_remove_and_add_may_be_a_rename(make_project):
