@@ -148,7 +148,9 @@ def split_migration(
     cleanup_items.sort(key=_cleanup_order)
     cleanup.operations = [
         _cleanup_operation(item, captured)
-        for item, captured in zip(cleanup_items, capture.capture(cleanup_items))
+        for item, captured in zip(
+            cleanup_items, capture.capture(cleanup_items), strict=True
+        )
     ]
     migration.cleanup = cleanup
     return refusals

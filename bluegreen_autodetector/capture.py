@@ -15,15 +15,16 @@ at, in a throwaway app registry. It never renders the whole project state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django.apps.registry import Apps
 from django.core.management.base import CommandError
 from django.db import connections, models
-from django.db.utils import load_backend
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import ProjectState
 from django.db.migrations.utils import resolve_relation
+from django.db.utils import load_backend
 
 from . import conf
 
@@ -193,14 +194,12 @@ class Capture:
 
             def forwards(editor):
                 if backfill is not None:
+                    table = editor.quote_name(captured.table)
+                    column = editor.quote_name(captured.column)
+                    value = editor.quote_value(backfill)
                     editor.execute(
-                        "UPDATE %s SET %s = %s WHERE %s IS NULL"
-                        % (
-                            editor.quote_name(captured.table),
-                            editor.quote_name(captured.column),
-                            editor.quote_value(backfill),
-                            editor.quote_name(captured.column),
-                        )
+                        f"UPDATE {table} SET {column} = {value} WHERE {column} IS NULL",
+                        None,
                     )
                 _alter(editor, model, before, twin, after)
 
@@ -233,9 +232,11 @@ class Capture:
             # drop the columns added since.
             captured.reverse_sql[vendor] = _collect(
                 connection,
-                lambda editor: BaseDatabaseSchemaEditor.add_field(editor, model, field)
-                if editor.connection.vendor == "sqlite"
-                else editor.add_field(model, field),
+                lambda editor: (
+                    BaseDatabaseSchemaEditor.add_field(editor, model, field)
+                    if editor.connection.vendor == "sqlite"
+                    else editor.add_field(model, field)
+                ),
             )
         return captured
 
@@ -355,14 +356,12 @@ def _alter(editor, model, before, twin, after) -> None:
             definition %= tuple(editor.quote_value(p) for p in params)
         definitions.append(f"{editor.quote_name(field.column)} {definition}")
     editor.execute("PRAGMA writable_schema = ON", None)
+    before, after, table = (
+        editor.quote_value(value) for value in (*definitions, model._meta.db_table)
+    )
     editor.execute(
-        "UPDATE sqlite_master SET sql = replace(sql, %s, %s) "
-        "WHERE type = 'table' AND name = %s"
-        % (
-            editor.quote_value(definitions[0]),
-            editor.quote_value(definitions[1]),
-            editor.quote_value(model._meta.db_table),
-        ),
+        f"UPDATE sqlite_master SET sql = replace(sql, {before}, {after}) "
+        f"WHERE type = 'table' AND name = {table}",
         None,
     )
     editor.execute("PRAGMA writable_schema = OFF", None)

@@ -11,8 +11,9 @@ from what the rows describe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dataclass_field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from django.db import models
 from django.db.migrations import operations
@@ -52,9 +53,7 @@ class Walk:
     created_models: set[str] = dataclass_field(default_factory=set)  # ...created
     # Fields already removed from the state of a model this migration
     # deletes: their columns linger with the table until the cleanup.
-    absorbed: dict[str, dict[str, models.Field]] = dataclass_field(
-        default_factory=dict
-    )
+    absorbed: dict[str, dict[str, models.Field]] = dataclass_field(default_factory=dict)
 
     def model_state(self, model_name: str):
         return self.state.models[self.key(model_name)]
@@ -111,7 +110,9 @@ def _same(a: models.Field, b: models.Field) -> bool:
     return a.deconstruct()[1:] == b.deconstruct()[1:]
 
 
-def _linger(walk: Walk, split: Split, model_name: str, name: str, field, *, table_stays):
+def _linger(
+    walk: Walk, split: Split, model_name: str, name: str, field, *, table_stays
+):
     """Alter ``field`` in the contract to its lingering shape; return that shape."""
     lingering = lingering_field(field, table_stays=table_stays)
     if not _same(lingering, field):
@@ -148,15 +149,19 @@ def remove_field(operation: operations.RemoveField, walk: Walk) -> Split | None:
     split = Split(contract_state=[operation])
     table_stays = operation.model_name_lower not in walk.deleted_models
     lingering = _linger(
-        walk, split, operation.model_name, operation.name, field,
+        walk,
+        split,
+        operation.model_name,
+        operation.name,
+        field,
         table_stays=table_stays,
     )
     key = walk.key(operation.model_name)
     if not table_stays:
         # The table goes as a whole in the cleanup of its DeleteModel.
-        walk.absorbed.setdefault(operation.model_name_lower, {})[
-            operation.name
-        ] = lingering
+        walk.absorbed.setdefault(operation.model_name_lower, {})[operation.name] = (
+            lingering
+        )
     elif field.many_to_many:
         split.cleanup.append(
             LingeringTable(key, {operation.name: lingering}, m2m=operation.name)
@@ -175,9 +180,7 @@ def delete_model(operation: operations.DeleteModel, walk: Walk) -> Split | None:
     M2M tables (the schema editor drops those first).
     """
     model_state = walk.model_state(operation.name)
-    if model_state.options.get("proxy") or not model_state.options.get(
-        "managed", True
-    ):
+    if model_state.options.get("proxy") or not model_state.options.get("managed", True):
         return None  # No table of Django's to keep or drop.
     split = Split(contract_state=[operation])
     key = walk.key(operation.name)

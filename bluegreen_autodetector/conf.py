@@ -53,8 +53,7 @@ def vendors() -> list[str]:
         dict.fromkeys(
             connections[alias].vendor
             for alias in connections
-            if connections[alias].settings_dict["ENGINE"]
-            != "django.db.backends.dummy"
+            if connections[alias].settings_dict["ENGINE"] != "django.db.backends.dummy"
         )
     )
 

@@ -110,7 +110,9 @@ class RunCleanupSQL(CleanupSQL):
     def describe(self) -> str:
         if self.column is None:
             return f"Drop table {self.table} (left by a contract migration)"
-        return f"Drop column {self.column} of {self.table} (left by a contract migration)"
+        return (
+            f"Drop column {self.column} of {self.table} (left by a contract migration)"
+        )
 
     @property
     def migration_name_fragment(self) -> str:
@@ -118,7 +120,9 @@ class RunCleanupSQL(CleanupSQL):
 
     def should_run(self, connection, forwards):
         columns = self._columns(connection)
-        present = columns is not None and (self.column is None or self.column in columns)
+        present = columns is not None and (
+            self.column is None or self.column in columns
+        )
         return present == forwards
 
 

@@ -14,8 +14,8 @@ import importlib.util
 import os
 import sys
 import tempfile
-from importlib import import_module
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.core.management.base import CommandError
 from django.db.migrations import Migration
@@ -106,9 +106,13 @@ def remove_files(paths) -> None:
 
 def has_pending(app_label: str) -> bool:
     directory = pending_directory(app_label)
-    return bool(directory) and os.path.isdir(directory) and any(
-        name.endswith(".py") and not name.startswith(("_", "."))
-        for name in os.listdir(directory)
+    return (
+        bool(directory)
+        and os.path.isdir(directory)
+        and any(
+            name.endswith(".py") and not name.startswith(("_", "."))
+            for name in os.listdir(directory)
+        )
     )
 
 
@@ -190,7 +194,9 @@ def plan_promotions(app_label: str, loader: MigrationLoader) -> list[Promotion]:
                 f"new name in this file's dependencies; if its change was "
                 f"abandoned, delete this file. Nothing was promoted."
             )
-    order = {key: index for index, key in enumerate(loader.graph.forwards_plan(leaves[0]))}
+    order = {
+        key: index for index, key in enumerate(loader.graph.forwards_plan(leaves[0]))
+    }
     pending.sort(key=lambda cleanup: order[cleanup.contract])
     previous = leaves[0]
     number = MigrationAutodetector.parse_number(previous[1]) or 0

@@ -73,8 +73,8 @@ def refuse_if_blocked(migration: Migration, connection) -> None:
         f"Cannot unapply {migration.app_label}.{migration.name}: the release "
         f"before it declares these columns NOT NULL, and rows written since "
         f"hold NULL:\n" + "\n".join(lines) + "\nSet a value in those rows or "
-        f"delete them, then migrate back again. Nothing of this migration was "
-        f"unapplied."
+        "delete them, then migrate back again. Nothing of this migration was "
+        "unapplied."
     )
 
 

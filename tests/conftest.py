@@ -8,7 +8,9 @@ from .project import SERVERS, VENDORS, make_project  # noqa: F401
 def _reachable(vendor: str) -> bool:
     server = SERVERS[vendor]
     try:
-        socket.create_connection((server["HOST"], int(server["PORT"])), timeout=2).close()
+        socket.create_connection(
+            (server["HOST"], int(server["PORT"])), timeout=2
+        ).close()
     except OSError:
         return False
     return True

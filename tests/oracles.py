@@ -113,7 +113,10 @@ def _unnamed(schema: dict) -> dict:
             "constraints": {
                 str(i): c
                 for i, c in enumerate(
-                    sorted(info["constraints"].values(), key=lambda c: repr(sorted(c.items())))
+                    sorted(
+                        info["constraints"].values(),
+                        key=lambda c: repr(sorted(c.items())),
+                    )
                 )
             },
         }

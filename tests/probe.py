@@ -68,8 +68,10 @@ def make(model, created, nulls=False):
     """
     kwargs = {}
     for field in model._meta.concrete_fields:
-        if field.primary_key and field.auto_created or isinstance(
-            field, (models.AutoField, models.BigAutoField)
+        if (
+            field.primary_key
+            and field.auto_created
+            or isinstance(field, (models.AutoField, models.BigAutoField))
         ):
             continue
         if field.is_relation:
@@ -133,12 +135,23 @@ def crud(app, v1, v2):
                 f"{label} create",
                 lambda: make(model, created[release], nulls=release == "v1"),
             )
-            step(results, f"{label} read", lambda: [list(model.objects.all()), [
-                list(getattr(o, f.name).all())
-                for o in model.objects.all()
-                for f in model._meta.many_to_many
-            ]])
-            step(results, f"{label} update", lambda: [o.save() for o in model.objects.all()])
+            step(
+                results,
+                f"{label} read",
+                lambda: [
+                    list(model.objects.all()),
+                    [
+                        list(getattr(o, f.name).all())
+                        for o in model.objects.all()
+                        for f in model._meta.many_to_many
+                    ],
+                ],
+            )
+            step(
+                results,
+                f"{label} update",
+                lambda: [o.save() for o in model.objects.all()],
+            )
     # Each release reads and updates what the other wrote.
     for release, apps in releases.items():
         for model in own_models(apps, app):
@@ -240,7 +253,10 @@ def rows():
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             names = [column[0] for column in cursor.description]
             result[table] = sorted(
-                (dict(zip(names, map(str, row))) for row in cursor.fetchall()),
+                (
+                    dict(zip(names, map(str, row), strict=True))
+                    for row in cursor.fetchall()
+                ),
                 key=json.dumps,
             )
     return result

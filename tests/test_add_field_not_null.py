@@ -77,11 +77,19 @@ def test_cleanup_stops_on_nulls_the_old_release_wrote_until_backfilled(
     output = release.make_v2()
     assert "has no database equivalent" in output
     project.manage("migrate", "-v0")
-    project.manage("shell", "-c", "from django.db import connection; connection.cursor().execute(\"INSERT INTO shop_product (name) VALUES ('old')\")")
+    project.manage(
+        "shell",
+        "-c",
+        "from django.db import connection; connection.cursor().execute(\"INSERT INTO shop_product (name) VALUES ('old')\")",
+    )
     project.manage("promotemigrations")
     result = project.manage("migrate", check=False)
     assert result.returncode != 0
     assert "1 row(s) of shop_product hold NULL in ref" in result.stderr
-    project.manage("shell", "-c", "import uuid; from django.db import connection; connection.cursor().execute('UPDATE shop_product SET ref = %s WHERE ref IS NULL', [uuid.uuid4().hex])")
+    project.manage(
+        "shell",
+        "-c",
+        "import uuid; from django.db import connection; connection.cursor().execute('UPDATE shop_product SET ref = %s WHERE ref IS NULL', [uuid.uuid4().hex])",
+    )
     project.manage("migrate", "-v0")
     assert_idempotent(project)

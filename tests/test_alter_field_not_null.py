@@ -53,7 +53,11 @@ def test_cleanup_backfills_a_constant_default_first(make_project, vendor):
     output = release.make_v2()
     assert "first fills NULLs with the default ''" in output
     project.manage("migrate", "-v0")
-    project.manage("shell", "-c", "from django.db import connection; connection.cursor().execute(\"INSERT INTO shop_product (name) VALUES ('old')\")")
+    project.manage(
+        "shell",
+        "-c",
+        "from django.db import connection; connection.cursor().execute(\"INSERT INTO shop_product (name) VALUES ('old')\")",
+    )
     release.promote_and_migrate()
     (row,) = project.probe("rows")["shop_product"]
     assert row["note"] == ""
@@ -65,7 +69,11 @@ def test_cleanup_without_default_stops_on_nulls_and_names_them(make_project, ven
     output = release.make_v2("--noinput")
     assert "Backfill NULLs before the cleanup runs" in output
     project.manage("migrate", "-v0")
-    project.manage("shell", "-c", "from django.db import connection; connection.cursor().execute(\"INSERT INTO shop_product (name) VALUES ('old')\")")
+    project.manage(
+        "shell",
+        "-c",
+        "from django.db import connection; connection.cursor().execute(\"INSERT INTO shop_product (name) VALUES ('old')\")",
+    )
     project.manage("promotemigrations")
     result = project.manage("migrate", check=False)
     assert result.returncode != 0

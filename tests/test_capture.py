@@ -24,8 +24,14 @@ class Book(models.Model):
     title = models.CharField(max_length=200)
 """
 
-V1_5 = V1.replace('    pages = models.IntegerField()', '    pages = models.IntegerField()\n    isbn = models.CharField(max_length=13, null=True)')
-V2_5 = V2.replace('    title = models.CharField(max_length=200)', '    title = models.CharField(max_length=200)\n    isbn = models.CharField(max_length=13, null=True)')
+V1_5 = V1.replace(
+    "    pages = models.IntegerField()",
+    "    pages = models.IntegerField()\n    isbn = models.CharField(max_length=13, null=True)",
+)
+V2_5 = V2.replace(
+    "    title = models.CharField(max_length=200)",
+    "    title = models.CharField(max_length=200)\n    isbn = models.CharField(max_length=13, null=True)",
+)
 
 
 def _cleanup_text(project) -> str:

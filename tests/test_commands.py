@@ -47,9 +47,9 @@ def test_no_bluegreen_option_turns_the_split_off_for_one_run(make_project):
     release = Release(make_project("sqlite"), V1, V2)
     release.make_v2("--no-bluegreen")
     assert release.project.pending_files() == []
-    assert "SeparateDatabaseAndState" not in release.project.snapshot()[
-        release.v2 + ".py"
-    ]
+    assert (
+        "SeparateDatabaseAndState" not in release.project.snapshot()[release.v2 + ".py"]
+    )
 
 
 def test_bluegreen_option_splits_with_the_setting_off(make_project):
@@ -125,7 +125,12 @@ def test_promotion_renumbers_after_the_leaf_and_keeps_one_leaf(make_project):
     project = release.project
     project.manage("migrate", "-v0")
     # Another change lands in the next release before the promotion.
-    project.set_models(V2.replace("null=True)", "null=True)\n    isbn = models.CharField(max_length=13, null=True)"))
+    project.set_models(
+        V2.replace(
+            "null=True)",
+            "null=True)\n    isbn = models.CharField(max_length=13, null=True)",
+        )
+    )
     project.manage("makemigrations", "-v0", "--name", "add_isbn")
     project.manage("promotemigrations")
     names = project.migration_names()
@@ -218,9 +223,19 @@ def test_update_folds_the_contract_into_the_last_migration_and_relinks_the_clean
     project = make_project("sqlite")
     project.set_models(V1)
     project.manage("makemigrations", "-v0")
-    project.set_models(V1.replace("null=True)", "null=True)\n    isbn = models.CharField(max_length=13, null=True)"))
+    project.set_models(
+        V1.replace(
+            "null=True)",
+            "null=True)\n    isbn = models.CharField(max_length=13, null=True)",
+        )
+    )
     project.manage("makemigrations", "-v0")
-    project.set_models(V2.replace("null=True)", "null=True)\n    isbn = models.CharField(max_length=13, null=True)"))
+    project.set_models(
+        V2.replace(
+            "null=True)",
+            "null=True)\n    isbn = models.CharField(max_length=13, null=True)",
+        )
+    )
     project.manage("makemigrations", "--update")
     names = project.migration_names()
     assert len(names) == 2
@@ -252,12 +267,19 @@ def test_pr_notes_describe_both_pull_requests(make_project):
     pr1 = (notes / f"shop_{release.v2}_pr1.md").read_text()
     pr2 = (notes / f"shop_{release.v2}_pr2.md").read_text()
     assert pr1.startswith(f"# PR 1 (this release): `shop.{release.v2}`")
-    for heading in ("## What changes", "## Deploy order", "## How to verify", "## How to roll back"):
+    for heading in (
+        "## What changes",
+        "## Deploy order",
+        "## How to verify",
+        "## How to roll back",
+    ):
         assert heading in pr1 and heading in pr2
     assert "Remove field rating from book (Django's state only" in pr1
     assert 'ALTER TABLE "shop_book" DROP COLUMN "rating";' in pr2
     release.project.manage("promotemigrations", "--pr-notes", str(notes))
     promoted = release.project.migration_names()[-1]
-    assert (notes / f"shop_{promoted}_pr2.md").read_text().startswith(
-        f"# PR 2 (next release): `shop.{promoted}`"
+    assert (
+        (notes / f"shop_{promoted}_pr2.md")
+        .read_text()
+        .startswith(f"# PR 2 (next release): `shop.{promoted}`")
     )

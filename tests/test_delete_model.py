@@ -1,6 +1,5 @@
 """Catalogue row: DeleteModel, with outgoing foreign keys and M2M fields, and the model a removed FK pointed at."""
 
-
 from .oracles import (
     Release,
     assert_coexistence,
@@ -42,7 +41,9 @@ class Book(models.Model):
 """
 
 
-def test_old_release_keeps_reading_and_writing_the_removed_columns(make_project, vendor):
+def test_old_release_keeps_reading_and_writing_the_removed_columns(
+    make_project, vendor
+):
     release = Release(make_project(vendor), V1, V2)
     assert_coexistence(release)
     assert_idempotent(release.project)

@@ -82,9 +82,11 @@ def test_column_added_before_promotion_survives_the_cleanup_with_its_data(
     project.set_models(V3_ADDS)
     project.manage("makemigrations", "-v0")
     project.manage("migrate", "-v0")
-    project.manage("shell", "-c", (
-        "from shop.models import Book; Book.objects.create(title='t', isbn='978')"
-    ))
+    project.manage(
+        "shell",
+        "-c",
+        ("from shop.models import Book; Book.objects.create(title='t', isbn='978')"),
+    )
     project.manage("promotemigrations")
     names = project.migration_names()
     assert names[-1].startswith("0004_cleanup"), names

@@ -49,11 +49,20 @@ def test_allow_unsafe_lets_the_stock_operation_through_and_says_so(make_project)
 
 
 RISKY = {
-    "type": (V1.replace("price = models.IntegerField()", "price = models.CharField(max_length=10)"), "type changes"),
+    "type": (
+        V1.replace(
+            "price = models.IntegerField()", "price = models.CharField(max_length=10)"
+        ),
+        "type changes",
+    ),
     "max_length": (V1.replace("max_length=40", "max_length=20"), "max_length narrows"),
-    "unique": (V1.replace("max_length=40)", "max_length=40, unique=True)"), "becomes unique"),
+    "unique": (
+        V1.replace("max_length=40)", "max_length=40, unique=True)"),
+        "becomes unique",
+    ),
     "constraint": (
-        V1 + "\n    class Meta:\n        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name='price_positive')]\n",
+        V1
+        + "\n    class Meta:\n        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name='price_positive')]\n",
         "may reject the old release's writes",
     ),
 }
@@ -66,7 +75,9 @@ def test_risky_changes_pass_through_with_a_warning(make_project, vendor, change)
     output = release.make_v2()
     assert warning in output
     assert release.project.pending_files() == []
-    assert "SeparateDatabaseAndState" not in release.project.snapshot()[release.v2 + ".py"]
+    assert (
+        "SeparateDatabaseAndState" not in release.project.snapshot()[release.v2 + ".py"]
+    )
 
 
 def test_a_model_rename_confirmed_at_the_prompt_is_refused(make_project):

@@ -1,6 +1,5 @@
 """Catalogue row: RemoveField of a ForeignKey or OneToOneField."""
 
-
 from .oracles import (
     Release,
     assert_coexistence,
@@ -30,7 +29,9 @@ class Book(models.Model):
 """
 
 
-def test_old_release_keeps_reading_and_writing_the_removed_columns(make_project, vendor):
+def test_old_release_keeps_reading_and_writing_the_removed_columns(
+    make_project, vendor
+):
     release = Release(make_project(vendor), V1, V2)
     assert_coexistence(release)
     assert_idempotent(release.project)

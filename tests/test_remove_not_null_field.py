@@ -1,6 +1,5 @@
 """Catalogue row: RemoveField of a NOT NULL field without db_default (constant, callable, or no default)."""
 
-
 from .oracles import (
     Release,
     assert_coexistence,
@@ -25,7 +24,9 @@ class Product(models.Model):
 """
 
 
-def test_old_release_keeps_reading_and_writing_the_removed_columns(make_project, vendor):
+def test_old_release_keeps_reading_and_writing_the_removed_columns(
+    make_project, vendor
+):
     release = Release(make_project(vendor), V1, V2)
     assert_coexistence(release)
     assert_idempotent(release.project)

@@ -21,7 +21,9 @@ class Product(models.Model):
 """
 
 
-def test_old_release_keeps_reading_and_writing_the_removed_columns(make_project, vendor):
+def test_old_release_keeps_reading_and_writing_the_removed_columns(
+    make_project, vendor
+):
     release = Release(make_project(vendor), V1, V2)
     assert_coexistence(release)
     assert_idempotent(release.project)

@@ -47,11 +47,15 @@ def test_rows_the_new_release_wrote_block_the_rollback_and_are_named(
     project = release.project
     release.make_v2()
     project.manage("migrate", "-v0")
-    project.manage("shell", "-c", "from shop.models import Book; Book.objects.create(title='new')")
+    project.manage(
+        "shell", "-c", "from shop.models import Book; Book.objects.create(title='new')"
+    )
     schema = project.probe("schema")
     result = project.manage("migrate", "shop", release.v1, check=False)
     assert result.returncode != 0
-    assert "1 row(s) of shop_book hold NULL in author_id (primary keys 1)" in result.stderr
+    assert (
+        "1 row(s) of shop_book hold NULL in author_id (primary keys 1)" in result.stderr
+    )
     # Nothing was unapplied, nothing invented: the row is as the new release left it.
     assert project.probe("schema") == schema
     assert project.probe("rows")["shop_book"] == [

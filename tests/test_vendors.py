@@ -50,9 +50,7 @@ def _project_tested_on_sqlite(make_project, vendors):
 def test_a_project_testing_on_sqlite_gets_cleanups_right_on_every_vendor(
     make_project,
 ):
-    release = _project_tested_on_sqlite(
-        make_project, ["sqlite", "postgresql", "mysql"]
-    )
+    release = _project_tested_on_sqlite(make_project, ["sqlite", "postgresql", "mysql"])
     project = release.project
     (cleanup,) = [p for p in project.migrations.glob("0003_*.py")]
     text = cleanup.read_text()
@@ -95,7 +93,9 @@ def test_a_vendor_without_captured_sql_is_refused_by_name(make_project):
 def test_naming_a_vendor_without_a_database_to_capture_with_is_an_error(
     make_project,
 ):
-    project = make_project("sqlite", extra_settings="BLUEGREEN_VENDORS = ['sqlite', 'postgresql']\n")
+    project = make_project(
+        "sqlite", extra_settings="BLUEGREEN_VENDORS = ['sqlite', 'postgresql']\n"
+    )
     release = Release(project, V1, V2)
     project.set_models(V2)
     result = project.manage("makemigrations", check=False)

@@ -81,13 +81,19 @@ class Command(makemigrations.Command):
         for app_label, migrations in changes.items():
             relinked = getattr(self, "cleanups_to_relink", {}).get(app_label, [])
             for migration in migrations:
-                cleanups = [migration.cleanup] if getattr(migration, "cleanup", None) else relinked
+                cleanups = (
+                    [migration.cleanup]
+                    if getattr(migration, "cleanup", None)
+                    else relinked
+                )
                 for cleanup in cleanups:
                     cleanup.name = f"{pending.CLEANUP_PREFIX}{migration.name}"
                     cleanup.dependencies = [(app_label, migration.name)]
                     splits.append((migration, cleanup))
         if not splits:
-            return super().write_migration_files(changes, update_previous_migration_paths)
+            return super().write_migration_files(
+                changes, update_previous_migration_paths
+            )
         cleanup_files = {}
         if not self.dry_run:
             cleanup_files = {
