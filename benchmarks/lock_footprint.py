@@ -281,8 +281,7 @@ class Bench:
         with connect(self.db_name) as conn:
             return dict(
                 conn.execute(
-                    "SELECT relname, relfilenode FROM pg_class "
-                    "WHERE relname = ANY(%s)",
+                    "SELECT relname, relfilenode FROM pg_class WHERE relname = ANY(%s)",
                     (list(TABLES),),
                 ).fetchall()
             )

@@ -168,7 +168,7 @@ def main() -> None:
     stock = statistics.median(timings["stock"])
     bluegreen = statistics.median(timings["bluegreen"])
     paired = statistics.median(
-        b / s for s, b in zip(timings["stock"], timings["bluegreen"])
+        b / s for s, b in zip(timings["stock"], timings["bluegreen"], strict=True)
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"{os.cpu_count()} cores, load average at the end {load}")
