@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class BlueGreenAutodetectorConfig(AppConfig):
     name = "bluegreen_autodetector"
     verbose_name = "Blue-green migrations"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

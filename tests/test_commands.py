@@ -283,3 +283,32 @@ def test_pr_notes_describe_both_pull_requests(make_project):
         .read_text()
         .startswith(f"# PR 2 (next release): `shop.{promoted}`")
     )
+
+
+def test_check_reports_a_pending_cleanup_whose_contract_is_missing(make_project):
+    release = Release(make_project("sqlite"), V1, V2)
+    release.make_v2()
+    project = release.project
+    assert "bluegreen" not in project.manage("check").stderr
+    (project.migrations / f"{release.v2}.py").unlink()
+    result = project.manage("check", check=False)
+    assert result.returncode != 0
+    assert "bluegreen.E001" in result.stderr
+    assert release.v2 in result.stderr
+
+
+def test_check_warns_of_an_unsplit_removal_until_it_is_marked_reviewed(make_project):
+    release = Release(make_project("sqlite"), V1, V2)
+    release.make_v2("--no-bluegreen")
+    project = release.project
+    result = project.manage("check")
+    assert "bluegreen.W001" in result.stderr
+    assert "Remove field rating from book" in result.stderr
+    path = project.migrations / f"{release.v2}.py"
+    path.write_text(
+        path.read_text().replace(
+            "class Migration(migrations.Migration):\n",
+            "class Migration(migrations.Migration):\n    bluegreen_reviewed = 'shipped before blue-green'\n",
+        )
+    )
+    assert "bluegreen.W001" not in project.manage("check").stderr

@@ -1,0 +1,96 @@
+"""
+System checks (``python manage.py check``):
+
+- ``bluegreen.E001``: a pending cleanup that cannot be loaded, or whose
+  contract migration is missing from the migrations folder;
+- ``bluegreen.W001`` (with ``BLUEGREEN_MIGRATIONS``): a migration of the
+  project's own apps (not installed packages) holding a backward-incompatible
+  operation that was not split. Silence it for one migration by giving its
+  class ``bluegreen_reviewed = "why it is safe"``.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.core import checks
+from django.core.management.base import CommandError
+from django.db.migrations import operations
+from django.db.migrations.loader import MigrationLoader
+
+from . import conf, pending
+
+
+@checks.register("migrations")
+def check_migrations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    configs = app_configs or apps.get_app_configs()
+    loader = None
+    messages = []
+    for config in configs:
+        if not pending.has_pending(config.label):
+            continue
+        loader = loader or MigrationLoader(None, ignore_no_migrations=True)
+        try:
+            cleanups = pending.list_pending(config.label)
+        except CommandError as error:
+            messages.append(checks.Error(str(error), id="bluegreen.E001"))
+            continue
+        for cleanup in cleanups:
+            if cleanup.contract not in loader.graph.nodes:
+                messages.append(
+                    checks.Error(
+                        f"Pending cleanup {cleanup.path} belongs to contract "
+                        f"migration {cleanup.contract[0]}.{cleanup.contract[1]}, "
+                        f"which is not in the migrations folder.",
+                        hint="If the contract was renamed or squashed, put its new "
+                        "name in the cleanup's dependencies; if its change was "
+                        "abandoned, delete the cleanup.",
+                        id="bluegreen.E001",
+                    )
+                )
+    if conf.enabled():
+        loader = loader or MigrationLoader(None, ignore_no_migrations=True)
+        # The project's own apps: installed packages' history is theirs.
+        labels = {
+            config.label
+            for config in configs
+            if not any(
+                part in config.path for part in ("site-packages", "dist-packages")
+            )
+        }
+        for (app_label, name), migration in sorted(loader.disk_migrations.items()):
+            if app_label not in labels or getattr(
+                migration, "bluegreen_reviewed", None
+            ):
+                continue
+            for operation in migration.operations:
+                if _unsplit(operation):
+                    messages.append(
+                        checks.Warning(
+                            f"Migration {app_label}.{name}: '{operation.describe()}' "
+                            f"breaks the release still serving during a blue-green "
+                            f"deploy, and was not split.",
+                            hint="Recreate it with makemigrations (BLUEGREEN_MIGRATIONS "
+                            "on), or, if it is safe (e.g. already deployed), set "
+                            "bluegreen_reviewed = '<why>' on its Migration class.",
+                            id="bluegreen.W001",
+                        )
+                    )
+    return messages
+
+
+def _unsplit(operation) -> bool:
+    """A top-level removal, rename, or NOT NULL addition relying on Python."""
+    if isinstance(
+        operation,
+        (
+            operations.RemoveField,
+            operations.DeleteModel,
+            operations.RenameField,
+            operations.RenameModel,
+        ),
+    ):
+        return True
+    if isinstance(operation, operations.AddField):
+        field = operation.field
+        return not (field.null or field.has_db_default() or field.many_to_many)
+    return False
