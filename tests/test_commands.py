@@ -312,3 +312,30 @@ def test_check_warns_of_an_unsplit_removal_until_it_is_marked_reviewed(make_proj
         )
     )
     assert "bluegreen.W001" not in project.manage("check").stderr
+
+
+def test_promotion_refuses_two_leaves_and_writes_nothing(make_project):
+    release = Release(make_project("sqlite"), V1, V2)
+    release.make_v2()
+    project = release.project
+    (project.migrations / "0002_other_branch.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('shop', '0001_initial')]\n"
+        "    operations = []\n"
+    )
+    before = project.snapshot()
+    result = project.manage("promotemigrations", check=False)
+    assert result.returncode != 0
+    assert "makemigrations --merge" in result.stderr
+    assert project.snapshot() == before
+
+
+def test_promoting_twice_promotes_once(make_project):
+    release = Release(make_project("sqlite"), V1, V2)
+    release.make_v2()
+    project = release.project
+    project.manage("promotemigrations")
+    after = project.snapshot()
+    assert "No pending cleanups." in project.manage("promotemigrations").stdout
+    assert project.snapshot() == after
