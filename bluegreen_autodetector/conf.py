@@ -67,4 +67,18 @@ def capture_databases() -> dict[str, dict]:
     return dict(getattr(settings, "BLUEGREEN_CAPTURE_DATABASES", {}))
 
 
+def lock_timeout() -> float | None:
+    """
+    ``BLUEGREEN_LOCK_TIMEOUT``: seconds a statement run by ``migrate`` waits
+    for a lock on PostgreSQL or MySQL/MariaDB before the migration is retried
+    (default 2; ``None`` or 0 turns it off).
+    """
+    return getattr(settings, "BLUEGREEN_LOCK_TIMEOUT", 2.0) or None
+
+
+def lock_retries() -> int:
+    """``BLUEGREEN_LOCK_RETRIES``: how many times a timed-out migration is retried (5)."""
+    return int(getattr(settings, "BLUEGREEN_LOCK_RETRIES", 5))
+
+
 PENDING_DIRNAME = "pending"

@@ -1,7 +1,8 @@
 """
-``migrate``: Django's, plus two things a blue-green deploy needs: it names
-the rows that block migrating back past a contract before touching the
-schema, and it says when cleanups are waiting for promotion.
+``migrate``: Django's, plus what a blue-green deploy needs: short lock
+timeouts with bounded retries (``locks.py``), the rows that block migrating
+back past a contract named before any DDL, and a word when cleanups are
+waiting for promotion.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from django.apps import apps
 from django.core.management.commands import migrate
 from django.db import connections
 
-from ... import conf, pending, rollback
+from ... import conf, locks, pending, rollback
 from ...autodetector import BlueGreenAutodetector
 
 
@@ -23,7 +24,10 @@ class Command(migrate.Command):
         split = conf.enabled()
         # migrate only asks whether models have unmigrated changes; a split
         # never changes that answer, so it need not capture any SQL.
-        with conf.forced(False):
+        with (
+            conf.forced(False),
+            locks.lock_timeouts(connections[self.database], self.stdout.write),
+        ):
             super().handle(*args, **options)
         if options["verbosity"] >= 1 and split:
             self._report_pending()

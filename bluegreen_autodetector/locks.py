@@ -1,0 +1,132 @@
+"""
+Short lock timeouts for ``migrate``, with bounded retries.
+
+A DDL statement that waits for a table lock also makes every later query of
+that table wait behind it (PostgreSQL's lock queue; MariaDB's metadata
+locks), so one long-running reader can stall the whole site during a deploy.
+With ``BLUEGREEN_LOCK_TIMEOUT``, every statement ``migrate`` runs on
+PostgreSQL or MySQL/MariaDB gives up after that many seconds instead, and the
+migration is tried again after a growing pause, ``BLUEGREEN_LOCK_RETRIES``
+times at most.
+
+The timeout lives in the ``migrate`` command, not in the migrations: contract
+migrations stay plain Django migrations. A migration is retried only when
+that is safe: on PostgreSQL it ran in a transaction that was rolled back; on
+MySQL/MariaDB (no transactional DDL) only if none of its statements had run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+
+from django.db import DatabaseError
+from django.db.migrations.executor import MigrationExecutor
+
+from . import conf
+
+# SQLSTATE 55P03 (lock_not_available) on PostgreSQL, error 1205 on MySQL.
+POSTGRESQL_LOCK_NOT_AVAILABLE = "55P03"
+MYSQL_LOCK_WAIT_TIMEOUT = 1205
+
+
+def is_lock_timeout(connection, error: BaseException) -> bool:
+    cause = error.__cause__ or error
+    if connection.vendor == "postgresql":
+        return getattr(cause, "sqlstate", None) == POSTGRESQL_LOCK_NOT_AVAILABLE
+    if connection.vendor == "mysql":
+        return bool(cause.args) and cause.args[0] == MYSQL_LOCK_WAIT_TIMEOUT
+    return False
+
+
+def set_timeout(connection, seconds: float | None) -> None:
+    """Set (or, with ``None``, reset) the session's lock timeout."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if seconds is None:
+                cursor.execute("RESET lock_timeout")
+            else:
+                cursor.execute(f"SET lock_timeout = '{int(seconds * 1000)}ms'")
+        elif connection.vendor == "mysql":
+            if seconds is None:
+                cursor.execute("SET SESSION lock_wait_timeout = DEFAULT")
+                cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
+            else:
+                whole = max(1, round(seconds))
+                cursor.execute(f"SET SESSION lock_wait_timeout = {whole}")
+                cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {whole}")
+
+
+@contextmanager
+def lock_timeouts(connection, log: Callable[[str], None]):
+    """While the block runs, migrations on ``connection`` time out and retry."""
+    seconds = conf.lock_timeout()
+    if not seconds or connection.vendor not in ("postgresql", "mysql"):
+        yield
+        return
+    retries = conf.lock_retries()
+    original = MigrationExecutor.apply_migration
+
+    def apply_migration(executor, state, migration, fake=False, fake_initial=False):
+        if executor.connection is not connection:
+            return original(executor, state, migration, fake, fake_initial)
+        for attempt in range(retries + 1):
+            executed = []
+            try:
+                with connection.execute_wrapper(_count(executed)):
+                    # Migration.apply changes the state it is given: each try
+                    # starts from its own copy.
+                    return original(
+                        executor, state.clone(), migration, fake, fake_initial
+                    )
+            except DatabaseError as error:
+                rolled_back = connection.features.can_rollback_ddl and migration.atomic
+                if (
+                    not is_lock_timeout(connection, error)
+                    or attempt == retries
+                    or (executed and not rolled_back)
+                ):
+                    if is_lock_timeout(connection, error):
+                        raise DatabaseError(
+                            f"{migration.app_label}.{migration.name} could not take "
+                            f"its locks within {seconds}s, {attempt + 1} time(s): "
+                            f"a long transaction holds them. Nothing of it was "
+                            f"applied"
+                            + (
+                                "."
+                                if rolled_back or not executed
+                                else f" but its first {len(executed)} statement(s)."
+                            )
+                            + " Migrate again when it ends (BLUEGREEN_LOCK_TIMEOUT, "
+                            "BLUEGREEN_LOCK_RETRIES)."
+                        ) from error
+                    raise
+                pause = min(0.5 * 2**attempt, 10)
+                log(
+                    f"  {migration.app_label}.{migration.name}: lock not taken within "
+                    f"{seconds}s (try {attempt + 1} of {retries + 1}); retrying in "
+                    f"{pause}s"
+                )
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    set_timeout(connection, seconds)
+    MigrationExecutor.apply_migration = apply_migration
+    try:
+        yield
+    finally:
+        MigrationExecutor.apply_migration = original
+        set_timeout(connection, None)
+
+
+def _count(executed: list):
+    """An execute wrapper recording every statement that changed something."""
+
+    def wrapper(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not str(sql).lstrip().upper().startswith(("SELECT", "SHOW", "SET")):
+            executed.append(sql)
+        return result
+
+    return wrapper
