@@ -1,16 +1,18 @@
 """
-Run the two measurements of ``make bench`` and print their ratios together.
+Run the measurements of ``make bench`` and print their ratios together.
 
     python benchmarks/bench.py [--smoke]
 
 1. benchmarks/lock_footprint.py  contract and cleanup at 10k and 1M rows on
    PostgreSQL: duration ratio 1M/10k (target near 1: no table rewrite)
-2. benchmarks/makemigrations_overhead.py  stock vs bluegreen makemigrations
+2. benchmarks/lock_timeout.py  a long reader vs the contract migration, with
+   and without BLUEGREEN_LOCK_TIMEOUT: how long other queries wait
+3. benchmarks/makemigrations_overhead.py  stock vs bluegreen makemigrations
    --dry-run on 300 models (target <= 1.05)
 
 Each one's full output is shown as it runs; the summary at the end repeats
-their ratio lines. ``--smoke`` passes ``--smoke`` to both (small sizes).
-Exit status: non-zero if either exits non-zero.
+their ratio lines. ``--smoke`` passes ``--smoke`` to each (small sizes).
+Exit status: non-zero if any exits non-zero.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("lock_footprint.py", "makemigrations_overhead.py")
+SCRIPTS = ("lock_footprint.py", "lock_timeout.py", "makemigrations_overhead.py")
+SUMMARY = ("ratio", "worst probe wait")
 
 
 def machine() -> str:
@@ -51,7 +54,7 @@ def main(argv: list[str]) -> int:
             summary.append(f"{script}: FAILED (exit {process.returncode})")
             continue
         ratios = [
-            " ".join(line.split()) for line in lines if line.strip().startswith("ratio")
+            " ".join(line.split()) for line in lines if line.strip().startswith(SUMMARY)
         ]
         summary.extend(f"{script}: {line}" for line in ratios)
     print("\n=== ratios")
