@@ -1,6 +1,7 @@
 # Developer entry points. See README.md.
 #   make demo   the blue-green story on SQLite (creates .venv first)
 #   make test   the whole test suite (SQLite, PostgreSQL, MariaDB)
+#   make test-matrix  the suite on every Django/Python leg of noxfile.py
 #   make lint   ruff, if installed
 #   make rehearsal  deploy rehearsal under load, stock vs bluegreen (benchmarks/)
 #   make bench      lock footprint and makemigrations overhead (benchmarks/)
@@ -10,7 +11,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint clean rehearsal bench
+.PHONY: venv demo test test-matrix lint clean rehearsal bench
 
 venv: $(STAMP)
 
@@ -29,6 +30,17 @@ demo: venv
 test: venv
 	bash scripts/services.sh
 	$(VPY) -m pytest
+
+# Every leg of noxfile.py (Django 5.2/Python 3.11, 6.0/3.12, 6.1/3.13), each in
+# its own virtualenv under .nox/. TEST_VENDORS=sqlite (or a comma-separated
+# list of sqlite, postgresql, mysql) narrows the databases; NOX_ARGS goes to
+# nox, e.g. NOX_ARGS='-s tests-6.1 -- -x'. The servers are started either way:
+# some tests without a vendor parameter replay SQL on PostgreSQL and MariaDB.
+NOX_ARGS ?=
+
+test-matrix: venv
+	bash scripts/services.sh
+	$(VENV)/bin/nox $(NOX_ARGS)
 
 # Benchmarks: see benchmarks/README.md. Both need PostgreSQL (started if stopped).
 rehearsal: venv
