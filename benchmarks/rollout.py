@@ -391,7 +391,12 @@ def main(argv=None):
             started = time.perf_counter()
             try:
                 results[mode] = rehearsal.run()
-            except (DeployFailed, subprocess.TimeoutExpired) as exc:
+            except (
+                DeployFailed,
+                RuntimeError,
+                OSError,
+                subprocess.TimeoutExpired,
+            ) as exc:
                 problems.append(f"{vendor}/{mode}: the deploy failed: {exc}")
                 results[mode] = {}
             (rehearsal.root / "deploy.log").write_text(
