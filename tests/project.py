@@ -118,6 +118,7 @@ class Project:
         self.vendor = vendor
         self.app_label = app_label
         self.databases: list[dict] = []
+        self.other_databases: dict[str, dict] = {}  # aliases beside "default"
         root.mkdir(parents=True, exist_ok=True)
         app = root / app_label
         (app / "migrations").mkdir(parents=True, exist_ok=True)
@@ -190,7 +191,9 @@ class Project:
     ) -> subprocess.CompletedProcess:
         env = {
             **os.environ,
-            "TEST_PROJECT_DATABASES": json.dumps({"default": self.database}),
+            "TEST_PROJECT_DATABASES": json.dumps(
+                {"default": self.database, **self.other_databases}
+            ),
             # black runs on written migrations when it is on PATH, as for users.
             "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
             "PYTHONDONTWRITEBYTECODE": "1",
