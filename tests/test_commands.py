@@ -339,3 +339,16 @@ def test_promoting_twice_promotes_once(make_project):
     after = project.snapshot()
     assert "No pending cleanups." in project.manage("promotemigrations").stdout
     assert project.snapshot() == after
+
+
+def test_unwritable_pending_folder_writes_neither_file(make_project):
+    release = Release(make_project("sqlite"), V1, V2)
+    project = release.project
+    # Root ignores permissions, so block the folder with a file of its name.
+    project.pending.write_text("not a folder")
+    before = project.snapshot()
+    project.set_models(V2)
+    result = project.manage("makemigrations", check=False)
+    assert result.returncode != 0
+    assert "Nothing was written" in result.stderr
+    assert project.snapshot() == before
