@@ -15,7 +15,7 @@ value would serve every example), so each example makes its projects under
 ``tmp_path_factory`` and closes them itself.
 
 Run more examples locally with, e.g.,
-``PROPERTY_EXAMPLES=50 .venv/bin/pytest tests/test_properties.py -k sqlite``.
+``PROPERTY_EXAMPLES=50 PROPERTY_SEED=1 .venv/bin/pytest tests/test_properties.py -k sqlite``.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from __future__ import annotations
 import contextlib
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, note, seed, settings
 
 from .oracles import Release, assert_coexistence, assert_equivalent_and_reversible
 from .project import Project
 from .strategies import Change, changes
 
-# Each example runs about twenty management commands (~15 s on SQLite).
+# Each example runs about twenty management commands (8-15 s on SQLite).
 EXAMPLES = {"sqlite": 8, "postgresql": 3, "mysql": 3}
 SEEDS = {"sqlite": 20261122, "postgresql": 61, "mysql": 3306}
 
@@ -52,9 +53,10 @@ def projects(tmp_path_factory):
             project.close()
 
 
-def check(change: Change, vendor: str, tmp_path_factory) -> None:
+def check(vendor: str, v1: str, v2: str, tmp_path_factory) -> None:
+    """Every oracle of the catalogue, on one v1 -> v2 change."""
     with projects(tmp_path_factory) as make_project:
-        release = Release(make_project(vendor), change.v1_source, change.v2_source)
+        release = Release(make_project(vendor), v1, v2)
         assert_coexistence(release)
         assert_equivalent_and_reversible(release, make_project)
 
@@ -62,7 +64,7 @@ def check(change: Change, vendor: str, tmp_path_factory) -> None:
 def test_random_release_coexists_reaches_stock_and_rolls_back(vendor, tmp_path_factory):
     examples = int(os.environ.get("PROPERTY_EXAMPLES", EXAMPLES[vendor]))
 
-    @seed(SEEDS[vendor])
+    @seed(int(os.environ.get("PROPERTY_SEED", SEEDS[vendor])))
     @settings(
         max_examples=examples,
         deadline=None,
@@ -72,6 +74,40 @@ def test_random_release_coexists_reaches_stock_and_rolls_back(vendor, tmp_path_f
     @given(change=changes(vendor))
     def example(change: Change) -> None:
         note(repr(change))
-        check(change, vendor, tmp_path_factory)
+        check(vendor, change.v1_source, change.v2_source, tmp_path_factory)
 
     example()
+
+
+# Found by the property above, and not a bug of the package: the oracle is
+# column-order sensitive on SQLite. Django's SQLite introspection names
+# foreign keys by position ("fk_0", "fk_1"); Django's _remake_table clones a
+# self-referential field, which moves its column after the others. Stock
+# Django remakes shop_alpha twice (AddField, AlterField), the bluegreen
+# contract once (its cleanup sets NOT NULL in place), so the same two foreign
+# keys come out numbered the other way round. The strategies leave
+# self-referential columns out on SQLite until tests/probe.py keys SQLite's
+# foreign keys by what they are, as it does for "__unnamed" constraints;
+# then this test passes and both exclusions go.
+SELF_REFERENCE_V1 = """
+class Alpha(models.Model):
+    rel0 = models.ForeignKey("self", on_delete=models.CASCADE, null=True, related_name="alpha_rel0")
+    f2 = models.CharField(max_length=40, null=True, default="x")
+"""
+
+SELF_REFERENCE_V2 = """
+class Alpha(models.Model):
+    rel0 = models.ForeignKey("self", on_delete=models.CASCADE, null=True, related_name="alpha_rel0")
+    f2 = models.CharField(max_length=40, default="x")
+    new0 = models.OneToOneField("self", on_delete=models.SET_NULL, null=True, related_name="alpha_new0")
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="oracle artifact, not a package bug: SQLite's foreign keys are "
+    "named by position (fk_0, fk_1) and the column order differs from stock's",
+    raises=AssertionError,
+)
+def test_sqlite_foreign_key_names_follow_column_order(tmp_path_factory):
+    check("sqlite", SELF_REFERENCE_V1, SELF_REFERENCE_V2, tmp_path_factory)
