@@ -105,6 +105,9 @@ class Probes:
     def count(self):
         return sum(len(values) for values in self.latencies.values())
 
+    def slow(self, seconds=0.25):
+        return sum(v > seconds for values in self.latencies.values() for v in values)
+
 
 def long_reader(db_name, hold, started):
     with connect(db_name) as conn:
@@ -170,6 +173,7 @@ def scenario(bench, name, timeout, retries, hold):
         "duration": duration,
         "worst": probes.worst(),
         "probes": probes.count(),
+        "slow": probes.slow(),
         "applied": bool(applied),
         "fk_left": bool(fk_left),
         "message": message,
@@ -217,7 +221,8 @@ def main(argv=None):
 
     print(
         f"\n  {'run':15}{'LOCK_TIMEOUT':>13}{'RETRIES':>9}{'migrate':>10}{'tries':>7}"
-        f"{'duration':>10}{'worst probe':>13}{'probes':>8}  after the run"
+        f"{'duration':>10}{'worst probe':>13}{'> 0.25 s':>10}{'probes':>8}"
+        f"  after the run"
     )
     for run in runs:
         state = (
@@ -231,7 +236,8 @@ def main(argv=None):
             f"  {run['name']:15}{run['timeout'] or 'off':>13}"
             f"{run['retries'] if run['timeout'] else '-':>9}"
             f"{'ok' if run['ok'] else 'FAILED':>10}{run['tries']:>7}"
-            f"{run['duration']:>9.1f}s{run['worst']:>12.2f}s{run['probes']:>8}  {state}"
+            f"{run['duration']:>9.1f}s{run['worst']:>12.2f}s{run['slow']:>10}"
+            f"{run['probes']:>8}  {state}"
         )
     for run in runs:
         if run["message"]:
