@@ -352,3 +352,46 @@ def test_unwritable_pending_folder_writes_neither_file(make_project):
     assert result.returncode != 0
     assert "Nothing was written" in result.stderr
     assert project.snapshot() == before
+
+
+def test_promoting_an_app_no_longer_installed_says_what_to_do(make_project):
+    release = Release(make_project("sqlite"), V1, V2)
+    release.make_v2()
+    project = release.project
+    settings = project.root / "settings.py"
+    settings.write_text(settings.read_text() + "INSTALLED_APPS.remove('shop')\n")
+    before = project.snapshot()
+    result = project.manage("promotemigrations", "shop", check=False)
+    assert result.returncode != 0
+    assert "No installed app with label 'shop'" in result.stderr
+    assert "put it back, promote and migrate" in result.stderr
+    # Promoting every app, and the system checks, pass over it quietly.
+    assert "No pending cleanups." in project.manage("promotemigrations").stdout
+    project.manage("check")
+    assert project.snapshot() == before
+
+
+def test_promotion_of_one_app_leaves_the_others_pending(make_project):
+    project = make_project(
+        "sqlite", extra_settings="INSTALLED_APPS = INSTALLED_APPS + ['library']\n"
+    )
+    library = project.root / "library"
+    (library / "migrations").mkdir(parents=True)
+    (library / "__init__.py").write_text("")
+    (library / "migrations" / "__init__.py").write_text("")
+    library_models = library / "models.py"
+    header = "from django.db import models\n\n"
+    release = Release(project, V1, V2)  # makemigrations for both apps
+    library_models.write_text(header + V1)
+    project.manage("makemigrations", "library", "-v0")
+    project.manage("migrate", "-v0")
+    library_models.write_text(header + V2)
+    release.make_v2()  # splits both apps' removals
+    library_pending = sorted((library / "migrations" / "pending").glob("*.py"))
+    assert len(project.pending_files()) == 1 and len(library_pending) == 1
+    output = project.manage("promotemigrations", "shop").stdout
+    assert "Promotions for 'shop'" in output and "library" not in output
+    assert project.pending_files() == []
+    assert sorted((library / "migrations" / "pending").glob("*.py")) == library_pending
+    listed = project.manage("promotemigrations", "--list").stdout
+    assert listed.startswith("library: ") and "shop" not in listed

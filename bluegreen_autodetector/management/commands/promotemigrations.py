@@ -21,7 +21,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "app_label", nargs="*", help="Apps to promote (default: every app)."
+            "args",
+            metavar="app_label",
+            nargs="*",
+            help="Apps to promote (default: every app).",
         )
         parser.add_argument(
             "--dry-run",
@@ -122,7 +125,14 @@ class Command(BaseCommand):
             try:
                 configs.append(apps.get_app_config(label))
             except LookupError as error:
-                raise CommandError(str(error)) from error
+                raise CommandError(
+                    f"No installed app with label {label!r}. A cleanup runs "
+                    f"only inside its app's migration graph: if the app was "
+                    f"removed from INSTALLED_APPS with cleanups pending, put it "
+                    f"back, promote and migrate them, then remove it; or delete "
+                    f"its migrations/pending/ folder to leave its tables as they "
+                    f"are. Nothing was promoted."
+                ) from error
         return configs
 
     @staticmethod
