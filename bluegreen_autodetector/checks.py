@@ -6,13 +6,17 @@ System checks (``python manage.py check``):
 - ``bluegreen.W001`` (with ``BLUEGREEN_MIGRATIONS``): a migration of the
   project's own apps (not installed packages) holding a backward-incompatible
   operation that was not split. Silence it for one migration by giving its
-  class ``bluegreen_reviewed = "why it is safe"``.
+  class ``bluegreen_reviewed = "why it is safe"``;
+- ``bluegreen.W002``: ``makemigrations``, ``migrate`` or ``promotemigrations``
+  is another app's command (django-linear-migrations, django-migration-linter
+  and others ship a ``makemigrations`` too; the first app listed wins).
 """
 
 from __future__ import annotations
 
 from django.apps import apps
 from django.core import checks
+from django.core.management import get_commands
 from django.core.management.base import CommandError
 from django.db.migrations import operations
 from django.db.migrations.loader import MigrationLoader
@@ -75,6 +79,36 @@ def check_migrations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                             id="bluegreen.W001",
                         )
                     )
+    return messages
+
+
+# What is lost when another app's command runs instead of ours.
+OUR_COMMANDS = {
+    "makemigrations": "backward-incompatible changes are not split",
+    "migrate": "no lock timeouts, no rollback check of NULL rows",
+    "promotemigrations": "pending cleanups are not promoted as documented",
+}
+
+
+@checks.register()
+def check_commands(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Our commands must be the ones ``manage.py`` runs."""
+    ours = __package__
+    messages = []
+    for name, lost in OUR_COMMANDS.items():
+        owner = get_commands().get(name)
+        if owner != ours:
+            messages.append(
+                checks.Warning(
+                    f"'manage.py {name}' runs the command of {owner!r}, not "
+                    f"{ours!r}'s: {lost}.",
+                    hint=f"List {ours!r} above {owner!r} in INSTALLED_APPS (the "
+                    f"first app listed provides a command). {ours}'s "
+                    f"makemigrations keeps django-linear-migrations' "
+                    f"max_migration.txt itself.",
+                    id="bluegreen.W002",
+                )
+            )
     return messages
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connections
 
@@ -79,6 +80,18 @@ def lock_timeout() -> float | None:
 def lock_retries() -> int:
     """``BLUEGREEN_LOCK_RETRIES``: how many times a timed-out migration is retried (5)."""
     return int(getattr(settings, "BLUEGREEN_LOCK_RETRIES", 5))
+
+
+def marks_cleanups_for_linter() -> bool:
+    """
+    ``BLUEGREEN_MIGRATION_LINTER``: give each cleanup django-migration-linter's
+    ``IgnoreMigration()`` (default: when ``django_migration_linter`` is in
+    ``INSTALLED_APPS``). The cleanup then imports that package.
+    """
+    configured = getattr(settings, "BLUEGREEN_MIGRATION_LINTER", None)
+    if configured is None:
+        return apps.is_installed("django_migration_linter")
+    return bool(configured)
 
 
 PENDING_DIRNAME = "pending"

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.core.management.commands import makemigrations
 from django.db.migrations.loader import MigrationLoader
 
-from ... import conf, notes, pending
+from ... import companions, conf, notes, pending
 from ...autodetector import BlueGreenAutodetector
 
 
@@ -53,8 +53,16 @@ class Command(makemigrations.Command):
 
     def handle(self, *app_labels, **options):
         self.pr_notes = options["pr_notes"]
+        self.written_app_labels = set()
         with conf.forced(options["bluegreen"], unsafe=options["allow_unsafe"]):
-            return super().handle(*app_labels, **options)
+            super().handle(*app_labels, **options)
+        # Ours runs instead of django-linear-migrations' makemigrations.
+        companions.update_max_migrations(self.written_app_labels)
+
+    def handle_merge(self, loader, conflicts):
+        super().handle_merge(loader, conflicts)
+        if not self.dry_run:
+            self.written_app_labels.update(conflicts)
 
     def write_to_last_migration_files(self, changes):
         # --update folds the new operations into the app's last migration,
@@ -77,6 +85,8 @@ class Command(makemigrations.Command):
 
     def write_migration_files(self, changes, update_previous_migration_paths=None):
         self._warn(changes)
+        if not self.dry_run:
+            self.written_app_labels.update(changes)
         splits = []
         for app_label, migrations in changes.items():
             relinked = getattr(self, "cleanups_to_relink", {}).get(app_label, [])
@@ -89,6 +99,7 @@ class Command(makemigrations.Command):
                 for cleanup in cleanups:
                     cleanup.name = f"{pending.CLEANUP_PREFIX}{migration.name}"
                     cleanup.dependencies = [(app_label, migration.name)]
+                    companions.mark_reviewed(cleanup)
                     splits.append((migration, cleanup))
         if not splits:
             return super().write_migration_files(

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.management.utils import run_formatters
 from django.db.migrations.loader import MigrationLoader
 
-from ... import notes, pending
+from ... import companions, notes, pending
 
 
 class Command(BaseCommand):
@@ -63,6 +63,9 @@ class Command(BaseCommand):
             for config in configs
         ]
         plans = [(label, plan) for label, plan in plans if plan]
+        for _, plan in plans:
+            for promotion in plan:
+                companions.mark_reviewed(promotion.migration)
         if not plans:
             self.stdout.write("No pending cleanups.")
             return
@@ -82,6 +85,7 @@ class Command(BaseCommand):
                     self._write_notes(plan, options["pr_notes"])
         if written:
             run_formatters(written, stderr=self.stderr)
+            companions.update_max_migrations(label for label, _ in plans)
             self.stdout.write(
                 "PR 2 (this release): apply with 'python manage.py migrate' once no "
                 "instance of the release before the contract runs."

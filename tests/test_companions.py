@@ -1,0 +1,205 @@
+"""
+Beside django-migration-linter and django-linear-migrations, the real
+packages installed in the temporary projects.
+"""
+
+import re
+
+from .oracles import Release
+
+LINTER = """
+INSTALLED_APPS = INSTALLED_APPS + ["django_migration_linter"]
+MIGRATION_LINTER_OPTIONS = {"no_cache": True}
+"""
+
+LINEAR = """
+INSTALLED_APPS = INSTALLED_APPS + ["django_linear_migrations"]
+"""
+
+# Every kind of cleanup: drop columns (one a foreign key), drop an M2M
+# table, drop a model's table, drop a database default.
+V1 = """
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Font(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    rating = models.IntegerField(null=True)
+    pages = models.IntegerField(default=1)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    font = models.ForeignKey(Font, on_delete=models.PROTECT, null=True)
+    fans = models.ManyToManyField(Author, related_name="favourites")
+"""
+
+V2 = """
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    stock = models.IntegerField(default=3)
+"""
+
+V3 = (
+    V2
+    + """
+
+class Shelf(models.Model):
+    label = models.CharField(max_length=10)
+"""
+)
+
+
+def lint(project) -> tuple[int, dict[str, list[str]]]:
+    """lintmigrations' exit status and, per migration, its verdict and issues."""
+    result = project.manage("lintmigrations", check=False)
+    verdicts: dict[str, list[str]] = {}
+    current = None
+    for line in result.stdout.splitlines():
+        match = re.match(r"\((\w+), (\w+)\)\.\.\. (.+)$", line)
+        if match:
+            current = match[2]
+            verdicts[current] = [match[3].strip()]
+        elif line.startswith("\t") and current:
+            verdicts[current].append(line.strip())
+    assert verdicts, result.stdout + result.stderr
+    return result.returncode, verdicts
+
+
+def test_linter_ignores_cleanups_and_passes_contracts(make_project, vendor):
+    project = make_project(vendor, extra_settings=LINTER)
+    release = Release(project, V1, V2)
+    release.make_v2()
+    (cleanup,) = project.pending_files()
+    assert "django_migration_linter.operations.IgnoreMigration()" in (
+        cleanup.read_text()
+    )
+    project.manage("migrate", "-v0")
+    project.manage("promotemigrations")
+    # Linted as PR 2's CI would: the database at release N. (Once the cleanup
+    # dropped the M2M table, sqlmigrate of any AlterField of it fails on
+    # MySQL, stock migrations' included: its introspection needs the table.)
+    status, verdicts = lint(project)
+    promoted = project.migration_names()[-1]
+    assert verdicts[promoted] == ["IGNORE"]
+    project.manage("migrate", "-v0")
+    if vendor == "sqlite":
+        # The linter's SQLite analyser flags every table rebuild that keeps a
+        # NOT NULL column, stock AlterField(null=True) included (README,
+        # "Companions"); nothing else may be flagged in the contract.
+        assert set(verdicts[release.v2][1:]) <= {
+            "NOT NULL constraint on columns",
+            "ADDING unique constraint",
+        }, verdicts
+    else:
+        assert status == 0, verdicts
+        assert verdicts[release.v2] == ["OK"]
+
+
+def test_unmarked_cleanup_trips_the_linter(make_project):
+    """Negative control: without the mark the linter fails on the cleanup."""
+    project = make_project(
+        "postgresql", extra_settings=LINTER + "BLUEGREEN_MIGRATION_LINTER = False\n"
+    )
+    release = Release(project, V1, V2)
+    release.make_v2()
+    assert "IgnoreMigration" not in project.pending_files()[0].read_text()
+    project.manage("promotemigrations")
+    result = project.manage("lintmigrations", check=False)
+    assert result.returncode != 0
+
+
+def test_promotion_marks_a_cleanup_parked_before_the_linter_came(make_project):
+    project = make_project("sqlite")
+    release = Release(project, V1, V2)
+    release.make_v2()
+    assert "IgnoreMigration" not in project.pending_files()[0].read_text()
+    settings = project.root / "settings.py"
+    settings.write_text(settings.read_text() + LINTER)
+    project.manage("promotemigrations")
+    promoted = project.migrations / f"{project.migration_names()[-1]}.py"
+    assert "IgnoreMigration()" in promoted.read_text()
+
+
+def test_linter_mark_without_the_linter_is_refused_and_writes_nothing(make_project):
+    project = make_project(
+        "sqlite", extra_settings="BLUEGREEN_MIGRATION_LINTER = True\n"
+    )
+    # The project's folder comes first on sys.path: hide the real package.
+    hidden = project.root / "django_migration_linter"
+    hidden.mkdir()
+    (hidden / "__init__.py").write_text("raise ImportError('not installed')\n")
+    release = Release(project, V1, V2)
+    before = project.snapshot()
+    project.set_models(V2)
+    result = project.manage("makemigrations", check=False)
+    assert result.returncode != 0
+    assert "pip install django-migration-linter" in result.stderr
+    assert project.snapshot() == before
+    assert project.migration_names()[-1] == release.v1
+
+
+def max_migration(project) -> str:
+    return (project.migrations / "max_migration.txt").read_text()
+
+
+def linear_errors(project) -> str:
+    """django-linear-migrations' own system check messages (dlm.E00N)."""
+    result = project.manage("check", check=False)
+    return "\n".join(re.findall(r"dlm\.E\d+.*", result.stderr + result.stdout))
+
+
+def test_max_migration_txt_follows_contract_later_release_and_promotion(
+    make_project,
+):
+    project = make_project("sqlite", extra_settings=LINEAR)
+    release = Release(project, V1, V2)
+    assert max_migration(project) == "0001_initial\n"
+    release.make_v2()
+    assert max_migration(project) == f"{release.v2}\n"
+    assert linear_errors(project) == ""
+    project.manage("migrate", "-v0")
+    # Another release lands before the promotion.
+    project.set_models(V3)
+    project.manage("makemigrations", "-v0")
+    later = project.migration_names()[-1]
+    assert max_migration(project) == f"{later}\n"
+    project.manage("promotemigrations")
+    promoted = project.migration_names()[-1]
+    assert promoted.startswith("0004_cleanup_")
+    assert max_migration(project) == f"{promoted}\n"
+    assert linear_errors(project) == ""
+    project.manage("migrate", "-v0")
+    # Negative control: the stale file is what django-linear-migrations
+    # rejects, so the check above could fail.
+    (project.migrations / "max_migration.txt").write_text(f"{later}\n")
+    assert "dlm.E004" in linear_errors(project)
+
+
+def test_dry_run_promotion_leaves_max_migration_txt_alone(make_project):
+    project = make_project("sqlite", extra_settings=LINEAR)
+    release = Release(project, V1, V2)
+    release.make_v2()
+    project.manage("promotemigrations", "--dry-run")
+    assert max_migration(project) == f"{release.v2}\n"
+
+
+def test_another_apps_makemigrations_listed_first_is_reported(make_project):
+    project = make_project(
+        "sqlite",
+        extra_settings='INSTALLED_APPS = ["django_linear_migrations"] + INSTALLED_APPS\n',
+    )
+    result = project.manage("check", check=False)
+    assert "bluegreen.W002" in result.stderr
+    assert (
+        "'manage.py makemigrations' runs the command of 'django_linear_migrations'"
+        in result.stderr
+    )
+    listed_after = make_project("sqlite", extra_settings=LINEAR)
+    assert "bluegreen.W002" not in listed_after.manage("check", check=False).stderr
