@@ -203,14 +203,31 @@ def schema():
                     "check": info["check"],
                     "index": info["index"],
                 }
-                # SQLite names inline constraints itself (__unnamed_...);
-                # only Django-chosen names are part of the schema.
-                key = name if not name.startswith("__") else json.dumps(described)
-                constraints[key] = described
+                constraints[constraint_key(name, described, constraints)] = described
             if connection.vendor == "mysql":
                 fold_foreign_key_indexes(constraints)
             result[table] = {"columns": columns, "constraints": constraints}
     return result
+
+
+def constraint_key(name, described, constraints):
+    """
+    The key a constraint is compared under: its name where the name is part
+    of the schema, else what it is (its description as JSON).
+
+    Not part of the schema: the names SQLite gives inline constraints itself
+    (``__unnamed_...``, ``__primary__``), and the ``fk_N`` Django's SQLite
+    introspection makes up for foreign keys from their position in
+    ``PRAGMA foreign_key_list``, which follows the order of the columns (a
+    table rebuild that moves a column renumbers them). A SQLite foreign key
+    is its column, referenced table and referenced column, all in
+    ``described``. Two constraints that describe alike stay two.
+    """
+    positional = connection.vendor == "sqlite" and described["foreign_key"]
+    key = json.dumps(described) if positional or name.startswith("__") else name
+    while key in constraints:
+        key += " (again)"
+    return key
 
 
 def fold_foreign_key_indexes(constraints):

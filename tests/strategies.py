@@ -25,7 +25,7 @@ differently):
 - no added field deconstructs like a field removed from the same model
   (Django would ask "Did you rename ...?" on stdin);
 - v2 keeps a model (the probe needs the app in v2's state);
-- vendor-specific exclusions: see ``relation`` and ``lingers_without_check``.
+- a vendor-specific exclusion: see ``lingers_without_check``.
 """
 
 from __future__ import annotations
@@ -196,21 +196,10 @@ def plain_field(draw, name: str, kinds: list[str]) -> Field:
     return Field(name, kind, null, has_default, has_db_default, unique, db_index)
 
 
-def relation(draw, name: str, model: str, targets: list[str], vendor: str) -> Field:
-    """
-    A relation to an earlier model, or a nullable one (or M2M) to ``model``.
-
-    Not a self-referential column on SQLite: Django's ``_remake_table`` clones
-    such a field, which moves its column after the others, and SQLite's
-    introspection names foreign keys by position (``fk_0``, ``fk_1``), so
-    assert_same_schema would compare column order (see
-    test_sqlite_foreign_key_names_follow_column_order in test_properties.py).
-    """
+def relation(draw, name: str, model: str, targets: list[str]) -> Field:
+    """A relation to an earlier model, or a nullable one (or M2M) to ``model``."""
     kind = draw(st.sampled_from(RELATIONS))
-    if kind != "m2m" and vendor == "sqlite" and not targets:
-        kind = "m2m"
-    self_ok = kind == "m2m" or vendor != "sqlite"
-    target = draw(st.sampled_from([*targets, model] if self_ok else targets))
+    target = draw(st.sampled_from([*targets, model]))
     if kind == "m2m":
         return Field(name, kind, target=target)
     null = target == model or draw(st.booleans())
@@ -221,7 +210,7 @@ def relation(draw, name: str, model: str, targets: list[str], vendor: str) -> Fi
     )
 
 
-def v1_models(draw, vendor: str) -> tuple[Model, ...]:
+def v1_models(draw) -> tuple[Model, ...]:
     count = draw(st.integers(1, len(MODEL_NAMES)))
     models = []
     for index, model_name in enumerate(MODEL_NAMES[:count]):
@@ -229,7 +218,7 @@ def v1_models(draw, vendor: str) -> tuple[Model, ...]:
         for number in range(draw(st.integers(1, 4))):
             earlier = list(MODEL_NAMES[:index])
             if draw(st.integers(0, 2)) == 0:
-                field = relation(draw, f"rel{number}", model_name, earlier, vendor)
+                field = relation(draw, f"rel{number}", model_name, earlier)
             else:
                 field = plain_field(draw, f"f{number}", list(PLAIN))
             fields.append(field)
@@ -248,14 +237,10 @@ def is_breaking(edit: str) -> bool:
     )
 
 
-def addition(
-    draw, name: str, model: str, targets: list[str], vendor: str
-) -> tuple[Field, str]:
+def addition(draw, name: str, model: str, targets: list[str]) -> tuple[Field, str]:
     """A new field: nullable, or NOT NULL with a constant default or a db_default."""
     if draw(st.integers(0, 3)) == 0:
-        field = dataclasses.replace(
-            relation(draw, name, model, targets, vendor), null=True
-        )
+        field = dataclasses.replace(relation(draw, name, model, targets), null=True)
         if field.kind != "m2m":
             on_delete = draw(st.sampled_from(["CASCADE", "SET_NULL"]))
             field = dataclasses.replace(field, on_delete=on_delete)
@@ -288,7 +273,7 @@ def lingers_without_check(vendor: str, field: Field) -> bool:
 
 @st.composite
 def changes(draw, vendor: str = "sqlite") -> Change:
-    v1 = v1_models(draw, vendor)
+    v1 = v1_models(draw)
     deleted = {model.name for model in v1 if rarely(draw)}
     # probe.py's CRUD needs the app in v2's state: keep a model.
     deleted.discard(v1[0].name if len(deleted) == len(v1) else None)
@@ -327,7 +312,7 @@ def changes(draw, vendor: str = "sqlite") -> Change:
         position = MODEL_NAMES.index(model_name)
         targets = [name for name in kept if MODEL_NAMES.index(name) < position]
         added[model_name] = [
-            addition(draw, f"new{number}", model_name, targets, vendor)
+            addition(draw, f"new{number}", model_name, targets)
             for number in range(draw(st.integers(0, 2)))
         ]
     if not any(map(is_breaking, edits)) and not any(
