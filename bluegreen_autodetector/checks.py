@@ -67,7 +67,9 @@ def check_migrations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             ):
                 continue
             for operation in migration.operations:
-                if _unsplit(operation):
+                if _unsplit(operation) and _drops_data(
+                    operation, loader, (app_label, name)
+                ):
                     messages.append(
                         checks.Warning(
                             f"Migration {app_label}.{name}: '{operation.describe()}' "
@@ -110,6 +112,17 @@ def check_commands(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 )
             )
     return messages
+
+
+def _drops_data(operation, loader, key) -> bool:
+    """Deleting a proxy or unmanaged model drops no table: nothing breaks."""
+    if not isinstance(operation, operations.DeleteModel):
+        return True
+    state = loader.project_state(key, at_end=False)
+    model = state.models.get((key[0], operation.name_lower))
+    return model is None or (
+        not model.options.get("proxy") and model.options.get("managed", True)
+    )
 
 
 def _unsplit(operation) -> bool:

@@ -395,3 +395,31 @@ def test_promotion_of_one_app_leaves_the_others_pending(make_project):
     assert sorted((library / "migrations" / "pending").glob("*.py")) == library_pending
     listed = project.manage("promotemigrations", "--list").stdout
     assert listed.startswith("library: ") and "shop" not in listed
+
+
+def test_deleting_proxy_and_unmanaged_models_is_not_split_nor_warned(make_project):
+    v1 = (
+        V2
+        + """
+
+class Paperback(Book):
+    class Meta:
+        proxy = True
+
+
+class Legacy(models.Model):
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        managed = False
+        db_table = "legacy_table"
+"""
+    )
+    release = Release(make_project("sqlite"), v1, V2)
+    output = release.make_v2()
+    assert "Delete model Paperback" in output and "Delete model Legacy" in output
+    project = release.project
+    assert project.pending_files() == []
+    assert "bluegreen" not in project.manage("check").stderr
+    project.manage("migrate", "-v0")
+    assert "shop_book" in project.probe("schema")
