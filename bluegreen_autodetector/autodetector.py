@@ -11,6 +11,8 @@ writes to the pending folder. What the user must hear is in
 
 from __future__ import annotations
 
+import os
+
 from django.apps import apps
 from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
@@ -35,12 +37,20 @@ class BlueGreenAutodetector(MigrationAutodetector):
     """
 
     def __init__(self, from_state, to_state, questioner=None):
-        super().__init__(with_pending_cleanups(from_state), to_state, questioner)
+        self.pending_cleanups = [
+            cleanup
+            for config in apps.get_app_configs()
+            for cleanup in pending.list_pending(config.label)
+        ]
+        super().__init__(
+            with_cleanups(from_state, self.pending_cleanups), to_state, questioner
+        )
 
     def changes(self, graph, trim_to_apps=None, convert_apps=None, migration_name=None):
         changes = super().changes(graph, trim_to_apps, convert_apps, migration_name)
         if not conf.enabled():
             return changes
+        _refuse_names_still_held(changes, self.to_state.apps, self.pending_cleanups)
         capture = Capture(self.from_state, conf.vendors())
         state = _copy(self.from_state)
         refusals = []
@@ -58,13 +68,10 @@ class BlueGreenAutodetector(MigrationAutodetector):
         return changes
 
 
-def with_pending_cleanups(state: ProjectState) -> ProjectState:
-    """``state`` plus the state operations of every pending cleanup."""
-    cleanups = [
-        cleanup
-        for config in apps.get_app_configs()
-        for cleanup in pending.list_pending(config.label)
-    ]
+def with_cleanups(
+    state: ProjectState, cleanups: list[pending.PendingCleanup]
+) -> ProjectState:
+    """``state`` plus the state operations of the pending ``cleanups``."""
     if not cleanups:
         return state
     state = state.clone()
@@ -226,10 +233,79 @@ def _refuse_reference_to_removed(migration, operation, state_operations):
                 f"Migration {migration.app_label}.{migration.name}: "
                 f"'{operation.describe()}' refers to {what}, which this "
                 f"migration removes. A blue-green split moves that removal to "
-                f"the end of the contract migration, so make the two changes in "
-                f"two makemigrations runs (remove first, then add), or run "
-                f"makemigrations --no-bluegreen for this change."
+                f"the end of the contract migration, so remove it in this "
+                f"release and add it back once 'promotemigrations' has brought "
+                f"its cleanup into the migrations folder, or run makemigrations "
+                f"--no-bluegreen for this change."
             )
+
+
+def _refuse_names_still_held(changes, new_apps, cleanups) -> None:
+    """
+    A column or table that a pending cleanup drops is still in the database,
+    though Django's state forgot it: a field or model added under its name
+    now would collide with it when migrated. Refuse, naming the cleanup.
+    """
+    held = {
+        (operation.table, operation.column): cleanup
+        for cleanup in cleanups
+        for operation in cleanup.migration.operations
+        if isinstance(operation, RunCleanupSQL)
+    }
+    if not held:
+        return
+    clashes = []
+    for app_label, migrations in sorted(changes.items()):
+        for migration in migrations:
+            for operation in migration.operations:
+                for table, column in _names_taken(app_label, operation, new_apps):
+                    cleanup = held.get((table, column))
+                    if cleanup is None:
+                        continue
+                    what = f"column {column} of {table}" if column else f"table {table}"
+                    clashes.append(
+                        f"{app_label}: '{operation.describe()}' needs {what}, which "
+                        f"is still in the database: its cleanup "
+                        f"{os.path.relpath(cleanup.path)} (of contract "
+                        f"{cleanup.contract[1]}) drops it in the next release."
+                    )
+    if clashes:
+        raise CommandError(
+            "Names still held by a lingering column or table (nothing was "
+            "written):\n"
+            + "\n".join(f"  - {clash}" for clash in clashes)
+            + "\nMake this change after 'python manage.py promotemigrations' has "
+            "brought the cleanup into the migrations folder (it then runs "
+            "first), or give the new field another column (db_column) or the "
+            "new model another table (db_table)."
+        )
+
+
+def _names_taken(app_label, operation, new_apps):
+    """The (table, column) or (table, None) an added field or model needs."""
+    if isinstance(operation, operations.AddField):
+        model_name, fields = operation.model_name, [operation.name]
+    elif isinstance(operation, operations.CreateModel):
+        model_name, fields = operation.name, None
+    else:
+        return
+    try:
+        model = new_apps.get_model(app_label, model_name)
+    except LookupError:
+        return
+    options = model._meta
+    if fields is None:
+        if not options.managed or options.proxy:
+            return
+        yield options.db_table, None
+        fields = [field.name for field in options.local_many_to_many]
+    for name in fields:
+        field = options.get_field(name)
+        if field.many_to_many:
+            if field.remote_field.through._meta.auto_created:
+                yield field.m2m_db_table(), None
+        elif field.column:
+            yield options.db_table, field.column
 
 
 def _copy(state: ProjectState) -> ProjectState:

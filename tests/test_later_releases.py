@@ -117,3 +117,54 @@ def test_every_migration_replays_on_a_fresh_database_before_and_after_promotion(
     twin.manage("migrate", "-v0")
     assert_same_schema(project.probe("schema"), twin.probe("schema"), "replayed")
     assert {"rating", "subtitle"} <= set(before["shop_book"]["columns"])
+
+
+# v3 adds back a field under a name whose column still lingers.
+V3_READDS = """
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    rating = models.CharField(max_length=5, null=True)
+"""
+
+
+def test_readding_a_lingering_name_waits_for_the_promotion(make_project, vendor):
+    release = _contract(make_project, vendor)
+    project = release.project
+    before = project.snapshot()
+    project.set_models(V3_READDS)
+    refused = project.manage("makemigrations", check=False)
+    assert refused.returncode != 0
+    assert "column rating of shop_book, which is still in the database" in (
+        refused.stderr
+    )
+    assert "pending/cleanup_" in refused.stderr
+    assert project.snapshot() == before
+    # Negative control: stock Django's migration of it fails on the database.
+    project.manage("makemigrations", "--no-bluegreen", "-v0")
+    assert project.manage("migrate", check=False).returncode != 0
+    (project.migrations / f"{project.migration_names()[-1]}.py").unlink()
+    # After the promotion the cleanup runs first, and the field can come back.
+    project.manage("promotemigrations")
+    project.manage("makemigrations")
+    project.manage("migrate", "-v0")
+    columns = project.probe("schema")["shop_book"]["columns"]
+    assert set(columns) == {"id", "title", "rating"}
+    assert columns["rating"]["null"]
+
+
+def test_recreating_a_model_whose_table_lingers_is_refused(make_project):
+    release = Release(make_project("sqlite"), V2 + LABEL, V2)
+    release.make_v2()
+    project = release.project
+    project.set_models(V2 + LABEL.replace("name", "text"))
+    refused = project.manage("makemigrations", check=False)
+    assert refused.returncode != 0
+    assert "table shop_label, which is still in the database" in refused.stderr
+    assert len(project.migration_names()) == 2
+
+
+LABEL = """
+
+class Label(models.Model):
+    name = models.CharField(max_length=20)
+"""
