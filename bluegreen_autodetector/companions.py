@@ -25,7 +25,6 @@ from django.db.migrations.loader import MigrationLoader
 
 from . import conf, pending
 
-LINTER_APP = "django_migration_linter"
 LINEAR_APP = "django_linear_migrations"
 MAX_MIGRATION_FILENAME = "max_migration.txt"
 
