@@ -206,3 +206,26 @@ def test_another_apps_makemigrations_listed_first_is_reported(make_project):
     )
     listed_after = make_project("sqlite", extra_settings=LINEAR)
     assert "bluegreen.W002" not in listed_after.manage("check", check=False).stderr
+
+
+def test_merge_migration_becomes_max_migration(make_project):
+    project = make_project("sqlite", extra_settings=LINEAR)
+    Release(project, V1, V1)
+    (project.migrations / "0002_other_branch.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('shop', '0001_initial')]\n"
+        "    operations = []\n"
+    )
+    (project.migrations / "0002_another_branch.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('shop', '0001_initial')]\n"
+        "    operations = []\n"
+    )
+    # django-linear-migrations says to merge with --skip-checks.
+    project.manage("makemigrations", "--merge", "--noinput", "--skip-checks", "-v0")
+    merge = project.migration_names()[-1]
+    assert merge.startswith("0003_merge_")
+    assert max_migration(project) == f"{merge}\n"
+    assert linear_errors(project) == ""
