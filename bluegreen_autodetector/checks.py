@@ -14,6 +14,8 @@ System checks (``python manage.py check``):
 
 from __future__ import annotations
 
+import functools
+
 from django.apps import apps
 from django.core import checks
 from django.core.management import get_commands
@@ -66,9 +68,14 @@ def check_migrations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                 migration, "bluegreen_reviewed", None
             ):
                 continue
+            # Replayed from the graph at most once per migration, and only
+            # for a DeleteModel.
+            state_before = functools.cache(
+                functools.partial(loader.project_state, (app_label, name), at_end=False)
+            )
             for operation in migration.operations:
                 if _unsplit(operation) and _drops_data(
-                    operation, loader, (app_label, name)
+                    operation, app_label, state_before
                 ):
                     messages.append(
                         checks.Warning(
@@ -114,12 +121,14 @@ def check_commands(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return messages
 
 
-def _drops_data(operation, loader, key) -> bool:
-    """Deleting a proxy or unmanaged model drops no table: nothing breaks."""
+def _drops_data(operation, app_label, state_before) -> bool:
+    """
+    Deleting a proxy or unmanaged model drops no table: nothing breaks.
+    ``state_before()`` is the project state before the operation's migration.
+    """
     if not isinstance(operation, operations.DeleteModel):
         return True
-    state = loader.project_state(key, at_end=False)
-    model = state.models.get((key[0], operation.name_lower))
+    model = state_before().models.get((app_label, operation.name_lower))
     return model is None or (
         not model.options.get("proxy") and model.options.get("managed", True)
     )
