@@ -3,6 +3,8 @@ System checks (``python manage.py check``):
 
 - ``bluegreen.E001``: a pending cleanup that cannot be loaded, or whose
   contract migration is missing from the migrations folder;
+- ``bluegreen.E002``: a contract migration whose cleanup is neither pending
+  nor promoted (its pending file was lost, e.g. in a merge);
 - ``bluegreen.W001`` (with ``BLUEGREEN_MIGRATIONS``): a migration of the
   project's own apps (not installed packages) holding a backward-incompatible
   operation that was not split. Silence it for one migration by giving its
@@ -88,6 +90,38 @@ def check_migrations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                             id="bluegreen.W001",
                         )
                     )
+    return messages
+
+
+@checks.register("migrations")
+def check_cleanups_present(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Every contract migration's cleanup is pending or promoted."""
+    from django.core.management.commands.makemigrations import Command
+
+    relative = Command.get_relative_path
+    configs = app_configs or apps.get_app_configs()
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    messages = []
+    for config in configs:
+        for contract, path in pending.missing_cleanups(config.label, loader):
+            contract_path = relative(pending.migration_path(contract))
+            messages.append(
+                checks.Error(
+                    f"Contract migration {contract_path} has lost its cleanup: "
+                    f"{relative(path)} is not pending, and no migration of "
+                    f"{config.label!r} has {pending.CONTRACT_MARKER} = "
+                    f"{contract.name!r}. makemigrations would write the change "
+                    f"again and drop, in this release, what the release still "
+                    f"serving uses.",
+                    hint=f"Restore {relative(path)} from version control (a "
+                    f"merge may have lost it). If the change was abandoned "
+                    f"before the contract shipped, delete {contract_path} too "
+                    f"and revert the models; if the database is to keep what "
+                    f"the contract left, delete the line "
+                    f"{pending.CLEANUP_MARKER} = ... from {contract_path}.",
+                    id="bluegreen.E002",
+                )
+            )
     return messages
 
 

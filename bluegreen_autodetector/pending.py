@@ -5,15 +5,22 @@ migrations wait for the next release.
 Django's loader never reads it (it has no ``__init__.py``, and the loader
 only imports modules of the migrations package itself). Files are written
 all-or-nothing, and promoted into the migrations folder renumbered after the
-app's current leaf.
+app's current leaf, once their contract has shipped (``releases.py``).
+
+Each half names the other in a class attribute Django ignores: a contract
+migration's ``bluegreen_cleanup`` is its pending file's stem, a cleanup's
+``bluegreen_contract`` (pending or promoted) is its contract's name.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -26,6 +33,10 @@ from django.db.migrations.writer import MigrationWriter
 from .conf import PENDING_DIRNAME
 
 CLEANUP_PREFIX = "cleanup_"
+CONTRACT_MARKER = "bluegreen_contract"  # on a cleanup: its contract's name
+CLEANUP_MARKER = "bluegreen_cleanup"  # on a contract: its cleanup's pending stem
+MARKERS = (CLEANUP_MARKER, CONTRACT_MARKER)
+_CLASS_LINE = re.compile(r"^class Migration\(migrations\.Migration\):\n", re.MULTILINE)
 
 
 def migrations_directory(app_label: str) -> str | None:
@@ -51,8 +62,45 @@ def migration_path(migration: Migration) -> str:
 
 
 def render(migration: Migration, include_header: bool = True) -> str:
-    """The file Django's writer makes of ``migration``."""
-    return MigrationWriter(migration, include_header).as_string()
+    """The file Django's writer makes of ``migration``, with its markers."""
+    return with_markers(
+        MigrationWriter(migration, include_header).as_string(), migration
+    )
+
+
+def with_markers(text: str, migration: Migration) -> str:
+    """
+    ``text``, a migration file as Django's writer renders it, with a line
+    ``bluegreen_cleanup = "..."`` / ``bluegreen_contract = "..."`` for each
+    marker set on ``migration``, right after the class line, spaced as the
+    writer spaces ``initial = True`` (so it stays black-clean). A marker
+    already in the text is not repeated.
+    """
+    lines = "".join(
+        f"\n    {marker} = {json.dumps(getattr(migration, marker))}\n"
+        for marker in MARKERS
+        if getattr(migration, marker, None)
+        and not re.search(rf"^    {marker} = ", text, re.MULTILINE)
+    )
+    if not lines:
+        return text
+    match = _CLASS_LINE.search(text)
+    if match is None:
+        raise CommandError(
+            f"Cannot mark migration {migration.app_label}.{migration.name}: its "
+            f"file has no line 'class Migration(migrations.Migration):'. "
+            f"Nothing was written."
+        )
+    return text[: match.end()] + lines + text[match.end() :]
+
+
+def mark_file(path: str, migration: Migration) -> None:
+    """Add ``migration``'s markers to the file Django wrote at ``path``."""
+    with open(path, encoding="utf-8") as stream:
+        text = stream.read()
+    marked = with_markers(text, migration)
+    if marked != text:
+        write_files({path: marked})
 
 
 def pending_path(cleanup: Migration) -> str:
@@ -157,6 +205,14 @@ def load_pending(app_label: str, path: str) -> PendingCleanup:
             f"{app_label!r}, its contract migration; it depends on "
             f"{contracts or 'none'}. Restore the file from version control."
         )
+    # Files written before the markers have none: the dependency says it all.
+    marked = getattr(migration, CONTRACT_MARKER, None)
+    if marked is not None and marked != contracts[0][1]:
+        raise CommandError(
+            f"Pending cleanup {path} says its contract is {marked!r} "
+            f"({CONTRACT_MARKER}) but depends on {contracts[0][1]!r}. Make "
+            f"both name the contract migration, then run the command again."
+        )
     return PendingCleanup(path, migration, contracts[0])
 
 
@@ -169,15 +225,50 @@ class Promotion:
     path: str  # where it goes
 
 
-def plan_promotions(app_label: str, loader: MigrationLoader) -> list[Promotion]:
+@dataclass
+class Waiting:
+    """A pending cleanup that stays pending: its contract has not shipped."""
+
+    pending: PendingCleanup
+    reason: str  # e.g. "contract 0003_x is not applied on database 'default'"
+
+
+def plan_promotions(
+    app_label: str,
+    loader: MigrationLoader,
+    waits: Callable[[tuple[str, str]], str | None] | None = None,
+) -> tuple[list[Promotion], list[Waiting]]:
     """
-    Plan the promotion of every pending cleanup of ``app_label``: in the
-    order of their contract migrations, numbered after the app's leaf, each
-    depending on its contract and on the migration before it (one leaf).
+    Plan the promotion of the pending cleanups of ``app_label`` whose
+    contract has shipped: ``waits(contract)`` is None for those, and for the
+    others why they wait (``waits=None``: every contract has shipped). The
+    promoted ones go in the order of their contract migrations, numbered
+    after the app's leaf, each depending on its contract and on the
+    migration before it (one leaf), and keep ``bluegreen_contract``.
     """
     pending = list_pending(app_label)
     if not pending:
-        return []
+        return [], []
+    for cleanup in pending:
+        if cleanup.contract not in loader.graph.nodes:
+            raise CommandError(
+                f"Pending cleanup {cleanup.path} belongs to contract migration "
+                f"{cleanup.contract[0]}.{cleanup.contract[1]}, which is not in "
+                f"the migrations folder. If it was renamed or squashed, put its "
+                f"new name in this file's dependencies and {CONTRACT_MARKER}; "
+                f"if its change was abandoned, delete this file. Nothing was "
+                f"promoted."
+            )
+    waiting = []
+    ready = []
+    for cleanup in pending:
+        reason = waits(cleanup.contract) if waits else None
+        if reason:
+            waiting.append(Waiting(cleanup, reason))
+        else:
+            ready.append(cleanup)
+    if not ready:
+        return [], waiting
     leaves = loader.graph.leaf_nodes(app_label)
     if len(leaves) > 1:
         raise CommandError(
@@ -185,23 +276,14 @@ def plan_promotions(app_label: str, loader: MigrationLoader) -> list[Promotion]:
             f"({', '.join(name for _, name in leaves)}). Run "
             f"'python manage.py makemigrations --merge' first, then promote."
         )
-    for cleanup in pending:
-        if cleanup.contract not in loader.graph.nodes:
-            raise CommandError(
-                f"Pending cleanup {cleanup.path} belongs to contract migration "
-                f"{cleanup.contract[0]}.{cleanup.contract[1]}, which is not in "
-                f"the migrations folder. If it was renamed or squashed, put its "
-                f"new name in this file's dependencies; if its change was "
-                f"abandoned, delete this file. Nothing was promoted."
-            )
     order = {
         key: index for index, key in enumerate(loader.graph.forwards_plan(leaves[0]))
     }
-    pending.sort(key=lambda cleanup: order[cleanup.contract])
+    ready.sort(key=lambda cleanup: order[cleanup.contract])
     previous = leaves[0]
     number = MigrationAutodetector.parse_number(previous[1]) or 0
     promotions = []
-    for cleanup in pending:
+    for cleanup in ready:
         number += 1
         fragment = _fragment(cleanup.migration.name)
         migration = Migration(f"{number:04d}_{fragment}", app_label)
@@ -211,6 +293,9 @@ def plan_promotions(app_label: str, loader: MigrationLoader) -> list[Promotion]:
             for dependency in cleanup.migration.dependencies
             if dependency[0] != app_label
         ] + sorted({cleanup.contract, previous})
+        # Once promoted, it depends on two migrations of its app: the
+        # marker says which one is its contract.
+        setattr(migration, CONTRACT_MARKER, cleanup.contract[1])
         promotions.append(
             Promotion(
                 cleanup,
@@ -219,7 +304,37 @@ def plan_promotions(app_label: str, loader: MigrationLoader) -> list[Promotion]:
             )
         )
         previous = (app_label, migration.name)
-    return promotions
+    return promotions, waiting
+
+
+def missing_cleanups(
+    app_label: str, loader: MigrationLoader
+) -> list[tuple[Migration, str]]:
+    """
+    The contract migrations of ``app_label`` (those with ``bluegreen_cleanup``)
+    whose cleanup is neither pending (``pending/<bluegreen_cleanup>.py``) nor
+    promoted (no migration of the app has ``bluegreen_contract`` naming the
+    contract); each with the pending file it expects. Contracts written
+    before the markers are not known as such, and never listed.
+    """
+    directory = pending_directory(app_label)
+    migrations = sorted(
+        (name, migration)
+        for (label, name), migration in loader.disk_migrations.items()
+        if label == app_label
+    )
+    promoted = {
+        getattr(migration, CONTRACT_MARKER, None) for _, migration in migrations
+    }
+    missing = []
+    for name, migration in migrations:
+        stem = getattr(migration, CLEANUP_MARKER, None)
+        if not stem or not directory or name in promoted:
+            continue
+        path = os.path.join(directory, f"{stem}.py")
+        if not os.path.isfile(path):
+            missing.append((migration, path))
+    return missing
 
 
 def _fragment(pending_name: str) -> str:

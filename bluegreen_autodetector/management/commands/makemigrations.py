@@ -55,6 +55,8 @@ class Command(makemigrations.Command):
         self.pr_notes = options["pr_notes"]
         self.written_app_labels = set()
         with conf.forced(options["bluegreen"], unsafe=options["allow_unsafe"]):
+            if conf.enabled():
+                self._refuse_missing_cleanups(app_labels)
             super().handle(*app_labels, **options)
         # Ours runs instead of django-linear-migrations' makemigrations.
         companions.update_max_migrations(self.written_app_labels)
@@ -99,12 +101,14 @@ class Command(makemigrations.Command):
                 for cleanup in cleanups:
                     cleanup.name = f"{pending.CLEANUP_PREFIX}{migration.name}"
                     cleanup.dependencies = [(app_label, migration.name)]
+                    setattr(cleanup, pending.CONTRACT_MARKER, migration.name)
+                    setattr(migration, pending.CLEANUP_MARKER, cleanup.name)
                     companions.mark_reviewed(cleanup)
                     splits.append((migration, cleanup))
         if not splits:
-            return super().write_migration_files(
-                changes, update_previous_migration_paths
-            )
+            super().write_migration_files(changes, update_previous_migration_paths)
+            self._mark_written(changes)
+            return
         cleanup_files = {}
         if not self.dry_run:
             cleanup_files = {
@@ -117,12 +121,54 @@ class Command(makemigrations.Command):
             self.written_files.extend(cleanup_files)
         try:
             super().write_migration_files(changes, update_previous_migration_paths)
+            self._mark_written(changes)
         except BaseException:
             pending.remove_files(cleanup_files)
             raise
         self._describe_splits(splits)
         if self.pr_notes and not self.dry_run:
             self._write_notes(splits)
+
+    def _mark_written(self, changes):
+        """
+        Django's writer knows no attribute of ours: each contract gets its
+        ``bluegreen_cleanup`` once written (and a promoted cleanup folded by
+        --update keeps its ``bluegreen_contract``), spaced as the writer
+        spaces ``initial = True``, so a formatted file stays formatted.
+        """
+        if self.dry_run:
+            return
+        for migrations in changes.values():
+            for migration in migrations:
+                if any(getattr(migration, m, None) for m in pending.MARKERS):
+                    pending.mark_file(pending.migration_path(migration), migration)
+
+    def _refuse_missing_cleanups(self, app_labels):
+        """
+        A contract whose cleanup is lost (a bad merge) looks like a change
+        not yet made: detection would write it again, as one migration, and
+        drop what the release still serving uses. Stop before detecting.
+        """
+        loader = MigrationLoader(None, ignore_no_migrations=True)
+        labels = set(app_labels) or {label for label, _ in loader.disk_migrations}
+        missing = [
+            (contract, path)
+            for label in sorted(labels)
+            for contract, path in pending.missing_cleanups(label, loader)
+        ]
+        if missing:
+            raise CommandError(
+                "Contract migrations whose cleanup is neither pending nor promoted "
+                "(nothing was detected or written):\n"
+                + "\n".join(
+                    f"  - {self.get_relative_path(pending.migration_path(contract))} "
+                    f"needs {self.get_relative_path(path)}"
+                    for contract, path in missing
+                )
+                + "\nRestore the pending file from version control (a merge may "
+                "have lost it). If the change was abandoned, see 'python manage.py "
+                "check' (bluegreen.E002) for what to do."
+            )
 
     def _write_notes(self, splits):
         files = {}

@@ -1,8 +1,9 @@
 """
 ``migrate``: Django's, plus what a blue-green deploy needs: short lock
 timeouts with bounded retries (``locks.py``), the rows that block migrating
-back past a contract named before any DDL, and a word when cleanups are
-waiting for promotion.
+back past a contract named before any DDL, a refusal before any DDL to run a
+cleanup with its contract on a database that was serving (``releases.py``),
+and a word when cleanups are waiting for promotion.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from django.apps import apps
 from django.core.management.commands import migrate
 from django.db import connections
+from django.db.models.signals import pre_migrate
 
-from ... import conf, locks, pending, rollback
+from ... import conf, locks, pending, releases, rollback
 from ...autodetector import BlueGreenAutodetector
 
 
@@ -24,11 +26,18 @@ class Command(migrate.Command):
         split = conf.enabled()
         # migrate only asks whether models have unmigrated changes; a split
         # never changes that answer, so it need not capture any SQL.
-        with (
-            conf.forced(False),
-            locks.lock_timeouts(connections[self.database], self.stdout.write),
-        ):
-            super().handle(*args, **options)
+        self.plan_checked = options["fake"]  # --fake runs no DDL
+        # Django computes the plan, then sends pre_migrate (once per app)
+        # before its first DDL (syncdb included): the plan is judged there.
+        pre_migrate.connect(self._refuse_same_deploy, dispatch_uid=id(self))
+        try:
+            with (
+                conf.forced(False),
+                locks.lock_timeouts(connections[self.database], self.stdout.write),
+            ):
+                super().handle(*args, **options)
+        finally:
+            pre_migrate.disconnect(dispatch_uid=id(self))
         if options["verbosity"] >= 1 and split:
             self._report_pending()
 
@@ -36,6 +45,12 @@ class Command(migrate.Command):
         if action == "unapply_start" and not fake:
             rollback.refuse_if_blocked(migration, connections[self.database])
         super().migration_progress_callback(action, migration, fake)
+
+    def _refuse_same_deploy(self, plan=None, using=None, **kwargs):
+        if self.plan_checked or using != self.database or plan is None:
+            return
+        self.plan_checked = True
+        releases.refuse_same_deploy(plan, using)
 
     def _report_pending(self):
         waiting = [

@@ -1,4 +1,8 @@
-"""``promotemigrations``: move pending cleanups into the migrations folder."""
+"""
+``promotemigrations``: move pending cleanups whose contract has shipped into
+the migrations folder. Shipped means applied on ``--database`` (default
+"default"), or, with ``--through MIGRATION``, at or before that migration.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,17 @@ import sys
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.utils import run_formatters
+from django.db import DEFAULT_DB_ALIAS
 from django.db.migrations.loader import MigrationLoader
 
-from ... import companions, notes, pending
+from ... import companions, notes, pending, releases
 
 
 class Command(BaseCommand):
     help = (
-        "Move pending cleanup migrations into the migrations folder, numbered "
-        "after each app's last migration. Run it in the release after the one "
-        "that shipped their contract migrations."
+        "Move pending cleanup migrations whose contract has shipped into the "
+        "migrations folder, numbered after each app's last migration. Run it "
+        "in the release after the one that shipped their contract migrations."
     )
 
     def add_arguments(self, parser):
@@ -34,10 +39,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--check",
             action="store_true",
-            help="Exit with a non-zero status while any cleanup is pending.",
+            help="Exit with a non-zero status while any cleanup is pending and "
+            "ready to promote (its contract has shipped); list those that wait.",
         )
         parser.add_argument(
-            "--list", action="store_true", help="List pending cleanups; write nothing."
+            "--list",
+            action="store_true",
+            help="List pending cleanups, ready or waiting; write nothing.",
+        )
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            help="A contract has shipped once this database has applied it "
+            '(default: "default").',
+        )
+        parser.add_argument(
+            "--through",
+            metavar="MIGRATION",
+            help="With one app label: the contracts at or before this migration "
+            "have shipped (the database is not read).",
         )
         parser.add_argument(
             "--pr-notes",
@@ -54,20 +74,31 @@ class Command(BaseCommand):
 
     def handle(self, *app_labels, **options):
         configs = self._app_configs(app_labels)
-        if options["list"] or options["check"]:
-            return self._list(configs, check=options["check"])
+        configs = [config for config in configs if pending.has_pending(config.label)]
+        if not configs:
+            self.stdout.write("No pending cleanups.")
+            return
         loader = MigrationLoader(None, ignore_no_migrations=True)
+        waits = self._waits(app_labels, loader, options)
         # Plan every app before writing anything: one bad file stops all.
-        plans = [
-            (config.label, pending.plan_promotions(config.label, loader))
+        planned = [
+            (config.label, *pending.plan_promotions(config.label, loader, waits))
             for config in configs
         ]
-        plans = [(label, plan) for label, plan in plans if plan]
+        if options["list"] or options["check"]:
+            return self._list(planned, check=options["check"])
+        for label, _, waiting in planned:
+            for wait in waiting:
+                self.stdout.write(
+                    f"{label}: {self._relative(wait.pending.path)} stays pending; "
+                    f"waits: {wait.reason}."
+                )
+        plans = [(label, plan) for label, plan, _ in planned if plan]
         for _, plan in plans:
             for promotion in plan:
                 companions.mark_reviewed(promotion.migration)
         if not plans:
-            self.stdout.write("No pending cleanups.")
+            self.stdout.write("No cleanup is ready to promote.")
             return
         written = []
         for label, plan in plans:
@@ -102,21 +133,41 @@ class Command(BaseCommand):
         for path in files:
             self.stdout.write(f"  PR notes: {self._relative(path)}")
 
-    def _list(self, configs, check):
-        found = 0
-        for config in configs:
-            for cleanup in pending.list_pending(config.label):
-                found += 1
+    @staticmethod
+    def _waits(app_labels, loader, options):
+        """Which contracts have shipped, as the options say."""
+        if options["through"] is None:
+            return releases.shipped_on_database(options["database"])
+        if len(app_labels) != 1:
+            raise CommandError(
+                "--through names a migration of one app: give exactly one app "
+                "label ('promotemigrations shop --through 0003'). Nothing was "
+                "promoted."
+            )
+        return releases.shipped_through(loader, app_labels[0], options["through"])
+
+    def _list(self, planned, check):
+        ready = waiting = 0
+        for label, plan, waits in planned:
+            for promotion in plan:
+                ready += 1
                 self.stdout.write(
-                    f"{config.label}: {self._relative(cleanup.path)} "
-                    f"(cleanup of {cleanup.contract[1]})"
+                    f"{label}: {self._relative(promotion.pending.path)} (cleanup of "
+                    f"{promotion.pending.contract[1]}) ready: promotes as "
+                    f"{promotion.migration.name}"
                 )
-        if not found:
+            for wait in waits:
+                waiting += 1
+                self.stdout.write(
+                    f"{label}: {self._relative(wait.pending.path)} (cleanup of "
+                    f"{wait.pending.contract[1]}) waits: {wait.reason}"
+                )
+        if not ready + waiting:
             self.stdout.write("No pending cleanups.")
-        elif check:
+        elif check and ready:
             self.stderr.write(
-                f"{found} cleanup(s) pending: promote them with "
-                f"'python manage.py promotemigrations' in the next release."
+                f"{ready} cleanup(s) ready to promote: run 'python manage.py "
+                f"promotemigrations' in this release."
             )
             sys.exit(1)
 
