@@ -1,0 +1,135 @@
+"""Catalogue rows for alterations and renames of what both releases use."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.migrations import operations
+from django.db.migrations.operations.base import Operation
+
+from ..capture import AlterColumn
+from .shapes import deconstructed, is_constant
+from .split import Refused, Split, Walk
+
+
+def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
+    """
+    AlterField null=True -> null=False: nothing changes in the database now
+    (the old release may still write NULL); the cleanup backfills a constant
+    default, checks no NULL is left, and sets NOT NULL.
+
+    A changed db_column is refused (either release would miss the column);
+    other risky changes pass through with a warning.
+    """
+    old = walk.model_state(operation.model_name).fields[operation.name]
+    new = operation.field
+    model = f"{walk.app_label}.{operation.model_name}"
+    if old.db_column != new.db_column:
+        raise Refused(
+            f"{model}.{operation.name}: db_column changes from {old.db_column!r} "
+            f"to {new.db_column!r}; one release would miss the column. Keep "
+            f"db_column={old.db_column!r} (rename in Python only), or add the new "
+            f"column, copy, switch, and remove the old one across releases."
+        )
+    before, after = deconstructed(old), deconstructed(new)
+    for kwargs in (before, after):
+        kwargs.pop("null", None)
+        kwargs.pop("default", None)
+    if old.null and not new.null and before == after:
+        split = Split()
+        split.cleanup.append(
+            AlterColumn(
+                walk.key(operation.model_name),
+                operation.name,
+                old,
+                new,
+                backfill=new.default if is_constant(new) else None,
+                state_operations=[operation],
+            )
+        )
+        split.warnings.append(
+            f"{model}.{operation.name}: NOT NULL is set by the cleanup; the old "
+            f"release may write NULL until then. "
+            + (
+                f"The cleanup first fills NULLs with the default {new.default!r}."
+                if is_constant(new)
+                else "Backfill NULLs before the cleanup runs (it stops on NULLs)."
+            )
+        )
+        return split
+    risks = _risks(old, new)
+    if not risks:
+        return None
+    return Split(
+        contract_database=[operation],
+        warnings=[f"{model}.{operation.name}: {risk}" for risk in risks],
+    )
+
+
+def _risks(old: models.Field, new: models.Field) -> list[str]:
+    risks = []
+    old_path, new_path = old.deconstruct()[1], new.deconstruct()[1]
+    if old_path != new_path:
+        risks.append(
+            f"type changes ({old_path.rsplit('.', 1)[-1]} -> "
+            f"{new_path.rsplit('.', 1)[-1]}): the table may be rewritten under "
+            f"lock, and the old release's writes may be rejected."
+        )
+    old_length = getattr(old, "max_length", None)
+    new_length = getattr(new, "max_length", None)
+    if old_length and new_length and new_length < old_length:
+        risks.append(
+            f"max_length narrows ({old_length} -> {new_length}): the old "
+            f"release's longer values are rejected."
+        )
+    if new.unique and not old.unique:
+        risks.append("becomes unique: the old release's duplicates are rejected.")
+    if old.null and not new.null:
+        risks.append(
+            "becomes NOT NULL together with other changes, so it is not split: "
+            "the old release's NULL writes are rejected. Make the NOT NULL change "
+            "alone to have it split."
+        )
+    return risks
+
+
+def add_constraint(operation: operations.AddConstraint, walk: Walk) -> Split | None:
+    """A new constraint passes through with a warning."""
+    return Split(
+        contract_database=[operation],
+        warnings=[
+            f"{walk.app_label}.{operation.model_name}: constraint "
+            f"{operation.constraint.name!r} may reject the old release's writes."
+        ],
+    )
+
+
+def refuse_rename(operation: Operation, walk: Walk) -> Split | None:
+    """RenameField, RenameModel, AlterModelTable: refused, with the safe recipe."""
+    if isinstance(operation, operations.RenameField):
+        what = (
+            f"{walk.app_label}.{operation.model_name}: field {operation.old_name!r} "
+            f"is renamed to {operation.new_name!r}"
+        )
+        recipe = (
+            f"rename it in Python only, keeping the column: "
+            f"{operation.new_name} = models.XField(..., db_column={operation.old_name!r})"
+        )
+    elif isinstance(operation, operations.RenameModel):
+        what = (
+            f"{walk.app_label}: model {operation.old_name!r} is renamed to "
+            f"{operation.new_name!r}"
+        )
+        recipe = (
+            f"rename it in Python only, keeping the table: class Meta: db_table = "
+            f"'{walk.app_label}_{operation.old_name_lower}'"
+        )
+    else:
+        what = (
+            f"{walk.app_label}.{operation.name}: db_table changes to "
+            f"{operation.table!r}"
+        )
+        recipe = "keep the old db_table"
+    raise Refused(
+        f"{what}; one release would miss it. Safe recipe: {recipe}; or add the "
+        f"new one, copy, switch, and remove the old one across releases."
+    )

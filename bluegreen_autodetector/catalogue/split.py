@@ -1,0 +1,47 @@
+"""What a catalogue row receives (``Walk``) and returns (``Split``), or raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+
+from django.db import models
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ProjectState
+
+
+@dataclass
+class Split:
+    """How one operation becomes a contract (now) and a cleanup (next release)."""
+
+    # Run on the database and the state, before any state-only removal.
+    contract_database: list[Operation] = dataclass_field(default_factory=list)
+    # Run on the state only (inside SeparateDatabaseAndState), at the very end.
+    contract_state: list[Operation] = dataclass_field(default_factory=list)
+    # What the cleanup migration drops or finishes, in this order.
+    cleanup: list = dataclass_field(default_factory=list)
+    # Said to the user by makemigrations.
+    warnings: list[str] = dataclass_field(default_factory=list)
+
+
+class Refused(Exception):
+    """An operation no split makes safe: the message gives the safe recipe."""
+
+
+@dataclass
+class Walk:
+    """Django's state as the operations of one migration are walked through."""
+
+    app_label: str
+    state: ProjectState
+    deleted_models: set[str]  # lower-case names deleted by this migration
+    created_models: set[str] = dataclass_field(default_factory=set)  # ...created
+    # Fields already removed from the state of a model this migration
+    # deletes: their columns linger with the table until the cleanup.
+    absorbed: dict[str, dict[str, models.Field]] = dataclass_field(default_factory=dict)
+
+    def model_state(self, model_name: str):
+        return self.state.models[self.key(model_name)]
+
+    def key(self, model_name: str) -> tuple[str, str]:
+        return self.app_label, model_name.lower()
