@@ -49,6 +49,12 @@ def value_for(field):
         return datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
     if isinstance(field, models.DateField):
         return datetime.date(2026, 1, 1)
+    if isinstance(field, models.TimeField):
+        return datetime.time(12, n % 60)
+    if isinstance(field, models.BinaryField):
+        return f"v{n}".encode()
+    if isinstance(field, models.FileField):
+        return f"file{n}.txt"
     if isinstance(field, models.UUIDField):
         return uuid.uuid4()
     if isinstance(field, models.JSONField):
@@ -172,6 +178,21 @@ def crud(app, v1, v2):
         step(
             results,
             f"v1 {model.__name__} delete rows",
+            lambda: [o.delete() for o in model.objects.all()],
+        )
+    # The old release deletes rows that the new release links to through a
+    # relation only the new release knows (a new foreign key, M2M or model):
+    # the old release's Python on_delete cannot honour it. Fresh links for
+    # each model, so that the order of the models does not hide one.
+    for model in own_models(releases["v1"], app):
+        step(
+            results,
+            f"v2 links rows for v1 {model.__name__} to delete",
+            lambda: [make(m, created["v2"]) for m in own_models(releases["v2"], app)],
+        )
+        step(
+            results,
+            f"v1 {model.__name__} delete rows the new release links to",
             lambda: [o.delete() for o in model.objects.all()],
         )
     return results
