@@ -20,10 +20,11 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 
-from . import conf, pending
+from . import conf, live, pending, verifier
 from .capture import AlterColumn, Capture, LingeringColumn
 from .catalogue import CATALOGUE, Refused, Split, Walk
 from .operations import RunAlterSQL, RunCleanupSQL
+from .replan import Replan, replan_alterations, replan_removals
 
 
 class BlueGreenAutodetector(MigrationAutodetector):
@@ -42,6 +43,9 @@ class BlueGreenAutodetector(MigrationAutodetector):
             for config in apps.get_app_configs()
             for cleanup in pending.list_pending(config.label)
         ]
+        # Django's state at the graph's leaf: the contracts' shape, which is
+        # what the database holds until the pending cleanups run.
+        self.leaf_state = from_state
         super().__init__(
             with_cleanups(from_state, self.pending_cleanups), to_state, questioner
         )
@@ -51,12 +55,20 @@ class BlueGreenAutodetector(MigrationAutodetector):
         if not conf.enabled():
             return changes
         _refuse_names_still_held(changes, self.to_state.apps, self.pending_cleanups)
-        capture = Capture(self.from_state, conf.vendors())
-        state = _copy(self.from_state)
-        refusals = []
+        capture = Capture(self.leaf_state, conf.vendors())
+        ordered = _in_dependency_order(changes)
+        plan = Replan()
+        replan_alterations(ordered, self.pending_cleanups, self.leaf_state, plan)
+        # The split reads each operation against what the database holds.
+        self.copied = _touched_models(changes)
+        state = live.copy_state(self.leaf_state, self.copied)
+        refusals = plan.refusals
         non_interactive = isinstance(self.questioner, NonInteractiveMigrationQuestioner)
-        for migration in _in_dependency_order(changes):
+        for migration in ordered:
             refusals += split_migration(migration, state, capture, non_interactive)
+        replan_removals(self.pending_cleanups, state, plan)
+        if ordered and not refusals:
+            refusals += self._judge(graph, ordered)
         if refusals:
             raise CommandError(
                 "Backward-incompatible changes that no blue-green split makes "
@@ -65,7 +77,42 @@ class BlueGreenAutodetector(MigrationAutodetector):
                 + "\nFollow the safe recipe, or run makemigrations --allow-unsafe "
                 "to let the stock operations through for this run."
             )
+        if ordered:
+            ordered[-1].bluegreen_rewrites = plan.rewrites
         return changes
+
+    def _judge(self, graph, ordered: list[Migration]) -> list[str]:
+        """
+        What the verifier finds once ``ordered`` are applied, with the
+        releases that can then be live: the errors to refuse (or, with
+        --allow-unsafe, to warn about on the last migration).
+        """
+        releases = live.live_releases(
+            graph,
+            [cleanup.contract for cleanup in self.pending_cleanups],
+            self.leaf_state,
+        )
+        keys = live.touched(ordered) | live.touched(
+            [graph.nodes[node] for node in releases.unreleased]
+            + [cleanup.migration for cleanup in self.pending_cleanups]
+        )
+        database = live.copy_state(
+            releases.database, None if self.copied is None else keys
+        )
+        for migration in ordered:
+            live.database_forwards(migration, database)
+        findings = verifier.verify(
+            {releases.old_name: releases.old, "the new release": self.to_state},
+            database,
+            keys,
+        )
+        errors = [str(f) for f in findings if f.severity == verifier.ERROR]
+        if conf.allow_unsafe():
+            ordered[-1].bluegreen_warnings += [
+                f"let through by --allow-unsafe: {error}" for error in errors
+            ]
+            return []
+        return errors
 
 
 def with_cleanups(
@@ -77,8 +124,20 @@ def with_cleanups(
     state = state.clone()
     for cleanup in cleanups:
         for operation in cleanup.migration.operations:
+            if _finishes_something_gone(operation, cleanup.migration.app_label, state):
+                continue  # The next makemigrations re-plans the cleanup.
             operation.state_forwards(cleanup.migration.app_label, state)
     return state
+
+
+def _finishes_something_gone(operation, app_label: str, state: ProjectState) -> bool:
+    """A step finishing a field or model that a later migration removed."""
+    for step in getattr(operation, "state_operations", None) or ():
+        if isinstance(step, operations.AlterField):
+            model_state = state.models.get((app_label, step.model_name_lower))
+            if model_state is None or step.name not in model_state.fields:
+                return True
+    return False
 
 
 def split_migration(
@@ -308,12 +367,19 @@ def _names_taken(app_label, operation, new_apps):
             yield options.db_table, field.column
 
 
-def _copy(state: ProjectState) -> ProjectState:
-    """A copy of the models only: cheap, and never renders anything."""
-    return ProjectState(
-        models={key: model.clone() for key, model in state.models.items()},
-        real_apps=state.real_apps,
-    )
+def _touched_models(changes: dict[str, list[Migration]]) -> set | None:
+    """
+    The models the split may change, or None (all of them): a rename
+    repoints every field that refers to what it renames.
+    """
+    migrations = [m for app_migrations in changes.values() for m in app_migrations]
+    if any(
+        isinstance(operation, (operations.RenameModel, operations.RenameField))
+        for migration in migrations
+        for operation in migration.operations
+    ):
+        return None
+    return live.touched(migrations)
 
 
 def _in_dependency_order(changes: dict[str, list[Migration]]) -> list[Migration]:

@@ -1,0 +1,165 @@
+"""
+The releases that can be live at once, and the database they share.
+
+- The **database's real shape** is Django's state plus what contracts left
+  lingering until their cleanups run: a state-only removal
+  (``SeparateDatabaseAndState``) leaves its column or table in the
+  database; a cleanup's ``RunCleanupSQL`` drops it.
+- The **old release** is the oldest one that may still run: the state
+  before the oldest contract whose cleanup is still pending (every later
+  migration may be unreleased too), else the state at the current leaf.
+- The **new release** is the models.
+
+Pure: derived from the migration graph and the pending cleanups, never
+from a live database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.migrations import Migration, operations
+from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.state import ProjectState
+
+from .operations import CleanupSQL, RunCleanupSQL
+from .verifier import ModelKey, column_of, db_table
+
+Node = tuple[str, str]
+
+
+@dataclass
+class LiveReleases:
+    old: ProjectState  # the oldest release that may still run
+    old_name: str  # how findings name it
+    database: ProjectState  # the database's real shape at the leaf
+    unreleased: list[Node]  # migrations the old release does not have, in order
+
+
+def copy_state(state: ProjectState, keys: Iterable[ModelKey] | None = None):
+    """
+    A copy of the models only, never rendering anything. With ``keys``, only
+    those models are copied (the others are shared, to be read, not changed):
+    what the operations of a few migrations change costs what they touch.
+    """
+    models = dict(state.models)
+    for key in models if keys is None else set(keys) & set(models):
+        models[key] = models[key].clone()
+    return ProjectState(models=models, real_apps=state.real_apps)
+
+
+def live_releases(
+    graph: MigrationGraph, contracts: Iterable[Node], leaf_state: ProjectState
+) -> LiveReleases:
+    """
+    The old release and the database at the leaf of ``graph``, given the
+    ``contracts`` whose cleanups are still pending and Django's state at the
+    leaf. With nothing pending the graph is not replayed at all: the old
+    release is the leaf, and so is the database (``leaf_state`` itself:
+    copy what you change, see ``copy_state``).
+    """
+    contracts = [node for node in contracts if node in graph.nodes]
+    if not contracts:
+        return LiveReleases(
+            leaf_state, "the old release (the one serving)", leaf_state, []
+        )
+    plan = _plan(graph)
+    unreleased = set()
+    for contract in contracts:
+        unreleased.update(graph.backwards_plan(contract))
+    oldest = min(contracts, key=plan.index)
+    old = ProjectState(real_apps=leaf_state.real_apps)
+    database = ProjectState(real_apps=leaf_state.real_apps)
+    for node in plan:
+        migration = graph.nodes[node]
+        if node not in unreleased:
+            migration.mutate_state(old, preserve=False)
+        database_forwards(migration, database)
+    return LiveReleases(
+        old,
+        f"the old release (before {oldest[0]}.{oldest[1]})",
+        database,
+        [node for node in plan if node in unreleased],
+    )
+
+
+def database_forwards(migration: Migration, database: ProjectState) -> None:
+    """Advance ``database`` (the database's real shape) past ``migration``."""
+    for operation in migration.operations:
+        _forwards(operation, migration.app_label, database)
+
+
+def _forwards(operation, app_label: str, database: ProjectState) -> None:
+    if isinstance(operation, operations.SeparateDatabaseAndState):
+        for inner in operation.database_operations:
+            _forwards(inner, app_label, database)
+        # A state-only removal leaves its column or table in the database. A
+        # state-only addition or alteration says what the database already
+        # holds (a table made by RunSQL, say): take the state's word for it.
+        for inner in operation.state_operations:
+            if not isinstance(inner, (operations.RemoveField, operations.DeleteModel)):
+                inner.state_forwards(app_label, database)
+    elif isinstance(operation, RunCleanupSQL):
+        _drop(operation, app_label, database)
+    else:
+        operation.state_forwards(app_label, database)
+
+
+def _drop(operation: RunCleanupSQL, app_label: str, database: ProjectState) -> None:
+    """What a cleanup drops leaves the database (if it is still there)."""
+    key = (app_label, (operation.hints or {}).get("model_name", ""))
+    model_state = database.models.get(key)
+    if model_state is None:
+        return
+    table = db_table(app_label, model_state)
+    if operation.column is None and table == operation.table:
+        del database.models[key]
+        return
+    for name, field in list(model_state.fields.items()):
+        if operation.column is None:
+            dropped = field.many_to_many and (
+                (field.db_table or f"{table}_{name}") == operation.table
+            )
+        else:
+            dropped = column_of(name, field) == operation.column
+        if dropped:
+            del model_state.fields[name]
+
+
+def touched(migrations: Iterable[Migration]) -> set[ModelKey]:
+    """The models the operations of ``migrations`` change, or clean up after."""
+    keys: set[ModelKey] = set()
+    for migration in migrations:
+        for operation in migration.operations:
+            keys |= _touched(operation, migration.app_label)
+    return keys
+
+
+def _touched(operation, app_label: str) -> set[ModelKey]:
+    if isinstance(operation, operations.SeparateDatabaseAndState):
+        return {
+            key
+            for inner in (*operation.database_operations, *operation.state_operations)
+            for key in _touched(inner, app_label)
+        }
+    if isinstance(operation, CleanupSQL):
+        name = (operation.hints or {}).get("model_name")
+        return {(app_label, name)} if name else set()
+    name = getattr(operation, "model_name_lower", None) or getattr(
+        operation, "name_lower", None
+    )
+    if isinstance(operation, operations.RenameModel):
+        return {(app_label, operation.old_name_lower), (app_label, name)}
+    return {(app_label, name)} if isinstance(name, str) else set()
+
+
+def _plan(graph: MigrationGraph) -> list[Node]:
+    """Every migration of the graph, each after its dependencies."""
+    plan, seen = [], set()
+    for leaf in graph.leaf_nodes():
+        for node in graph.forwards_plan(leaf):
+            if node not in seen:
+                seen.add(node)
+                plan.append(node)
+    return plan

@@ -1,0 +1,145 @@
+"""
+A pending cleanup is part of the plan, not a file on the side.
+
+A cleanup that finishes a column (``RunAlterSQL``: drop the database default
+a contract kept, or set NOT NULL) brings Django's state to the model only
+when it runs, a release later. Until then every later change of that field
+or model must be planned with it:
+
+- the field is altered again in a way the database never sees (a
+  ``verbose_name``, ``choices``...): the new migration keeps the column as the
+  contract left it, and the cleanup is rewritten to finish it to the new
+  definition;
+- the field or its model is removed: what the cleanup would finish goes
+  with it (the new cleanup drops the column or table), so that step leaves
+  the cleanup;
+- anything else about the column changes: refused, until the cleanup is
+  promoted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.migrations import Migration, operations
+from django.db.migrations.state import ProjectState
+
+from .operations import RunAlterSQL
+from .pending import PendingCleanup
+
+
+@dataclass
+class Replan:
+    refusals: list[str] = field(default_factory=list)
+    # Pending cleanups to write again, by path.
+    rewrites: dict[str, PendingCleanup] = field(default_factory=dict)
+
+
+def _finishing(cleanups: list[PendingCleanup]) -> dict:
+    """(app_label, model, field) -> (its pending cleanup, the step finishing it)."""
+    return {
+        (cleanup.migration.app_label, step.model_name_lower, step.name_lower): (
+            cleanup,
+            operation,
+        )
+        for cleanup in cleanups
+        for operation in cleanup.migration.operations
+        if isinstance(operation, RunAlterSQL)
+        for step in operation.state_operations
+        if isinstance(step, operations.AlterField)
+    }
+
+
+def replan_alterations(
+    migrations: list[Migration],
+    cleanups: list[PendingCleanup],
+    leaf_state: ProjectState,
+    result: Replan,
+) -> None:
+    """
+    Before the split: an ``AlterField`` of a field that a pending cleanup
+    finishes keeps the column as the contract left it (``leaf_state`` is
+    Django's state at the graph's leaf, the contracts' shape), and the
+    cleanup is rewritten to finish it to the new definition; or, if the
+    database would see the change, it is refused.
+    """
+    finishing = _finishing(cleanups)
+    for migration in migrations if finishing else ():
+        for operation in migration.operations:
+            if not isinstance(operation, operations.AlterField):
+                continue
+            key = (
+                migration.app_label,
+                operation.model_name_lower,
+                operation.name_lower,
+            )
+            if key not in finishing:
+                continue
+            cleanup, finish = finishing[key]
+            step = finish.state_operations[0]
+            if not _same_in_database(step.field, operation.field):
+                result.refusals.append(
+                    f"{key[0]}.{step.model_name}.{step.name}: its cleanup "
+                    f"{os.path.relpath(cleanup.path)} is pending ({finish.describe()}); "
+                    f"a change of the column now would run before it, while the "
+                    f"old release still uses the column as the contract left it. "
+                    f"Make this change after 'python manage.py promotemigrations' "
+                    f"has brought the cleanup into the migrations folder."
+                )
+                continue
+            finish.state_operations = [
+                operations.AlterField(
+                    model_name=step.model_name,
+                    name=step.name,
+                    field=operation.field,
+                    preserve_default=step.preserve_default,
+                )
+            ]
+            contract_field = leaf_state.models[key[:2]].fields[step.name]
+            operation.field = _as_contract_left(operation.field, contract_field)
+            result.rewrites[cleanup.path] = cleanup
+
+
+def replan_removals(
+    cleanups: list[PendingCleanup], state_after: ProjectState, result: Replan
+) -> None:
+    """
+    After the split: a step finishing a field or model that is gone from
+    ``state_after`` (the state after the new migrations) leaves its cleanup;
+    the new cleanup drops the column or the table.
+    """
+    for cleanup, finish in _finishing(cleanups).values():
+        step = finish.state_operations[0]
+        model_state = state_after.models.get(
+            (cleanup.migration.app_label, step.model_name_lower)
+        )
+        if model_state is None or step.name not in model_state.fields:
+            cleanup.migration.operations.remove(finish)
+            result.rewrites[cleanup.path] = cleanup
+
+
+def _database_attributes(field: models.Field) -> tuple:
+    name, path, args, kwargs = field.deconstruct()
+    for attribute in field.non_db_attrs:
+        kwargs.pop(attribute, None)
+    return path, args, kwargs
+
+
+def _same_in_database(a: models.Field, b: models.Field) -> bool:
+    return _database_attributes(a) == _database_attributes(b)
+
+
+def _as_contract_left(new: models.Field, contract_field: models.Field) -> models.Field:
+    """``new``, with the nullability and database default the contract left."""
+    name, path, args, kwargs = new.deconstruct()
+    kwargs.pop("db_default", None)
+    kwargs.pop("null", None)
+    if contract_field.null:
+        kwargs["null"] = True
+    if contract_field.has_db_default():
+        kwargs["db_default"] = contract_field.db_default
+    module, _, class_name = path.rpartition(".")
+    field_class = getattr(__import__(module, fromlist=[class_name]), class_name)
+    return field_class(*args, **kwargs)

@@ -1,0 +1,344 @@
+"""
+The verifier's verdicts on project states, in-process (no database): what
+each release's SELECT, INSERT, UPDATE and DELETE meet in the database's real
+shape. tests/test_release_sequences.py checks the same verdicts against real
+databases.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import models
+from django.db.migrations import Migration, operations
+from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.state import ModelState, ProjectState
+
+from bluegreen_autodetector import live, verifier
+from bluegreen_autodetector.operations import RunCleanupSQL
+
+OLD, NEW = "the old release", "the new release"
+
+
+def pk():
+    return ("id", models.BigAutoField(primary_key=True))
+
+
+def model(name, *fields, **options):
+    return ModelState("shop", name, [pk(), *fields], options)
+
+
+def state(*model_states):
+    project = ProjectState()
+    for model_state in model_states:
+        project.add_model(model_state)
+    return project
+
+
+def author():
+    return model("Author", ("name", models.CharField(max_length=100)))
+
+
+def judge(old, database, new=None, keys=None):
+    releases = {OLD: old, NEW: new or database}
+    keys = keys or {key for s in (old, database, new or database) for key in s.models}
+    return verifier.verify(releases, database, keys)
+
+
+def errors(findings, release=OLD):
+    return [
+        f for f in findings if f.severity == verifier.ERROR and f.release == release
+    ]
+
+
+def test_identical_states_break_nothing_for_every_kind_of_field():
+    both = state(
+        author(),
+        model(
+            "Book",
+            ("title", models.CharField(max_length=200, unique=True)),
+            ("rating", models.IntegerField(db_default=3)),
+            ("note", models.TextField(null=True)),
+            ("author", models.ForeignKey("shop.author", models.CASCADE)),
+            (
+                "editor",
+                models.ForeignKey(
+                    "shop.author", models.SET_NULL, null=True, related_name="+"
+                ),
+            ),
+            (
+                "cover",
+                models.OneToOneField("shop.author", models.CASCADE, related_name="+"),
+            ),
+            ("parent", models.ForeignKey("shop.book", models.CASCADE, null=True)),
+            ("tags", models.ManyToManyField("shop.author", related_name="tagged")),
+            ("similar", models.ManyToManyField("shop.book")),
+            unique_together={("title", "rating")},
+            constraints=[
+                models.CheckConstraint(
+                    condition=models.Q(rating__gte=0), name="rating_positive"
+                )
+            ],
+        ),
+    )
+    assert judge(both, both) == []
+
+
+def test_a_column_gone_breaks_the_old_release_select():
+    old = state(model("Book", ("rating", models.IntegerField(null=True))))
+    new = state(model("Book"))
+    found = errors(judge(old, new))
+    assert [(f.statement, f.table, f.column) for f in found] == [
+        ("SELECT", "shop_book", "rating")
+    ]
+    assert "shop.Book.rating" in str(found[0])
+
+
+def test_a_lingering_column_keeps_both_releases_working():
+    old = state(model("Book", ("rating", models.IntegerField())))
+    database = state(model("Book", ("rating", models.IntegerField(null=True))))
+    assert errors(judge(old, database, new=state(model("Book")))) == []
+    assert errors(judge(old, database, new=state(model("Book"))), NEW) == []
+
+
+@pytest.mark.parametrize(
+    "column, broken",
+    [
+        (models.IntegerField(), True),
+        (models.IntegerField(null=True), False),
+        (models.IntegerField(db_default=0), False),
+        # A Python default is not in the database.
+        (models.IntegerField(default=0), True),
+    ],
+)
+def test_an_insert_needs_every_not_null_column_it_omits_filled(column, broken):
+    old = state(model("Book"))
+    database = state(model("Book", ("rating", column)))
+    found = errors(judge(old, database))
+    assert bool(found) is broken
+    if broken:
+        assert (found[0].statement, found[0].column) == ("INSERT", "rating")
+
+
+def test_a_database_default_replaced_by_a_python_default_breaks_old_inserts():
+    old = state(model("Book", ("rating", models.IntegerField(db_default=3))))
+    database = state(model("Book", ("rating", models.IntegerField(default=3))))
+    found = errors(judge(old, database))
+    assert [(f.statement, f.column) for f in found] == [("INSERT", "rating")]
+
+
+def test_a_column_made_not_null_breaks_a_release_writing_null():
+    old = state(model("Book", ("rating", models.IntegerField(null=True))))
+    database = state(model("Book", ("rating", models.IntegerField(default=0))))
+    found = errors(judge(old, database))
+    assert [(f.statement, f.column) for f in found] == [("INSERT", "rating")]
+    assert "may write NULL" in found[0].reason
+
+
+def test_a_repointed_foreign_key_breaks_old_writes_and_deletes():
+    old = state(
+        author(),
+        model("Publisher"),
+        model("Book", ("author", models.ForeignKey("shop.author", models.CASCADE))),
+    )
+    database = state(
+        author(),
+        model("Publisher"),
+        model("Book", ("author", models.ForeignKey("shop.publisher", models.CASCADE))),
+    )
+    found = {(f.statement, f.table) for f in errors(judge(old, database))}
+    assert found == {("INSERT", "shop_book"), ("DELETE", "shop_publisher")}
+
+
+@pytest.mark.parametrize("constraint", [True, False])
+def test_a_new_foreign_key_to_an_old_table_blocks_old_deletes(constraint):
+    old = state(author())
+    added = models.ForeignKey("shop.author", models.CASCADE, db_constraint=constraint)
+    database = state(author(), model("Review", ("author", added)))
+    found = errors(judge(old, database))
+    if constraint:
+        assert [(f.statement, f.table, f.column) for f in found] == [
+            ("DELETE", "shop_author", "author_id")
+        ]
+        assert "shop_review" in found[0].reason
+    else:
+        assert found == []
+
+
+def test_a_new_nullable_foreign_key_on_an_old_table_blocks_old_deletes():
+    old = state(author(), model("Book"))
+    database = state(
+        author(),
+        model(
+            "Book",
+            ("author", models.ForeignKey("shop.author", models.SET_NULL, null=True)),
+        ),
+    )
+    found = errors(judge(old, database))
+    assert [(f.statement, f.table) for f in found] == [("DELETE", "shop_author")]
+
+
+@pytest.mark.parametrize("constraint", [True, False])
+def test_a_new_many_to_many_blocks_old_deletes_of_both_sides(constraint):
+    old = state(author(), model("Book"))
+    tags = models.ManyToManyField("shop.author", db_constraint=constraint)
+    database = state(author(), model("Book", ("tags", tags)))
+    found = errors(judge(old, database))
+    if constraint:
+        assert {(f.statement, f.table, f.column) for f in found} == {
+            ("DELETE", "shop_author", "author_id"),
+            ("DELETE", "shop_book", "book_id"),
+        }
+    else:
+        assert found == []
+
+
+def test_a_removed_relation_whose_constraint_lingers_blocks_new_deletes():
+    with_fk = model(
+        "Book", ("author", models.ForeignKey("shop.author", models.CASCADE, null=True))
+    )
+    old = state(author(), with_fk)
+    found = errors(judge(old, old, new=state(author(), model("Book"))), NEW)
+    assert [(f.statement, f.table) for f in found] == [("DELETE", "shop_author")]
+
+
+def test_values_the_column_may_reject_are_warnings():
+    old = state(model("Book", ("title", models.CharField(max_length=200))))
+    narrower = state(model("Book", ("title", models.CharField(max_length=50))))
+    wider = state(model("Book", ("title", models.CharField(max_length=300))))
+    found = judge(old, narrower)
+    assert [f.severity for f in found if f.release == OLD] == [verifier.WARNING]
+    assert "longer values are rejected" in found[0].reason
+    assert [f for f in judge(old, wider) if f.release == OLD] == []
+    checked = state(
+        model(
+            "Book",
+            ("title", models.CharField(max_length=200)),
+            constraints=[
+                models.CheckConstraint(condition=models.Q(title__gt=""), name="titled")
+            ],
+        )
+    )
+    assert [f.severity for f in judge(old, checked) if f.release == OLD] == [
+        verifier.WARNING
+    ]
+
+
+def test_a_unique_column_the_release_does_not_write_breaks_its_second_insert():
+    old = state(model("Book"))
+    database = state(
+        model("Book", ("code", models.IntegerField(db_default=0, unique=True)))
+    )
+    found = errors(judge(old, database))
+    assert [(f.statement, f.column) for f in found] == [("INSERT", "code")]
+
+
+def test_a_table_gone_breaks_the_old_release():
+    found = errors(judge(state(author()), state()))
+    assert [(f.statement, f.table, f.column) for f in found] == [
+        ("SELECT", "shop_author", None)
+    ]
+
+
+def test_only_the_tables_of_the_given_models_are_judged():
+    old = state(author(), model("Book", ("rating", models.IntegerField())))
+    new = state(author(), model("Book"))
+    assert judge(old, new, keys={("shop", "author")}) == []
+
+
+# The database's real shape -------------------------------------------------
+
+
+def migration(name, *operations_, dependencies=()):
+    result = Migration(name, "shop")
+    result.operations = list(operations_)
+    result.dependencies = list(dependencies)
+    return result
+
+
+def test_state_only_removals_linger_until_their_cleanup_drops_them():
+    database = state(
+        author(),
+        model(
+            "Book",
+            ("rating", models.IntegerField(null=True)),
+            ("tags", models.ManyToManyField("shop.author")),
+        ),
+    )
+    contract = migration(
+        "0002_contract",
+        operations.SeparateDatabaseAndState(
+            state_operations=[
+                operations.RemoveField("book", "rating"),
+                operations.RemoveField("book", "tags"),
+                operations.DeleteModel("author"),
+            ]
+        ),
+    )
+    live.database_forwards(contract, database)
+    assert set(database.models[("shop", "book")].fields) == {"id", "rating", "tags"}
+    assert ("shop", "author") in database.models
+    cleanup = migration(
+        "0003_cleanup",
+        RunCleanupSQL(
+            "shop_book", {}, {}, column="rating", hints={"model_name": "book"}
+        ),
+        RunCleanupSQL("shop_book_tags", {}, {}, hints={"model_name": "book"}),
+        RunCleanupSQL("shop_author", {}, {}, hints={"model_name": "author"}),
+    )
+    live.database_forwards(cleanup, database)
+    assert set(database.models[("shop", "book")].fields) == {"id"}
+    assert ("shop", "author") not in database.models
+
+
+def test_a_state_only_addition_is_taken_as_what_the_database_holds():
+    database = state(model("Book"))
+    adopted = migration(
+        "0002_adopt",
+        operations.SeparateDatabaseAndState(
+            state_operations=[
+                operations.AddField("book", "isbn", models.CharField(max_length=13))
+            ]
+        ),
+    )
+    live.database_forwards(adopted, database)
+    assert "isbn" in database.models[("shop", "book")].fields
+
+
+def test_the_old_release_is_the_state_before_the_oldest_pending_contract():
+    initial = migration(
+        "0001_initial",
+        operations.CreateModel("Book", [pk(), ("rating", models.IntegerField())]),
+    )
+    contract = migration(
+        "0002_contract",
+        operations.AlterField("book", "rating", models.IntegerField(null=True)),
+        operations.SeparateDatabaseAndState(
+            state_operations=[operations.RemoveField("book", "rating")]
+        ),
+        dependencies=[("shop", "0001_initial")],
+    )
+    later = migration(
+        "0003_later",
+        operations.AddField("book", "isbn", models.CharField(max_length=13, null=True)),
+        dependencies=[("shop", "0002_contract")],
+    )
+    graph = MigrationGraph()
+    for node in (initial, contract, later):
+        graph.add_node(("shop", node.name), node)
+        for parent in node.dependencies:
+            graph.add_dependency(node, ("shop", node.name), parent)
+    leaf = graph.make_state()
+    releases = live.live_releases(graph, [("shop", "0002_contract")], leaf)
+    assert set(releases.old.models[("shop", "book")].fields) == {"id", "rating"}
+    assert set(releases.database.models[("shop", "book")].fields) == {
+        "id",
+        "rating",
+        "isbn",
+    }
+    assert releases.database.models[("shop", "book")].fields["rating"].null
+    assert releases.unreleased == [("shop", "0002_contract"), ("shop", "0003_later")]
+    assert "0002_contract" in releases.old_name
+    assert errors(judge(releases.old, releases.database, new=leaf)) == []
+    # Nothing pending: the leaf is both the old release and the database.
+    settled = live.live_releases(graph, [], leaf)
+    assert settled.old is leaf and settled.database is leaf
