@@ -110,9 +110,9 @@ def check_cleanups_present(app_configs=None, **kwargs) -> list[checks.CheckMessa
                     f"Contract migration {contract_path} has lost its cleanup: "
                     f"{relative(path)} is not pending, and no migration of "
                     f"{config.label!r} has {pending.CONTRACT_MARKER} = "
-                    f"{contract.name!r}. makemigrations would write the change "
-                    f"again and drop, in this release, what the release still "
-                    f"serving uses.",
+                    f"{contract.name!r}. What the contract left for the release "
+                    f"before stays in the database, and makemigrations may "
+                    f"write the change again, dropping it in this release.",
                     hint=f"Restore {relative(path)} from version control (a "
                     f"merge may have lost it). If the change was abandoned "
                     f"before the contract shipped, delete {contract_path} too "

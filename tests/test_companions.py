@@ -125,6 +125,7 @@ def test_promotion_marks_a_cleanup_parked_before_the_linter_came(make_project):
     assert "IgnoreMigration" not in project.pending_files()[0].read_text()
     settings = project.root / "settings.py"
     settings.write_text(settings.read_text() + LINTER)
+    project.manage("migrate", "-v0")
     project.manage("promotemigrations")
     promoted = project.migrations / f"{project.migration_names()[-1]}.py"
     assert "IgnoreMigration()" in promoted.read_text()
@@ -189,7 +190,8 @@ def test_dry_run_promotion_leaves_max_migration_txt_alone(make_project):
     project = make_project("sqlite", extra_settings=LINEAR)
     release = Release(project, V1, V2)
     release.make_v2()
-    project.manage("promotemigrations", "--dry-run")
+    project.manage("migrate", "-v0")
+    assert "Promotions for" in project.manage("promotemigrations", "--dry-run").stdout
     assert max_migration(project) == f"{release.v2}\n"
 
 
