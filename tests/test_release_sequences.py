@@ -1,0 +1,165 @@
+"""
+Changes that follow another one within a release, or fall between the
+catalogue's rows: the verifier judges them against the database's real shape
+(issue 10). Each test drives the real commands on every vendor, and shows
+with stock Django's (or the unplanned) migration that the old release's CRUD
+really breaks where the package refuses or re-plans.
+"""
+
+from .oracles import Release, assert_idempotent, failures
+
+V1 = """
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+"""
+
+# Release N: a NOT NULL column whose default lives in Python; the contract
+# keeps it in the database, the pending cleanup drops it.
+V2 = V1 + "    rating = models.IntegerField(default=5)\n"
+
+# Still release N: a second makemigrations after an edit the database never sees.
+V2_RELABELLED = V1 + '    rating = models.IntegerField(default=5, verbose_name="stars")\n'
+
+
+def _release_n(make_project, vendor) -> Release:
+    release = Release(make_project(vendor), V1, V2)
+    release.make_v2()
+    release.project.manage("migrate", "-v0")
+    return release
+
+
+def _crud_problems(release: Release) -> list[str]:
+    release.v2 = release.project.migration_names()[-1]
+    return failures(release.crud())
+
+
+def test_a_second_edit_of_a_pending_field_replans_its_cleanup(make_project, vendor):
+    release = _release_n(make_project, vendor)
+    project = release.project
+    (cleanup,) = project.pending_files()
+    project.set_models(V2_RELABELLED)
+    output = project.manage("makemigrations").stdout
+    assert "Re-planned pending cleanup" in output, output
+    assert 'verbose_name="stars"' in cleanup.read_text()
+    project.manage("migrate", "-v0")
+    # The database default is still there: the old release's INSERTs work.
+    assert _crud_problems(release) == []
+    assert_idempotent(project)
+    project.manage("promotemigrations")
+    project.manage("migrate", "-v0")
+    assert_idempotent(project)
+    columns = project.probe("schema")["shop_book"]["columns"]
+    assert columns["rating"]["default"] is None and not columns["rating"]["null"]
+
+
+def test_negative_control_the_unplanned_alteration_breaks_the_old_release(
+    make_project, vendor
+):
+    release = _release_n(make_project, vendor)
+    project = release.project
+    project.set_models(V2_RELABELLED)
+    # What makemigrations wrote before the re-plan: an AlterField to the model.
+    project.manage("makemigrations", "--no-bluegreen", "-v0")
+    project.manage("migrate", "-v0")
+    problems = _crud_problems(release)
+    assert any("v1 Book create" in problem for problem in problems), problems
+
+
+def test_removing_a_field_whose_cleanup_is_pending_comes_clean(make_project, vendor):
+    release = _release_n(make_project, vendor)
+    project = release.project
+    project.set_models(V1)
+    output = project.manage("makemigrations").stdout
+    assert "Re-planned pending cleanup" in output, output
+    project.manage("makemigrations", "--check", "--dry-run")
+    assert_idempotent(project)
+    project.manage("migrate", "-v0")
+    assert _crud_problems(release) == []
+    project.manage("promotemigrations")
+    project.manage("migrate", "-v0")
+    assert_idempotent(project)
+    assert set(project.probe("schema")["shop_book"]["columns"]) == {"id", "title"}
+
+
+AUTHOR = """
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+"""
+
+
+def test_deleting_a_model_whose_cleanup_is_pending_comes_clean(make_project, vendor):
+    release = Release(make_project(vendor), AUTHOR + V1, AUTHOR + V2)
+    release.make_v2()
+    project = release.project
+    project.manage("migrate", "-v0")
+    project.set_models(AUTHOR)
+    project.manage("makemigrations")
+    assert_idempotent(project)
+    project.manage("migrate", "-v0")
+    project.manage("promotemigrations")
+    project.manage("migrate", "-v0")
+    assert_idempotent(project)
+    assert set(project.probe("schema")) == {"shop_author"}
+
+
+REPOINTED_V1 = """
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Publisher(models.Model):
+    name = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, null=True)
+"""
+
+REPOINTED_V2 = REPOINTED_V1.replace(
+    "ForeignKey(Author, on_delete", "ForeignKey(Publisher, on_delete"
+)
+
+NOT_NULL_DB_DEFAULT = V1 + "    rating = models.IntegerField(db_default=3)\n"
+NOT_NULL_PYTHON_DEFAULT = V1 + "    rating = models.IntegerField(default=3)\n"
+
+HAZARDS = {
+    # A ForeignKey re-pointed to another model: the old release writes and
+    # deletes against a constraint it does not know.
+    "repointed foreign key": (REPOINTED_V1, REPOINTED_V2, "must now refer to"),
+    # db_default replaced by default: the old release leaves the value to a
+    # database default that is gone.
+    "database default dropped": (
+        NOT_NULL_DB_DEFAULT,
+        NOT_NULL_PYTHON_DEFAULT,
+        "has no database default any more",
+    ),
+}
+
+
+def test_changes_between_the_rows_are_refused_with_the_finding(make_project, vendor):
+    for name, (v1, v2, finding) in HAZARDS.items():
+        release = Release(make_project(vendor), v1, v2)
+        project = release.project
+        before = project.snapshot()
+        project.set_models(v2)
+        refused = project.manage("makemigrations", check=False)
+        assert refused.returncode != 0, name
+        assert "the old release" in refused.stderr and finding in refused.stderr, (
+            name,
+            refused.stderr,
+        )
+        assert "shop_book" in refused.stderr
+        assert project.snapshot() == before, name
+        # --allow-unsafe lets it through, and says what breaks.
+        let_through = project.manage("makemigrations", "--allow-unsafe")
+        assert "let through by --allow-unsafe" in let_through.stderr + let_through.stdout
+        assert finding in let_through.stderr + let_through.stdout
+        # Negative control: that migration (stock Django's) breaks the old release.
+        project.manage("migrate", "-v0")
+        if name == "database default dropped" and vendor == "sqlite":
+            # Django 5.2 on SQLite writes the db_default's value itself
+            # instead of DEFAULT, so the old release happens not to notice.
+            continue
+        problems = _crud_problems(release)
+        assert problems, f"{name}: the old release did not break on {vendor}"
