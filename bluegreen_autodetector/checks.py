@@ -5,10 +5,12 @@ System checks (``python manage.py check``):
   contract migration is missing from the migrations folder;
 - ``bluegreen.E002``: a contract migration whose cleanup is neither pending
   nor promoted (its pending file was lost, e.g. in a merge);
-- ``bluegreen.W001`` (with ``BLUEGREEN_MIGRATIONS``): a migration of the
-  project's own apps (not installed packages) holding a backward-incompatible
-  operation that was not split. Silence it for one migration by giving its
-  class ``bluegreen_reviewed = "why it is safe"``;
+- ``bluegreen.W001`` (with ``BLUEGREEN_MIGRATIONS``): what the verifier finds
+  in the migrations of the project's own apps (not installed packages) that
+  the default database has not applied yet: a statement of the release now
+  serving, or of the one they ship, that fails against the database they
+  leave. Silence it for one migration by giving its class
+  ``bluegreen_reviewed = "why it is safe"``;
 - ``bluegreen.W002``: ``makemigrations``, ``migrate`` or ``promotemigrations``
   is another app's command (django-linear-migrations, django-migration-linter
   and others ship a ``makemigrations`` too; the first app listed wins).
@@ -16,16 +18,14 @@ System checks (``python manage.py check``):
 
 from __future__ import annotations
 
-import functools
-
 from django.apps import apps
 from django.core import checks
 from django.core.management import get_commands
 from django.core.management.base import CommandError
-from django.db.migrations import operations
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 
-from . import conf, pending
+from . import conf, live, pending, verifier
 
 
 @checks.register("migrations")
@@ -56,40 +56,7 @@ def check_migrations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                     )
                 )
     if conf.enabled():
-        loader = loader or MigrationLoader(None, ignore_no_migrations=True)
-        # The project's own apps: installed packages' history is theirs.
-        labels = {
-            config.label
-            for config in configs
-            if not any(
-                part in config.path for part in ("site-packages", "dist-packages")
-            )
-        }
-        for (app_label, name), migration in sorted(loader.disk_migrations.items()):
-            if app_label not in labels or getattr(
-                migration, "bluegreen_reviewed", None
-            ):
-                continue
-            # Replayed from the graph at most once per migration, and only
-            # for a DeleteModel.
-            state_before = functools.cache(
-                functools.partial(loader.project_state, (app_label, name), at_end=False)
-            )
-            for operation in migration.operations:
-                if _unsplit(operation) and _drops_data(
-                    operation, app_label, state_before
-                ):
-                    messages.append(
-                        checks.Warning(
-                            f"Migration {app_label}.{name}: '{operation.describe()}' "
-                            f"breaks the release still serving during a blue-green "
-                            f"deploy, and was not split.",
-                            hint="Recreate it with makemigrations (BLUEGREEN_MIGRATIONS "
-                            "on), or, if it is safe (e.g. already deployed), set "
-                            "bluegreen_reviewed = '<why>' on its Migration class.",
-                            id="bluegreen.W001",
-                        )
-                    )
+        messages += _hazards(configs)
     return messages
 
 
@@ -155,32 +122,60 @@ def check_commands(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return messages
 
 
-def _drops_data(operation, app_label, state_before) -> bool:
+def _hazards(configs) -> list[checks.CheckMessage]:
     """
-    Deleting a proxy or unmanaged model drops no table: nothing breaks.
-    ``state_before()`` is the project state before the operation's migration.
+    The verifier on the migrations of the project's own apps that the
+    default database has not applied: what they break for the release now
+    serving (the applied migrations) or the one they ship. A fresh database
+    serves no release; one that cannot be reached says nothing.
     """
-    if not isinstance(operation, operations.DeleteModel):
-        return True
-    model = state_before().models.get((app_label, operation.name_lower))
-    return model is None or (
-        not model.options.get("proxy") and model.options.get("managed", True)
+    try:
+        loader = MigrationLoader(
+            connections[DEFAULT_DB_ALIAS], ignore_no_migrations=True
+        )
+    except DatabaseError:
+        return []
+    applied = set(loader.applied_migrations or ())
+    if not applied:
+        return []
+    # The project's own apps: installed packages' history is theirs.
+    labels = {
+        config.label
+        for config in configs
+        if not any(part in config.path for part in ("site-packages", "dist-packages"))
+    }
+    unapplied = [node for node in loader.graph.nodes if node not in applied]
+    judged = [
+        loader.graph.nodes[node]
+        for node in unapplied
+        if node[0] in labels
+        and not getattr(loader.graph.nodes[node], "bluegreen_reviewed", None)
+    ]
+    keys = live.touched(judged)
+    if not keys:
+        return []
+    releases, leaf = live.replay(
+        loader.graph,
+        set(unapplied),
+        loader.unmigrated_apps,
+        f"the release now serving (migrations applied on database "
+        f"{DEFAULT_DB_ALIAS!r})",
+        with_leaf=True,
     )
-
-
-def _unsplit(operation) -> bool:
-    """A top-level removal, rename, or NOT NULL addition relying on Python."""
-    if isinstance(
-        operation,
-        (
-            operations.RemoveField,
-            operations.DeleteModel,
-            operations.RenameField,
-            operations.RenameModel,
-        ),
-    ):
-        return True
-    if isinstance(operation, operations.AddField):
-        field = operation.field
-        return not (field.null or field.has_db_default() or field.many_to_many)
-    return False
+    findings = verifier.verify(
+        {releases.old_name: releases.old, "the new release": leaf},
+        releases.database,
+        keys,
+    )
+    names = ", ".join(f"{m.app_label}.{m.name}" for m in judged)
+    return [
+        checks.Warning(
+            f"{finding}.",
+            hint=f"Unapplied migrations: {names}. Make the change with "
+            f"makemigrations (BLUEGREEN_MIGRATIONS on) so that it is split, or, "
+            f"if it is safe (e.g. no release runs that code), set "
+            f"bluegreen_reviewed = '<why>' on the Migration class.",
+            id="bluegreen.W001",
+        )
+        for finding in findings
+    ]

@@ -64,24 +64,48 @@ def live_releases(
         return LiveReleases(
             leaf_state, "the old release (the one serving)", leaf_state, []
         )
-    plan = _plan(graph)
-    unreleased = set()
+    unreleased: set[Node] = set()
     for contract in contracts:
         unreleased.update(graph.backwards_plan(contract))
+    plan = _plan(graph)
     oldest = min(contracts, key=plan.index)
-    old = ProjectState(real_apps=leaf_state.real_apps)
-    database = ProjectState(real_apps=leaf_state.real_apps)
+    return replay(
+        graph,
+        unreleased,
+        leaf_state.real_apps,
+        f"the old release (before {oldest[0]}.{oldest[1]})",
+        plan,
+    )[0]
+
+
+def replay(
+    graph: MigrationGraph,
+    unreleased: set[Node],
+    real_apps,
+    old_name: str,
+    plan: list[Node] | None = None,
+    with_leaf: bool = False,
+) -> tuple[LiveReleases, ProjectState | None]:
+    """
+    Walk the whole graph once: the old release has every migration but the
+    ``unreleased`` ones, the database has them all (as the database sees
+    them). With ``with_leaf``, Django's state at the leaf comes too.
+    """
+    plan = plan or _plan(graph)
+    old = ProjectState(real_apps=real_apps)
+    database = ProjectState(real_apps=real_apps)
+    leaf = ProjectState(real_apps=real_apps) if with_leaf else None
     for node in plan:
         migration = graph.nodes[node]
         if node not in unreleased:
             migration.mutate_state(old, preserve=False)
+        if leaf is not None:
+            migration.mutate_state(leaf, preserve=False)
         database_forwards(migration, database)
-    return LiveReleases(
-        old,
-        f"the old release (before {oldest[0]}.{oldest[1]})",
-        database,
-        [node for node in plan if node in unreleased],
+    releases = LiveReleases(
+        old, old_name, database, [node for node in plan if node in unreleased]
     )
+    return releases, leaf
 
 
 def database_forwards(migration: Migration, database: ProjectState) -> None:

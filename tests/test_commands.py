@@ -308,7 +308,16 @@ def test_check_warns_of_an_unsplit_removal_until_it_is_marked_reviewed(make_proj
     project = release.project
     result = project.manage("check")
     assert "bluegreen.W001" in result.stderr
-    assert "Remove field rating from book" in result.stderr
+    # The finding names the release, the statement, the table and the column.
+    assert (
+        "the release now serving (migrations applied on database 'default'): "
+        "SELECT on shop_book fails: it lists column rating"
+    ) in result.stderr
+    assert release.v2 in result.stderr
+    # Once applied, the default database serves the new release: no finding.
+    project.manage("migrate", "-v0")
+    assert "bluegreen.W001" not in project.manage("check").stderr
+    project.manage("migrate", "shop", release.v1, "-v0")
     path = project.migrations / f"{release.v2}.py"
     path.write_text(
         path.read_text().replace(

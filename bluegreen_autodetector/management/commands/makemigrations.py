@@ -87,6 +87,16 @@ class Command(makemigrations.Command):
 
     def write_migration_files(self, changes, update_previous_migration_paths=None):
         self._warn(changes)
+        # Re-planned pending cleanups are written first, and put back as they
+        # were if writing the new migrations fails: all or nothing.
+        originals = self._rewrite_pending(changes)
+        try:
+            self._write_split(changes, update_previous_migration_paths)
+        except BaseException:
+            pending.write_files(originals)
+            raise
+
+    def _write_split(self, changes, update_previous_migration_paths):
         if not self.dry_run:
             self.written_app_labels.update(changes)
         splits = []
@@ -213,3 +223,35 @@ class Command(makemigrations.Command):
             )
             if self.scriptable:
                 self.stdout.write(cleanup_path)
+
+    def _rewrite_pending(self, changes) -> dict[str, str]:
+        """
+        Write again the pending cleanups the new migrations re-planned;
+        return what the files held before.
+        """
+        rewrites = {
+            path: cleanup
+            for migrations in changes.values()
+            for migration in migrations
+            for path, cleanup in getattr(migration, "bluegreen_rewrites", {}).items()
+        }
+        if self.verbosity >= 1:
+            for path, cleanup in rewrites.items():
+                self.log(
+                    f"Re-planned pending cleanup {self.get_relative_path(path)} "
+                    f"(of {cleanup.contract[1]})"
+                )
+        if self.dry_run or not rewrites:
+            return {}
+        originals = {}
+        for path in rewrites:
+            with open(path, encoding="utf-8") as stream:
+                originals[path] = stream.read()
+        pending.write_files(
+            {
+                path: pending.render(cleanup.migration, self.include_header)
+                for path, cleanup in rewrites.items()
+            }
+        )
+        self.written_files.extend(rewrites)
+        return originals
