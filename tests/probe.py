@@ -63,8 +63,18 @@ def value_for(field):
         return f"user{n}@example.com"
     if isinstance(field, (models.CharField, models.TextField)):
         text = f"v{n}"
+        if field.max_length and len(text) > field.max_length:
+            text = base36(n)  # Still distinct in a short (key) column.
         return text[: field.max_length] if field.max_length else text
     raise TypeError(f"probe.py has no value for {field!r}")
+
+
+def base36(n):
+    digits = ""
+    while n:
+        n, digit = divmod(n, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+    return digits or "0"
 
 
 def make(model, created, nulls=False):
