@@ -43,7 +43,10 @@ class Finding:
     severity: str = ERROR
 
     def __str__(self) -> str:
-        return f"{self.release}: {self.statement} on {self.table} fails: {self.reason}"
+        fails = "fails" if self.severity == ERROR else "may fail"
+        return (
+            f"{self.release}: {self.statement} on {self.table} {fails}: {self.reason}"
+        )
 
 
 @dataclass(frozen=True)

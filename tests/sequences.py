@@ -1,0 +1,147 @@
+"""
+Hypothesis strategies for tests/test_sequence_properties.py: sequences of
+releases of one app, each made of one or two edits (each its own
+``makemigrations``), with the pending cleanups promoted at the start of a
+release or not.
+
+The models: ``Author`` and ``Publisher`` always, ``Book`` always, with the
+fields of ``BOOK_FIELDS`` each in one of its definitions (or absent), and a
+``Review`` model pointing at ``Book`` (or absent). An edit moves one field
+(or ``Review``) to another definition, so a sequence goes through additions,
+removals, NOT NULL changes both ways, edits the database never sees, Meta
+changes, new relations to old tables, a re-pointed ForeignKey and a
+database default replaced by a Python one, in any order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import strategies as st
+
+# Each field of Book: its possible definitions; None is "absent".
+BOOK_FIELDS: dict[str, list[str | None]] = {
+    "rating": [
+        None,
+        "models.IntegerField(default=5)",
+        'models.IntegerField(default=5, verbose_name="stars")',
+        "models.IntegerField(null=True)",
+    ],
+    "note": [
+        None,
+        "models.CharField(max_length=40, blank=True)",
+        "models.CharField(max_length=40, null=True)",
+        "models.CharField(max_length=80, null=True)",
+    ],
+    "price": [
+        None,
+        "models.IntegerField(db_default=3)",
+        "models.IntegerField(default=3)",
+    ],
+    "author": [
+        None,
+        'models.ForeignKey("Author", models.SET_NULL, null=True)',
+        'models.ForeignKey("Publisher", models.SET_NULL, null=True)',
+    ],
+    "tags": [None, 'models.ManyToManyField("Author", related_name="tagged")'],
+}
+
+META = [None, 'ordering = ["title"]', 'verbose_name = "volume"']
+
+REVIEW = """
+
+class Review(models.Model):
+    book = models.ForeignKey(Book, models.CASCADE)
+    text = models.CharField(max_length=100)
+"""
+
+KNOBS = [*BOOK_FIELDS, "meta", "review"]
+
+
+def choices(knob: str) -> int:
+    if knob == "meta":
+        return len(META)
+    if knob == "review":
+        return 2
+    return len(BOOK_FIELDS[knob])
+
+
+@dataclasses.dataclass(frozen=True)
+class Models:
+    """One version of the models: the definition chosen for each knob."""
+
+    chosen: tuple[tuple[str, int], ...]
+
+    def with_edit(self, knob: str, choice: int) -> Models:
+        return Models(tuple((k, choice if k == knob else c) for k, c in self.chosen))
+
+    def source(self) -> str:
+        chosen = dict(self.chosen)
+        lines = [
+            "class Author(models.Model):",
+            "    name = models.CharField(max_length=100)",
+            "",
+            "",
+            "class Publisher(models.Model):",
+            "    name = models.CharField(max_length=100)",
+            "",
+            "",
+            "class Book(models.Model):",
+            "    title = models.CharField(max_length=200)",
+        ]
+        for name, definitions in BOOK_FIELDS.items():
+            definition = definitions[chosen[name]]
+            if definition is not None:
+                lines.append(f"    {name} = {definition}")
+        if META[chosen["meta"]]:
+            lines += ["", "    class Meta:", f"        {META[chosen['meta']]}"]
+        return "\n".join(lines) + "\n" + (REVIEW if chosen["review"] else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    promote: bool  # promote the pending cleanups first
+    edits: tuple[tuple[str, int], ...]  # each its own makemigrations
+
+
+@dataclasses.dataclass(frozen=True)
+class Sequence:
+    initial: Models
+    releases: tuple[Release, ...]
+
+    def __repr__(self) -> str:  # What hypothesis prints for a failing example.
+        steps = [f"initial: {dict(self.initial.chosen)}"]
+        for number, release in enumerate(self.releases, 1):
+            steps.append(
+                f"release {number}: promote={release.promote} edits={release.edits}"
+            )
+        return "Sequence(" + "; ".join(steps) + ")"
+
+
+@st.composite
+def models_versions(draw) -> Models:
+    return Models(
+        tuple((knob, draw(st.integers(0, choices(knob) - 1))) for knob in KNOBS)
+    )
+
+
+@st.composite
+def edits(draw) -> tuple[str, int]:
+    knob = draw(st.sampled_from(KNOBS))
+    return knob, draw(st.integers(0, choices(knob) - 1))
+
+
+@st.composite
+def sequences(draw) -> Sequence:
+    releases = draw(
+        st.lists(
+            st.builds(
+                Release,
+                promote=st.booleans(),
+                edits=st.lists(edits(), min_size=1, max_size=2).map(tuple),
+            ),
+            min_size=2,
+            max_size=3,
+        )
+    )
+    return Sequence(draw(models_versions()), tuple(releases))

@@ -1,0 +1,134 @@
+"""
+Property tests of release sequences (issue 10, DESIGN.md "Release
+sequences"): hypothesis draws 2-3 releases of edits, additions, removals and
+Meta changes, with a second makemigrations within a release and promotions
+at random points (tests/sequences.py), and drives them through the real
+commands on one database. At every deploy:
+
+- where the verifier let makemigrations write (it found nothing), the
+  release still serving and the new one both do CRUD on the database
+  (tests/probe.py), and makemigrations stays clean;
+- where it refused, stock Django's migration of the same edit, on a copy of
+  the project at that point, is reported by ``check`` (bluegreen.W001) and
+  really breaks the old release's CRUD: the verifier's hazard is real;
+
+and at the end, once every cleanup is promoted and migrated, the schema is
+the one stock Django reaches from the first models to the last.
+
+Examples are few and reproducible (a fixed seed per vendor). Run more with
+``SEQUENCE_EXAMPLES=20 SEQUENCE_SEED=1 .venv/bin/pytest tests/test_sequence_properties.py -k sqlite``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from hypothesis import HealthCheck, Phase, given, note, seed, settings
+
+from .oracles import assert_same_schema, failures, stock_schema
+from .project import Project
+from .sequences import Models, Sequence, sequences
+from .test_properties import projects
+
+# Each example runs 25-40 management commands.
+EXAMPLES = {"sqlite": 3, "postgresql": 2, "mysql": 2}
+SEEDS = {"sqlite": 20261201, "postgresql": 5432, "mysql": 3306}
+
+
+def makemigrations(project: Project):
+    return project.manage("makemigrations", "--noinput", check=False)
+
+
+def deploy(project: Project, serving: str) -> str:
+    """migrate while ``serving`` runs; both releases' CRUD must succeed."""
+    project.manage("migrate", "-v0")
+    latest = project.migration_names()[-1]
+    problems = failures(
+        project.probe("crud", app=project.app_label, v1=serving, v2=latest)
+    )
+    assert not problems, f"{serving} and {latest} do not coexist:\n" + "\n".join(
+        problems
+    )
+    result = project.manage("makemigrations", "--dry-run", "--noinput")
+    assert "No changes detected" in result.stdout, result.stdout
+    return latest
+
+
+def assert_hazard_is_real(project: Project, make, models: Models, serving: str):
+    """
+    The refused edit, made by stock Django on a copy of the project at this
+    point: check reports it, and the release serving breaks once migrated.
+    """
+    copy = make(project.vendor)
+    app = copy.root / copy.app_label
+    shutil.rmtree(app)
+    shutil.copytree(project.root / project.app_label, app)
+    copy.manage("migrate", "-v0")
+    copy.set_models(models.source())
+    copy.manage("makemigrations", "--no-bluegreen", "--noinput", "-v0")
+    reported = copy.manage("check").stderr
+    assert "bluegreen.W001" in reported and " fails: " in reported, reported
+    copy.manage("migrate", "-v0")
+    latest = copy.migration_names()[-1]
+    problems = failures(copy.probe("crud", app=copy.app_label, v1=serving, v2=latest))
+    assert problems, (
+        f"the verifier refused, yet stock's migration broke nothing:\n{reported}"
+    )
+
+
+def run(vendor: str, sequence: Sequence, make) -> None:
+    project = make(vendor)
+    models = sequence.initial
+    project.set_models(models.source())
+    project.manage("makemigrations", "--no-bluegreen", "-v0")
+    project.manage("migrate", "-v0")
+    serving = project.migration_names()[-1]
+    for number, release in enumerate(sequence.releases, 1):
+        if release.promote:
+            project.manage("promotemigrations")
+        for knob, choice in release.edits:
+            edited = models.with_edit(knob, choice)
+            project.set_models(edited.source())
+            result = makemigrations(project)
+            if result.returncode == 0:
+                models = edited
+                continue
+            note(f"release {number}: {knob}={choice} refused: {result.stderr}")
+            assert "nothing was written" in result.stderr, result.stderr
+            assert_hazard_is_real(project, make, edited, serving)
+            project.set_models(models.source())
+        serving = deploy(project, serving)
+    # The next releases: every cleanup promoted and migrated.
+    for _ in range(2):
+        project.manage("promotemigrations")
+        project.manage("migrate", "-v0")
+    assert not project.pending_files()
+    result = project.manage("makemigrations", "--dry-run", "--noinput")
+    assert "No changes detected" in result.stdout, result.stdout
+    expected = stock_schema(make, vendor, sequence.initial.source(), models.source())
+    assert_same_schema(
+        project.probe("schema"), expected, "after the sequence vs stock", names=False
+    )
+
+
+def test_release_sequences_coexist_and_refusals_are_real(vendor, tmp_path_factory):
+    examples = int(os.environ.get("SEQUENCE_EXAMPLES", EXAMPLES[vendor]))
+
+    @seed(int(os.environ.get("SEQUENCE_SEED", SEEDS[vendor])))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        # No shrinking: each example takes a minute; the failing one is
+        # printed whole (note()) and replays from its seed.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    )
+    @given(sequence=sequences())
+    def example(sequence: Sequence) -> None:
+        note(repr(sequence))
+        with projects(tmp_path_factory) as make:
+            run(vendor, sequence, make)
+
+    example()
