@@ -1,6 +1,6 @@
 # Developer entry points. See README.md.
 #   make demo   the blue-green story on SQLite (creates .venv first)
-#   make test   the whole test suite (SQLite, PostgreSQL, MariaDB)
+#   make test   the whole test suite (SQLite, PostgreSQL, MariaDB), on two workers
 #   make test-matrix  the suite on every Django/Python leg of noxfile.py
 #   make lint   ruff, if installed
 #   make rehearsal  deploy rehearsal under load, stock vs bluegreen (benchmarks/)
@@ -27,9 +27,13 @@ $(STAMP): pyproject.toml $(wildcard bluegreen_autodetector/__init__.py)
 demo: venv
 	$(VPY) scripts/demo.py
 
+# The suite on both cores (pytest-xdist): each test spends most of its time
+# starting Django in one subprocess after another. The benchmarks' smoke runs
+# come after, alone on the machine: they replay a deploy under load.
 test: venv
 	bash scripts/services.sh
-	$(VPY) -m pytest
+	$(VPY) -m pytest -n 2 -k "not benchmark_smoke"
+	$(VPY) -m pytest tests/test_benchmarks_smoke.py
 
 # Every leg of noxfile.py (Django 5.2/Python 3.11, 6.0/3.12, 6.1/3.13), each in
 # its own virtualenv under .nox/. TEST_VENDORS=sqlite (or a comma-separated

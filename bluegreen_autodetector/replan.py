@@ -7,9 +7,11 @@ when it runs, a release later. Until then every later change of that field
 or model must be planned with it:
 
 - the field is altered again in a way the database never sees (a
-  ``verbose_name``, ``choices``...): the new migration keeps the column as the
-  contract left it, and the cleanup is rewritten to finish it to the new
-  definition;
+  ``verbose_name``, ``choices``, its Python ``default``...): the new migration
+  keeps the column as the contract left it, and the cleanup is rewritten to
+  finish it to the new definition;
+- the field is altered back to the column the contract left: there is
+  nothing left to finish, so that step leaves the cleanup;
 - the field or its model is removed: what the cleanup would finish goes
   with it (the new cleanup drops the column or table), so that step leaves
   the cleanup;
@@ -79,6 +81,12 @@ def replan_alterations(
                 continue
             cleanup, finish = finishing[key]
             step = finish.state_operations[0]
+            contract_field = leaf_state.models[key[:2]].fields[step.name]
+            if _same_in_database(contract_field, operation.field):
+                # Back to the column as the contract left it: nothing to finish.
+                cleanup.migration.operations.remove(finish)
+                result.rewrites[cleanup.path] = cleanup
+                continue
             if not _same_in_database(step.field, operation.field):
                 result.refusals.append(
                     f"{key[0]}.{step.model_name}.{step.name}: its cleanup "
@@ -97,7 +105,6 @@ def replan_alterations(
                     preserve_default=step.preserve_default,
                 )
             ]
-            contract_field = leaf_state.models[key[:2]].fields[step.name]
             operation.field = _as_contract_left(operation.field, contract_field)
             result.rewrites[cleanup.path] = cleanup
 
@@ -121,8 +128,13 @@ def replan_removals(
 
 
 def _database_attributes(field: models.Field) -> tuple:
+    """
+    What the column is made of. A Python ``default`` is left out: the old
+    release never writes this column (it is why the contract kept it
+    tolerant), and the new release always writes it.
+    """
     name, path, args, kwargs = field.deconstruct()
-    for attribute in field.non_db_attrs:
+    for attribute in (*field.non_db_attrs, "default"):
         kwargs.pop(attribute, None)
     return path, args, kwargs
 

@@ -163,3 +163,27 @@ def test_changes_between_the_rows_are_refused_with_the_finding(make_project, ven
             continue
         problems = _crud_problems(release)
         assert problems, f"{name}: the old release did not break on {vendor}"
+
+
+NOTE_NULLABLE = V1 + '    note = models.CharField(max_length=20, null=True, default="x")\n'
+NOTE_NOT_NULL = V1 + '    note = models.CharField(max_length=20, default="x")\n'
+
+
+def test_altering_a_pending_field_back_leaves_nothing_to_finish(make_project, vendor):
+    release = Release(make_project(vendor), NOTE_NULLABLE, NOTE_NOT_NULL)
+    release.make_v2()
+    project = release.project
+    (cleanup,) = project.pending_files()
+    assert "Set NOT NULL" not in cleanup.read_text()  # (described, not in the file)
+    assert "not_null=True" in cleanup.read_text()
+    project.manage("migrate", "-v0")
+    project.set_models(NOTE_NULLABLE)
+    output = project.manage("makemigrations").stdout
+    assert "Re-planned pending cleanup" in output, output
+    assert "not_null=True" not in cleanup.read_text()
+    assert_idempotent(project)
+    project.manage("migrate", "-v0")
+    project.manage("promotemigrations")
+    project.manage("migrate", "-v0")
+    assert_idempotent(project)
+    assert project.probe("schema")["shop_book"]["columns"]["note"]["null"]
