@@ -97,6 +97,8 @@ def make(model, created, nulls=False):
             kwargs[field.name] = make(target, created, nulls)
         elif nulls and field.null:
             kwargs[field.name] = None
+        elif field.has_db_default() and not field.has_default():
+            continue  # As code usually does: the database default fills it.
         elif field.has_default() and not field.null:
             kwargs[field.name] = field.get_default()
         else:

@@ -7,7 +7,7 @@ from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
 
 from ..capture import AlterColumn
-from .shapes import deconstructed, is_constant
+from .shapes import deconstructed, is_constant, rebuild
 from .split import Refused, Split, Walk
 
 
@@ -34,6 +34,10 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
     for kwargs in (before, after):
         kwargs.pop("null", None)
         kwargs.pop("default", None)
+    if old.has_db_default() and not new.has_db_default() and not new.null:
+        before.pop("db_default")
+        if before == after and old.null == new.null:
+            return _keep_database_default(operation, walk, old, new)
     if old.null and not new.null and before == after:
         split = Split()
         split.cleanup.append(
@@ -63,6 +67,39 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
         contract_database=[operation],
         warnings=[f"{model}.{operation.name}: {risk}" for risk in risks],
     )
+
+
+def _keep_database_default(operation, walk: Walk, old, new) -> Split:
+    """
+    db_default dropped from a NOT NULL field (a Python ``default`` instead):
+    the old release leaves the value to the database. Contract: the new
+    field, keeping the database default. Cleanup: drop it.
+    """
+    kwargs = deconstructed(new)
+    kwargs["db_default"] = old.db_default
+    kept = rebuild(*kwargs.pop("__path_args__"), kwargs)
+    split = Split(
+        contract_database=[
+            operations.AlterField(
+                model_name=operation.model_name, name=operation.name, field=kept
+            )
+        ]
+    )
+    split.cleanup.append(
+        AlterColumn(
+            walk.key(operation.model_name),
+            operation.name,
+            kept,
+            new,
+            state_operations=[operation],
+        )
+    )
+    split.warnings.append(
+        f"{walk.app_label}.{operation.model_name}.{operation.name}: its database "
+        f"default is kept until the cleanup drops it, for the old release's "
+        f"INSERTs, which leave the value to the database."
+    )
+    return split
 
 
 def _risks(old: models.Field, new: models.Field) -> list[str]:
