@@ -244,6 +244,7 @@ def _cleanup_operation(item, captured):
             **common,
             not_null=item.sets_not_null,
             backfilled=item.backfill is not None,
+            foreign_keys=item.adds_foreign_keys,
             state_operations=item.state_operations,
         )
     return RunCleanupSQL(**common)

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
 from django.apps.registry import Apps
-from django.core.management.base import CommandError
-from django.db import connections, models
+from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import ProjectState
 from django.db.migrations.utils import resolve_relation
-from django.db.utils import load_backend
 
-from . import conf
+from . import foreign_keys
+from .capture_connections import capture_connection
+from .sqlite_schema import column_definition, edit_column_definitions
 
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
 
@@ -68,9 +68,30 @@ class AlterColumn:
     backfill: object = None  # a constant to fill NULLs with first (None: none)
     state_operations: list = dataclass_field(default_factory=list)
 
+    adds_foreign_keys = False  # see AddForeignKeys
+
     @property
     def sets_not_null(self) -> bool:
         return self.before.null and not self.after.null
+
+
+@dataclass
+class AddForeignKeys(AlterColumn):
+    """
+    A relation the contract added without its foreign-key constraint (the
+    column's, or both of an auto-created M2M table's), which the cleanup
+    adds: ``before`` is the field with ``db_constraint=False``, ``after`` as
+    the model declares it. Nothing else of the column changes here.
+    ``model_states`` are the states of the models the field joins, for a
+    model that the capture state lacks (created in the same run).
+    """
+
+    model_states: dict = dataclass_field(default_factory=dict)
+    adds_foreign_keys = True
+
+    @property
+    def sets_not_null(self) -> bool:
+        return False
 
 
 @dataclass
@@ -81,57 +102,6 @@ class CapturedSQL:
     column: str | None = None
     sql: dict[str, list[str]] = dataclass_field(default_factory=dict)
     reverse_sql: dict[str, list[str]] = dataclass_field(default_factory=dict)
-
-
-_capture_connections: dict = {}
-
-
-def capture_connection(vendor: str):
-    """
-    A connection of ``vendor`` to capture with: a ``DATABASES`` entry of that
-    vendor, else ``BLUEGREEN_CAPTURE_DATABASES[vendor]``, else (SQLite only)
-    an in-memory database. Nothing of its schema is ever read.
-    """
-    for alias in connections:
-        if connections[alias].vendor == vendor:
-            return _connected(connections[alias])
-    if vendor not in _capture_connections:
-        entry = conf.capture_databases().get(vendor)
-        if entry is None and vendor == "sqlite":
-            entry = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
-        if entry is None:
-            raise CommandError(
-                f"BLUEGREEN_VENDORS names {vendor!r}, but no database in DATABASES "
-                f"uses it and BLUEGREEN_CAPTURE_DATABASES has no {vendor!r} entry. "
-                f"Cleanup SQL is captured with {vendor}'s own schema editor: add "
-                f"BLUEGREEN_CAPTURE_DATABASES = {{{vendor!r}: {{'ENGINE': ..., "
-                f"'HOST': ..., ...}}}} (a reachable server; its schema is never "
-                f"read), or remove {vendor!r} from BLUEGREEN_VENDORS."
-            )
-        alias = f"bluegreen_capture_{vendor}"
-        # Django fills the defaults of a DATABASES entry for us; it insists
-        # on a 'default' alias, so the entry is passed under that name.
-        settings_dict = connections.configure_settings({"default": dict(entry)})[
-            "default"
-        ]
-        wrapper = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(
-            settings_dict, alias
-        )
-        if wrapper.vendor != vendor:
-            raise CommandError(
-                f"BLUEGREEN_CAPTURE_DATABASES[{vendor!r}] uses "
-                f"{settings_dict['ENGINE']}, a {wrapper.vendor!r} backend."
-            )
-        _capture_connections[vendor] = wrapper
-    return _connected(_capture_connections[vendor])
-
-
-def _connected(connection):
-    if connection.vendor != "sqlite":
-        # PostgreSQL and MySQL quote values through their driver, which
-        # needs a connection; nothing of the schema is read.
-        connection.ensure_connection()
-    return connection
 
 
 class Capture:
@@ -145,13 +115,27 @@ class Capture:
     def __init__(self, state: ProjectState, vendors: list[str]) -> None:
         self.state = state
         self.vendors = vendors
+        self.created: dict = {}  # states of models the items create
 
     def capture(self, items: list) -> list[CapturedSQL]:
         wanted: dict[ModelKey, dict[str, models.Field]] = {}
         options: dict[ModelKey, dict] = {}
+        self.created = {
+            key: model_state
+            for item in items
+            for key, model_state in getattr(item, "model_states", {}).items()
+            if key not in self.state.models
+        }
         for item in items:
             fields = wanted.setdefault(item.model, {})
-            if isinstance(item, LingeringColumn):
+            if isinstance(item, AddForeignKeys):
+                # An M2M field builds its table from the model's name, which
+                # the twin does not share; a foreign key goes on the twin, as
+                # the model's skeleton may hold it in an AlterColumn's shape.
+                on_model = item.after.many_to_many
+                owner = fields if on_model else wanted.setdefault(_twin(item.model), {})
+                owner[item.name] = item.after
+            elif isinstance(item, LingeringColumn):
                 fields[item.name] = item.lingering
             elif isinstance(item, AlterColumn):
                 fields[item.name] = item.before
@@ -160,14 +144,18 @@ class Capture:
             elif item.m2m is not None:
                 fields[item.m2m] = item.lingering_fields[item.m2m]
             else:
-                for name, field in self.state.models[item.model].fields.items():
+                for name, field in self._model_state(item.model).fields.items():
                     fields[name] = item.lingering_fields.get(name, field)
                 options[item.model] = item.options
         registry = self._skeletons(wanted, options)
         captured = []
         for item in items:
             model = registry[item.model]
-            if isinstance(item, LingeringColumn):
+            if isinstance(item, AddForeignKeys):
+                if not item.after.many_to_many:
+                    model = registry[_twin(item.model)]
+                captured.append(self._add_foreign_keys(model, item.name))
+            elif isinstance(item, LingeringColumn):
                 captured.append(self._drop_column(model, item.name))
             elif isinstance(item, AlterColumn):
                 captured.append(
@@ -206,6 +194,21 @@ class Capture:
             captured.sql[vendor] = _collect(connection, forwards)
             captured.reverse_sql[vendor] = _collect(
                 connection, lambda editor: _alter(editor, twin, after, model, before)
+            )
+        return captured
+
+    def _add_foreign_keys(self, model: type[models.Model], name: str) -> CapturedSQL:
+        """The constraint(s) of relation ``name`` (as ``model`` declares it)."""
+        table, fields = foreign_keys.constrained(model, name)
+        column = None if model._meta.get_field(name).many_to_many else fields[0].column
+        captured = CapturedSQL(table._meta.db_table, column)
+        for vendor in self.vendors:
+            connection = capture_connection(vendor)
+            captured.sql[vendor] = _collect(
+                connection, lambda editor: foreign_keys.add(editor, table, fields)
+            )
+            captured.reverse_sql[vendor] = _collect(
+                connection, lambda editor: foreign_keys.drop(editor, table, fields)
             )
         return captured
 
@@ -255,6 +258,9 @@ class Capture:
             )
         return captured
 
+    def _model_state(self, key: ModelKey):
+        return self.state.models[key] if key in self.state.models else self.created[key]
+
     def _skeletons(
         self, wanted: dict[ModelKey, dict[str, models.Field]], options: dict
     ) -> dict[ModelKey, type[models.Model]]:
@@ -271,7 +277,7 @@ class Capture:
 
         def need(key: ModelKey, name: str | None = None) -> None:
             """Make sure model ``key`` has field ``name`` (default: its pk)."""
-            model_state = self.state.models[key]
+            model_state = self._model_state(key)
             if name is None:
                 name = next(n for n, f in model_state.fields.items() if f.primary_key)
             fields = chosen.setdefault(key, {})
@@ -299,7 +305,7 @@ class Capture:
         for model_key, model_fields in chosen.items():
             if model_key[1].endswith(TWIN):
                 continue
-            model_state = self.state.models[model_key]
+            model_state = self._model_state(model_key)
             # Fields in the model's own order, as CREATE TABLE lists them.
             order = list(model_state.fields)
             meta = {"app_label": model_key[0], "apps": apps}
@@ -349,22 +355,16 @@ def _alter(editor, model, before, twin, after) -> None:
             model, _unconstrained(before, model), _unconstrained(after, twin)
         )
         return
-    definitions = []
-    for owner, field in ((model, before), (twin, after)):
-        definition, params = editor.column_sql(owner, field)
-        if params:
-            definition %= tuple(editor.quote_value(p) for p in params)
-        definitions.append(f"{editor.quote_name(field.column)} {definition}")
-    editor.execute("PRAGMA writable_schema = ON", None)
-    before, after, table = (
-        editor.quote_value(value) for value in (*definitions, model._meta.db_table)
+    edit_column_definitions(
+        editor,
+        model._meta.db_table,
+        [
+            (
+                column_definition(editor, model, before),
+                column_definition(editor, twin, after),
+            )
+        ],
     )
-    editor.execute(
-        f"UPDATE sqlite_master SET sql = replace(sql, {before}, {after}) "
-        f"WHERE type = 'table' AND name = {table}",
-        None,
-    )
-    editor.execute("PRAGMA writable_schema = OFF", None)
 
 
 def _unconstrained(field: models.Field, model) -> models.Field:
@@ -408,7 +408,24 @@ def _collect(connection, action) -> list[str]:
     # Entering the editor would open a transaction (and, on SQLite, switch
     # constraint checking off); collecting SQL needs neither.
     editor.deferred_sql = []
+    if connection.vendor == "mysql":
+        editor.quote_value = _mysql_quote_value(editor.quote_value)
     action(editor)
     for statement in editor.deferred_sql:
         editor.execute(statement, None)
     return list(editor.collected_sql)
+
+
+def _mysql_quote_value(quote_value):
+    """
+    MySQL's ``quote_value`` writes bytes as Python's repr (``b"..."``, not
+    SQL: Django's migrate passes them to the driver instead); a hex literal
+    is the value the driver would send.
+    """
+
+    def quote(value):
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return f"X'{bytes(value).hex()}'"
+        return quote_value(value)
+
+    return quote

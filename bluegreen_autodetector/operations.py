@@ -57,17 +57,26 @@ class CleanupSQL(RunSQL):
             kwargs["elidable"] = self.elidable
         return (self.__class__.__qualname__, [], kwargs)
 
+    # Each step sees the states without and with it, whichever way it runs.
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self._run(app_label, schema_editor, self.sql, forwards=True)
+        states = (from_state, to_state)
+        self._run(app_label, schema_editor, self.sql, forwards=True, states=states)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        self._run(app_label, schema_editor, self.reverse_sql, forwards=False)
+        states = (to_state, from_state)
+        self._run(app_label, schema_editor, self.reverse_sql, False, states)
 
-    def should_run(self, connection, forwards: bool) -> bool:
-        """Whether the database still needs this step (checked at migrate time)."""
+    def should_run(self, connection, forwards: bool, states) -> bool:
+        """
+        Whether the database still needs this step (checked at migrate
+        time); ``states`` are Django's states without and with this step.
+        """
         raise NotImplementedError
 
-    def _run(self, app_label, schema_editor, captured, forwards):
+    def check_rows(self, connection, states) -> None:
+        """Before running forwards: stop if rows block this step (default: none)."""
+
+    def _run(self, app_label, schema_editor, captured, forwards, states):
         connection = schema_editor.connection
         if not router.allow_migrate(connection.alias, app_label, **self.hints):
             return
@@ -80,8 +89,11 @@ class CleanupSQL(RunSQL):
                 f"(README, 'Several vendors'); another vendor's SQL never runs."
             )
         # sqlmigrate collects SQL without running it: show every statement.
-        if not schema_editor.collect_sql and not self.should_run(connection, forwards):
-            return
+        if not schema_editor.collect_sql:
+            if not self.should_run(connection, forwards, states):
+                return
+            if forwards:
+                self.check_rows(connection, states)
         self._run_sql(schema_editor, captured[vendor])
         if vendor == "sqlite" and not schema_editor.collect_sql:
             _reload_sqlite_schema(connection, captured[vendor])
@@ -118,7 +130,7 @@ class RunCleanupSQL(CleanupSQL):
     def migration_name_fragment(self) -> str:
         return f"drop_{self.table}" + (f"_{self.column}" if self.column else "")
 
-    def should_run(self, connection, forwards):
+    def should_run(self, connection, forwards, states):
         columns = self._columns(connection)
         present = columns is not None and (
             self.column is None or self.column in columns
@@ -129,11 +141,16 @@ class RunCleanupSQL(CleanupSQL):
 class RunAlterSQL(CleanupSQL):
     """
     Finish a column the contract left tolerant of the old release: drop the
-    database default it kept, or set NOT NULL. ``state_operations`` bring
-    Django's state to the model (until then the state says what the database
-    holds). With ``not_null`` (and no ``backfilled`` constant that its
-    first statement fills NULLs with), rows holding NULL stop it with their
-    count before anything runs: backfill them first.
+    database default it kept, set NOT NULL, or (``foreign_keys``) add the
+    foreign-key constraint(s) it left out (``column`` None: both of an M2M
+    table). ``state_operations`` bring Django's state to the model (until
+    then the state says what the database holds).
+
+    Rows that would violate the change stop it, named, before anything
+    runs; it never changes them. With ``not_null`` (and no ``backfilled``
+    constant that its first statement fills NULLs with): rows holding NULL.
+    With ``foreign_keys``: rows naming a row that the old release deleted
+    while the constraint waited.
     """
 
     # Django's writer serialises the arguments named in __init__'s signature.
@@ -145,12 +162,14 @@ class RunAlterSQL(CleanupSQL):
         column: str | None = None,
         not_null: bool = False,
         backfilled: bool = False,
+        foreign_keys: bool = False,
         state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
     ) -> None:
         self.not_null = not_null
         self.backfilled = backfilled
+        self.foreign_keys = foreign_keys
         super().__init__(
             table,
             sql,
@@ -167,20 +186,37 @@ class RunAlterSQL(CleanupSQL):
             kwargs["not_null"] = True
         if self.backfilled:
             kwargs["backfilled"] = True
+        if self.foreign_keys:
+            kwargs["foreign_keys"] = True
         return name, args, kwargs
 
     def describe(self) -> str:
+        if self.foreign_keys:
+            if self.column is None:
+                return (
+                    f"Add the foreign-key constraints of {self.table} (left out "
+                    f"by a contract migration)"
+                )
+            return (
+                f"Add the foreign-key constraint of {self.table}.{self.column} "
+                f"(left out by a contract migration)"
+            )
         what = "Set NOT NULL on" if self.not_null else "Drop the database default of"
         return f"{what} {self.table}.{self.column} (kept by a contract migration)"
 
     @property
     def migration_name_fragment(self) -> str:
-        return f"alter_{self.table}_{self.column}"
+        return f"alter_{self.table}" + (f"_{self.column}" if self.column else "")
 
-    def should_run(self, connection, forwards):
+    def should_run(self, connection, forwards, states):
         columns = self._columns(connection)
-        if columns is None or self.column not in columns:
+        if columns is None or (self.column is not None and self.column not in columns):
             return False
+        if self.foreign_keys:
+            # On MySQL an earlier try may have added them before a later
+            # step stopped (DDL is not transactional): add what is missing.
+            missing = self._missing_foreign_keys(connection, states)
+            return bool(missing) if forwards else not missing
         if forwards and self.not_null and not self.backfilled:
             quote = connection.ops.quote_name
             with connection.cursor() as cursor:
@@ -197,6 +233,85 @@ class RunAlterSQL(CleanupSQL):
                     f"migration before this one), then migrate again."
                 )
         return True
+
+    def _missing_foreign_keys(self, connection, states) -> set:
+        """The constraints this step adds that the table does not have."""
+        without, with_ = states
+        added = foreign_keys_of(with_, self.table) - foreign_keys_of(
+            without, self.table
+        )
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, self.table)
+        present = {
+            (column, *info["foreign_key"])
+            for info in constraints.values()
+            if info["foreign_key"]
+            for column in info["columns"]
+        }
+        return added - present
+
+    def check_rows(self, connection, states) -> None:
+        if not self.foreign_keys:
+            return
+        blocking = [
+            line
+            for foreign_key in sorted(self._missing_foreign_keys(connection, states))
+            if (line := _dangling(connection, states[1], self.table, *foreign_key))
+        ]
+        if blocking:
+            raise ValueError(
+                f"{self.describe()}: rows name rows that are gone (the old "
+                f"release deleted them while the constraint waited):\n"
+                + "\n".join(f"  {line}" for line in blocking)
+                + "\nPoint those rows at rows that exist, set the column to NULL "
+                "where it allows NULL, or delete them (an M2M link to a row that "
+                "is gone links nothing), then migrate again. This step changed "
+                "nothing; it never changes those rows itself."
+            )
+
+
+def foreign_keys_of(state, table: str) -> set[tuple[str, str, str]]:
+    """
+    (column, referenced table, referenced column) of each foreign-key
+    constraint that Django's ``state`` declares on ``table``.
+    """
+    found = set()
+    for model in state.apps.get_models(include_auto_created=True):
+        if model._meta.db_table != table:
+            continue
+        for field in model._meta.local_concrete_fields:
+            if field.is_relation and field.db_constraint:
+                target = field.target_field
+                found.add((field.column, target.model._meta.db_table, target.column))
+    return found
+
+
+def _dangling(connection, state, table, column, target_table, target_column):
+    """Say how many rows of ``table`` name in ``column`` a row that is gone."""
+    model = next(
+        m
+        for m in state.apps.get_models(include_auto_created=True)
+        if m._meta.db_table == table
+    )
+    quote = connection.ops.quote_name
+    keys = ", ".join(f"c.{quote(f.column)}" for f in model._meta.pk_fields)
+    where = (
+        f"FROM {quote(table)} c WHERE c.{quote(column)} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM {quote(target_table)} p "
+        f"WHERE p.{quote(target_column)} = c.{quote(column)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) {where}")
+        (count,) = cursor.fetchone()
+        if not count:
+            return None
+        cursor.execute(f"SELECT {keys} {where} ORDER BY {keys}")
+        sample = [row[0] if len(row) == 1 else row for row in cursor.fetchmany(5)]
+    return (
+        f"{count} row(s) of {table} hold {column} values that {target_table} no "
+        f"longer has (primary keys {', '.join(map(str, sample))}"
+        f"{', ...' if count > len(sample) else ''})"
+    )
 
 
 def _reload_sqlite_schema(connection, statements: list[str]) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
 
-from .additions import add_field
+from .additions import add_field, create_model
 from .alterations import add_constraint, alter_field, refuse_rename
 from .removals import delete_model, remove_field
 from .shapes import lingering_field
@@ -31,6 +31,7 @@ __all__ = [
     "add_constraint",
     "add_field",
     "alter_field",
+    "create_model",
     "delete_model",
     "lingering_field",
     "refuse_rename",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 CATALOGUE: dict[type[Operation], Callable[[Operation, Walk], Split | None]] = {
+    operations.CreateModel: create_model,
     operations.RemoveField: remove_field,
     operations.DeleteModel: delete_model,
     operations.AddField: add_field,

@@ -1,56 +1,69 @@
-"""Catalogue rows for additions: the old release's writes must still succeed."""
+"""
+Catalogue rows for additions: the old release's INSERTs and DELETEs must
+still succeed once the new column, relation or model is in the database.
+"""
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.migrations import operations
+from django.db.migrations.state import ModelState
+from django.db.migrations.utils import resolve_relation
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from ..capture import AlterColumn
-from .shapes import callable_name, deconstructed, has_column, is_constant, rebuild
+from ..capture import AddForeignKeys, AlterColumn, ModelKey
+from .shapes import (
+    callable_name,
+    deconstructed,
+    filled_db_default,
+    from_deconstructed,
+    has_auto_through,
+    has_column,
+    is_constant,
+    unconstrained,
+)
 from .split import Split, Walk
 
 
 def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
     """
-    AddField NOT NULL whose default lives only in Python (a constant, the
-    one-off default typed at the prompt, or a callable).
+    AddField that the old release cannot live with, in one or both ways:
 
-    Contract: add the column keeping a database default (a constant, or Now()
-    for timezone.now), or nullable when the default has no database
-    equivalent. Cleanup: drop that default, or set NOT NULL.
+    - NOT NULL without a database default (rows "AddField NOT NULL"): the
+      old release's INSERTs omit the column. The contract adds it keeping its
+      default in the database (a constant or the one-off default typed at the
+      prompt; Now() for timezone.now and auto_now; "" where Django fills
+      blank strings), or nullable when the default has no database
+      equivalent; the cleanup drops that default, or sets NOT NULL.
+    - a relation to a table the old release deletes from (row "AddField or
+      CreateModel of a relation"): its constraint would reject those
+      deletes, which the old release's Python on_delete cannot honour. The
+      contract adds it with ``db_constraint=False``; the cleanup adds the
+      constraint(s).
+
+    Until the cleanup, Django's state says what the database holds, so that
+    a later rebuild of the table on SQLite keeps it; the cleanup's state
+    operation brings the state to the model.
     """
     field = operation.field
-    if (
-        operation.model_name_lower in walk.created_models
-        or field.null
-        or field.has_db_default()
-        or not has_column(field)
-        or field.generated
-        or not field.has_default()
-    ):
+    key = walk.key(operation.model_name)
+    model_state = walk.state.models.get(key)
+    if model_state is not None and not model_state.options.get("managed", True):
+        return None  # Django changes no table of an unmanaged model.
+    kept = _kept_default(operation, walk)
+    deferred = _defers_constraint(field, walk, key)
+    if kept is None and not deferred:
         return None
     tolerant = deconstructed(field)
-    model = f"{walk.app_label}.{operation.model_name}"
     split = Split()
-    if is_constant(field):
-        tolerant["db_default"] = field.default
-    elif field.default is timezone.now and isinstance(field, models.DateTimeField):
-        tolerant["db_default"] = Now()
-        split.warnings.append(
-            f"{model}.{operation.name}: default timezone.now is kept in the "
-            f"database as Now() until the cleanup, for the old release's INSERTs."
-        )
-    else:
-        tolerant["null"] = True
-        split.warnings.append(
-            f"{model}.{operation.name}: default {callable_name(field.default)} has no "
-            f"database equivalent, so the column is added nullable now and set "
-            f"NOT NULL by the cleanup. Rows the old release inserts meanwhile "
-            f"hold NULL: backfill them before the cleanup runs (it stops on NULLs)."
-        )
-    tolerant_field = rebuild(*tolerant.pop("__path_args__"), tolerant)
+    if kept is not None:
+        changes, warning = kept
+        tolerant.update(changes)
+        split.warnings += [warning] if warning else []
+    if deferred:
+        tolerant["db_constraint"] = False
+    tolerant_field = from_deconstructed(tolerant)
     split.contract_database.append(
         operations.AddField(
             model_name=operation.model_name,
@@ -59,22 +72,169 @@ def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
             preserve_default=operation.preserve_default,
         )
     )
-    # Until the cleanup, Django's state says what the database holds (the
-    # database default, or NULL allowed), so that a later rebuild of the
-    # table on SQLite keeps it; the cleanup brings the state to the model.
     finish = operations.AlterField(
         model_name=operation.model_name,
         name=operation.name,
         field=field,
         preserve_default=operation.preserve_default,
     )
-    split.cleanup.append(
-        AlterColumn(
-            walk.key(operation.model_name),
-            operation.name,
-            tolerant_field,
-            field,
-            state_operations=[finish],
+    if kept is not None:
+        # With a constraint to add as well, the last step finishes the state.
+        split.cleanup.append(
+            AlterColumn(
+                key,
+                operation.name,
+                tolerant_field,
+                field,
+                state_operations=[] if deferred else [finish],
+            )
         )
-    )
+    if deferred:
+        split.cleanup.append(
+            AddForeignKeys(
+                key,
+                operation.name,
+                tolerant_field,
+                field,
+                state_operations=[finish],
+                model_states=_model_states(walk, key, field),
+            )
+        )
     return split
+
+
+def create_model(operation: operations.CreateModel, walk: Walk) -> Split | None:
+    """
+    CreateModel with a relation (ForeignKey, OneToOneField, parent link,
+    M2M table) to a model the old release uses: the old release deletes
+    rows that the new model's rows point at, and its Python on_delete does
+    not know the relation, so the constraint would reject the delete.
+
+    Contract: the model, with those relations' constraints left out
+    (``db_constraint=False``). Cleanup: add the constraints, bringing the
+    state to the model.
+    """
+    if operation.options.get("proxy") or not operation.options.get("managed", True):
+        return None
+    key = walk.key(operation.name)
+    fields = dict(operation.fields)
+    deferred = [
+        name for name, field in fields.items() if _defers_constraint(field, walk, key)
+    ]
+    if not deferred:
+        return None
+    tolerant = {
+        name: unconstrained(field) if name in deferred else field
+        for name, field in fields.items()
+    }
+    contract = operations.CreateModel(
+        operation.name,
+        list(tolerant.items()),
+        options=operation.options,
+        bases=operation.bases,
+        managers=operation.managers,
+    )
+    split = Split(contract_database=[contract])
+    created = ModelState(
+        walk.app_label, operation.name, list(tolerant.items()), dict(operation.options)
+    )
+    for name in deferred:
+        finish = operations.AlterField(
+            model_name=operation.name_lower, name=name, field=fields[name]
+        )
+        split.cleanup.append(
+            AddForeignKeys(
+                key,
+                name,
+                tolerant[name],
+                fields[name],
+                state_operations=[finish],
+                model_states={**_model_states(walk, key, fields[name]), key: created},
+            )
+        )
+    return split
+
+
+def _kept_default(
+    operation: operations.AddField, walk: Walk
+) -> tuple[dict, str | None] | None:
+    """
+    For a NOT NULL column of an existing table, which the old release's
+    INSERTs omit: how the contract adds it instead (``db_default`` or
+    ``null``) and what to tell the user. None: the old release's INSERTs
+    need nothing.
+    """
+    field = operation.field
+    if (
+        operation.model_name_lower in walk.created_models
+        or field.null
+        or field.has_db_default()
+        or not has_column(field)
+        or field.generated
+    ):
+        return None
+    where = f"{walk.app_label}.{operation.model_name}.{operation.name}"
+    filled = filled_db_default(field)
+    if filled is not None:
+        # No explicit default, yet Django fills existing rows ("" for blank
+        # strings, the time for auto_now): the old release's rows get it too.
+        warning = None
+        if not isinstance(filled, (str, bytes)):
+            warning = (
+                f"{where}: the current time that Django fills in (auto_now) is "
+                f"kept in the database as {filled} until the cleanup, for the "
+                f"old release's INSERTs."
+            )
+        return {"db_default": filled}, warning
+    if not field.has_default():
+        return None  # Django asked for a one-off default, or the user did.
+    if is_constant(field):
+        return {"db_default": field.default}, None
+    if field.default is timezone.now and isinstance(field, models.DateTimeField):
+        return {"db_default": Now()}, (
+            f"{where}: default timezone.now is kept in the database as Now() "
+            f"until the cleanup, for the old release's INSERTs."
+        )
+    return {"null": True}, (
+        f"{where}: default {callable_name(field.default)} has no database "
+        f"equivalent, so the column is added nullable now and set NOT NULL by "
+        f"the cleanup. Rows the old release inserts meanwhile hold NULL: "
+        f"backfill them before the cleanup runs (it stops on NULLs)."
+    )
+
+
+def _defers_constraint(field: models.Field, walk: Walk, source: ModelKey) -> bool:
+    """
+    Whether ``field``, added to model ``source``, brings a foreign-key
+    constraint onto the table of a model the old release uses, i.e. one that
+    exists before this migration (the old release knows no model created by
+    it). An auto-created M2M table points at both models.
+    """
+    if not field.is_relation or not (has_column(field) or has_auto_through(field)):
+        return False  # No constraint of Django's (a GenericRelation, say).
+    # An M2M field keeps db_constraint on its relation, for both its FKs.
+    if not (
+        field.remote_field.db_constraint if field.many_to_many else field.db_constraint
+    ):
+        return False
+    ends = [resolve_relation(field.remote_field.model, *source)]
+    if field.many_to_many:
+        ends.append(source)
+    return any(
+        not (app_label == walk.app_label and name in walk.created_models)
+        for app_label, name in ends
+    )
+
+
+def _model_states(walk: Walk, source: ModelKey, field: models.Field) -> dict:
+    """
+    The states capture renders ``field`` with: the model and the one it
+    points at, as this migration finds them (either may be created by an
+    earlier migration of the same run, which the capture state lacks).
+    """
+    target = resolve_relation(field.remote_field.model, *source)
+    return {
+        key: walk.state.models[key]
+        for key in (source, target)
+        if key in walk.state.models
+    }

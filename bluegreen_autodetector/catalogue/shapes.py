@@ -2,13 +2,17 @@
 The shapes a field takes in the database while two releases share it.
 
 A contract leaves the database tolerant of the old release: a removed field
-lingers (``lingering_field``) until the cleanup drops it. Pure: fields in,
-fields out; no state, no SQL.
+lingers (``lingering_field``) until the cleanup drops it; an added one keeps
+a database default for the old release's INSERTs (``filled_db_default``, and
+the AddField row), and its foreign-key constraint waits (``unconstrained``)
+for the old release's DELETEs. Pure: fields in, fields out; no state, no SQL.
 """
 
 from __future__ import annotations
 
 from django.db import models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.models.functions import Cast, Now
 
 
 def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
@@ -39,6 +43,33 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     if field.is_relation or field.db_index:
         kwargs["db_index"] = False
     return rebuild(path, args, kwargs)
+
+
+def unconstrained(field: models.Field) -> models.Field:
+    """``field`` without its foreign-key constraint (an M2M table's: both)."""
+    name, path, args, kwargs = field.deconstruct()
+    kwargs["db_constraint"] = False
+    return rebuild(path, args, kwargs)
+
+
+def filled_db_default(field: models.Field):
+    """
+    For a NOT NULL field without an explicit default: the database default
+    equivalent to what Django's schema editor fills existing rows with when
+    it adds the column (``_effective_default``), or None if it fills nothing:
+    "" for a blank string or file field, b"" for a blank binary one, the
+    current time for ``auto_now``/``auto_now_add``. A date or a time is
+    ``Now()`` cast to it, a default every vendor takes (SQLite's
+    ``date(...)``, PostgreSQL's ``::date``, MySQL's ``CAST(... AS date)``).
+    """
+    if field.null or field.has_default() or field.has_db_default():
+        return None
+    filled = BaseDatabaseSchemaEditor._effective_default(field)
+    if filled is None or isinstance(filled, (str, bytes)):
+        return filled
+    cast_to = {"DateField": models.DateField, "TimeField": models.TimeField}
+    output_field = cast_to.get(field.get_internal_type())
+    return Now() if output_field is None else Cast(Now(), output_field=output_field())
 
 
 def rebuild(path: str, args, kwargs) -> models.Field:
@@ -73,6 +104,12 @@ def deconstructed(field: models.Field) -> dict:
     """The field's keyword arguments, its path and args under ``__path_args__``."""
     name, path, args, kwargs = field.deconstruct()
     return {**kwargs, "__path_args__": (path, args)}
+
+
+def from_deconstructed(kwargs: dict) -> models.Field:
+    """The field ``deconstructed`` (perhaps edited since) describes."""
+    kwargs = dict(kwargs)
+    return rebuild(*kwargs.pop("__path_args__"), kwargs)
 
 
 def callable_name(value) -> str:
