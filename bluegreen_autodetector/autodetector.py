@@ -87,10 +87,13 @@ class BlueGreenAutodetector(MigrationAutodetector):
         releases that can then be live: the errors to refuse (or, with
         --allow-unsafe, to warn about on the last migration).
         """
+        # SQLite rebuilds tables from Django's state, dropping what lingers.
+        sqlite = "sqlite" in conf.vendors()
         releases = live.live_releases(
             graph,
             [cleanup.contract for cleanup in self.pending_cleanups],
             self.leaf_state,
+            sqlite,
         )
         keys = live.touched(ordered) | live.touched(
             [graph.nodes[node] for node in releases.unreleased]
@@ -100,7 +103,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
             releases.database, None if self.copied is None else keys
         )
         for migration in ordered:
-            live.database_forwards(migration, database)
+            live.database_forwards(migration, database, sqlite)
         findings = verifier.verify(
             {releases.old_name: releases.old, "the new release": self.to_state},
             database,

@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import models
 from django.db.migrations import Migration, operations
 from django.db.migrations.graph import MigrationGraph
-from django.db.migrations.state import ProjectState
+from django.db.migrations.state import ModelState, ProjectState
 
 from .operations import CleanupSQL, RunCleanupSQL
 from .verifier import ModelKey, column_of, db_table
@@ -46,11 +47,33 @@ def copy_state(state: ProjectState, keys: Iterable[ModelKey] | None = None):
     models = dict(state.models)
     for key in models if keys is None else set(keys) & set(models):
         models[key] = models[key].clone()
-    return ProjectState(models=models, real_apps=state.real_apps)
+    copy = ProjectState(models=models, real_apps=state.real_apps)
+    copy.bluegreen_lingering = {
+        key: set(names) for key, names in lingering(state).items()
+    }
+    copy.bluegreen_dropped = dict(dropped(state))
+    return copy
+
+
+def lingering(database: ProjectState) -> dict[ModelKey, set[str]]:
+    """The fields of ``database`` that Django's state no longer has, by model."""
+    if not hasattr(database, "bluegreen_lingering"):
+        database.bluegreen_lingering = {}
+    return database.bluegreen_lingering
+
+
+def dropped(database: ProjectState) -> dict[tuple[str, str], str]:
+    """(table, column) -> why a lingering column is gone before its cleanup."""
+    if not hasattr(database, "bluegreen_dropped"):
+        database.bluegreen_dropped = {}
+    return database.bluegreen_dropped
 
 
 def live_releases(
-    graph: MigrationGraph, contracts: Iterable[Node], leaf_state: ProjectState
+    graph: MigrationGraph,
+    contracts: Iterable[Node],
+    leaf_state: ProjectState,
+    sqlite: bool = False,
 ) -> LiveReleases:
     """
     The old release and the database at the leaf of ``graph``, given the
@@ -75,6 +98,7 @@ def live_releases(
         leaf_state.real_apps,
         f"the old release (before {oldest[0]}.{oldest[1]})",
         plan,
+        sqlite=sqlite,
     )[0]
 
 
@@ -85,11 +109,13 @@ def replay(
     old_name: str,
     plan: list[Node] | None = None,
     with_leaf: bool = False,
+    sqlite: bool = False,
 ) -> tuple[LiveReleases, ProjectState | None]:
     """
     Walk the whole graph once: the old release has every migration but the
     ``unreleased`` ones, the database has them all (as the database sees
-    them). With ``with_leaf``, Django's state at the leaf comes too.
+    them; ``sqlite``: as SQLite sees them, see ``database_forwards``). With
+    ``with_leaf``, Django's state at the leaf comes too.
     """
     plan = plan or _plan(graph)
     old = ProjectState(real_apps=real_apps)
@@ -101,33 +127,138 @@ def replay(
             migration.mutate_state(old, preserve=False)
         if leaf is not None:
             migration.mutate_state(leaf, preserve=False)
-        database_forwards(migration, database)
+        database_forwards(migration, database, sqlite)
     releases = LiveReleases(
         old, old_name, database, [node for node in plan if node in unreleased]
     )
     return releases, leaf
 
 
-def database_forwards(migration: Migration, database: ProjectState) -> None:
-    """Advance ``database`` (the database's real shape) past ``migration``."""
+def database_forwards(
+    migration: Migration, database: ProjectState, sqlite: bool = False
+) -> None:
+    """
+    Advance ``database`` (the database's real shape) past ``migration``.
+    With ``sqlite``, an operation that SQLite carries out by rebuilding the
+    table from Django's state (``_remake_table``) drops the columns that
+    linger there, as it does on a real SQLite database.
+    """
     for operation in migration.operations:
-        _forwards(operation, migration.app_label, database)
+        _forwards(operation, migration, database, sqlite)
 
 
-def _forwards(operation, app_label: str, database: ProjectState) -> None:
+def _forwards(operation, migration, database: ProjectState, sqlite: bool) -> None:
+    app_label = migration.app_label
     if isinstance(operation, operations.SeparateDatabaseAndState):
         for inner in operation.database_operations:
-            _forwards(inner, app_label, database)
+            _forwards(inner, migration, database, sqlite)
         # A state-only removal leaves its column or table in the database. A
         # state-only addition or alteration says what the database already
         # holds (a table made by RunSQL, say): take the state's word for it.
         for inner in operation.state_operations:
-            if not isinstance(inner, (operations.RemoveField, operations.DeleteModel)):
+            if isinstance(inner, operations.RemoveField):
+                key = (app_label, inner.model_name_lower)
+                lingering(database).setdefault(key, set()).add(inner.name)
+            elif not isinstance(inner, operations.DeleteModel):
                 inner.state_forwards(app_label, database)
     elif isinstance(operation, RunCleanupSQL):
         _drop(operation, app_label, database)
     else:
+        key = (app_label, getattr(operation, "model_name_lower", ""))
+        if (
+            sqlite
+            and lingering(database).get(key)
+            and rebuilds(operation, database.models[key])
+        ):
+            _rebuild(operation, migration, key, database)
         operation.state_forwards(app_label, database)
+
+
+def _rebuild(operation, migration, key: ModelKey, database: ProjectState) -> None:
+    model_state = database.models[key]
+    table = db_table(key[0], model_state)
+    for name in sorted(lingering(database).pop(key)):
+        field = model_state.fields.pop(name, None)
+        if field is None:
+            continue
+        dropped(database)[table, column_of(name, field)] = (
+            f"SQLite rebuilds {table} for '{operation.describe()}' "
+            f"({migration.app_label}.{migration.name}) from Django's state, which "
+            f"no longer has the column: make this change once the cleanup that "
+            f"drops it has run (promotemigrations, in the release after its "
+            f"contract)"
+        )
+
+
+def rebuilds(operation, model_state: ModelState) -> bool:
+    """
+    Whether Django's SQLite schema editor carries out ``operation`` on the
+    table of ``model_state`` (the model before it) by rebuilding the table
+    (``_remake_table``) rather than with an ALTER TABLE.
+    """
+    if isinstance(operation, operations.AddField):
+        field = operation.field
+        return not field.many_to_many and (
+            field.primary_key
+            or field.unique
+            or not field.null
+            or field.has_default()
+            or field.has_db_default()
+        )
+    if isinstance(operation, operations.RemoveField):
+        field = model_state.fields.get(operation.name)
+        return (
+            field is not None
+            and not field.many_to_many
+            and bool(
+                field.primary_key
+                or field.unique
+                or field.db_index
+                or (field.is_relation and field.db_constraint)
+            )
+        )
+    if isinstance(operation, operations.AlterField):
+        field = model_state.fields.get(operation.name)
+        return field is not None and not same_in_database(field, operation.field)
+    if isinstance(operation, operations.AddConstraint):
+        return _rebuilds_for(operation.constraint)
+    if isinstance(operation, operations.RemoveConstraint):
+        return any(
+            _rebuilds_for(constraint)
+            for constraint in model_state.options.get("constraints") or ()
+            if constraint.name == operation.name
+        )
+    return False
+
+
+def _rebuilds_for(constraint) -> bool:
+    # Only these unique constraints are a CREATE/DROP INDEX on SQLite.
+    return not (
+        isinstance(constraint, models.UniqueConstraint)
+        and (
+            constraint.condition
+            or constraint.contains_expressions
+            or constraint.include
+            or constraint.deferrable
+        )
+    )
+
+
+def same_in_database(
+    a: models.Field, b: models.Field, ignoring: tuple[str, ...] = ()
+) -> bool:
+    """
+    Whether Django's schema editor would leave the column as it is (its
+    ``non_db_attrs`` aside, and the arguments named in ``ignoring``).
+    """
+
+    def attributes(field: models.Field) -> tuple:
+        name, path, args, kwargs = field.deconstruct()
+        for attribute in (*field.non_db_attrs, *ignoring):
+            kwargs.pop(attribute, None)
+        return path, args, kwargs
+
+    return attributes(a) == attributes(b)
 
 
 def _drop(operation: RunCleanupSQL, app_label: str, database: ProjectState) -> None:
@@ -139,16 +270,18 @@ def _drop(operation: RunCleanupSQL, app_label: str, database: ProjectState) -> N
     table = db_table(app_label, model_state)
     if operation.column is None and table == operation.table:
         del database.models[key]
+        lingering(database).pop(key, None)
         return
     for name, field in list(model_state.fields.items()):
         if operation.column is None:
-            dropped = field.many_to_many and (
+            gone = field.many_to_many and (
                 (field.db_table or f"{table}_{name}") == operation.table
             )
         else:
-            dropped = column_of(name, field) == operation.column
-        if dropped:
+            gone = column_of(name, field) == operation.column
+        if gone:
             del model_state.fields[name]
+            lingering(database).get(key, set()).discard(name)
 
 
 def touched(migrations: Iterable[Migration]) -> set[ModelKey]:

@@ -28,6 +28,7 @@ from django.db import models
 from django.db.migrations import Migration, operations
 from django.db.migrations.state import ProjectState
 
+from .live import same_in_database
 from .operations import RunAlterSQL
 from .pending import PendingCleanup
 
@@ -127,20 +128,13 @@ def replan_removals(
             result.rewrites[cleanup.path] = cleanup
 
 
-def _database_attributes(field: models.Field) -> tuple:
+def _same_in_database(a: models.Field, b: models.Field) -> bool:
     """
-    What the column is made of. A Python ``default`` is left out: the old
-    release never writes this column (it is why the contract kept it
+    Whether the column stays as it is. A Python ``default`` is left out: the
+    old release never writes this column (it is why the contract kept it
     tolerant), and the new release always writes it.
     """
-    name, path, args, kwargs = field.deconstruct()
-    for attribute in (*field.non_db_attrs, "default"):
-        kwargs.pop(attribute, None)
-    return path, args, kwargs
-
-
-def _same_in_database(a: models.Field, b: models.Field) -> bool:
-    return _database_attributes(a) == _database_attributes(b)
+    return same_in_database(a, b, ignoring=("default",))
 
 
 def _as_contract_left(new: models.Field, contract_field: models.Field) -> models.Field:

@@ -131,11 +131,13 @@ def verify(
     """
     keys = related_keys([database, *releases.values()], keys)
     actual = shape(database, keys)
+    # Why a column is gone before its cleanup (live.py sets it, on SQLite).
+    why_gone = getattr(database, "bluegreen_dropped", {})
     findings: list[Finding] = []
     for release, state in releases.items():
         believed = shape(state, keys)
         for table, seen in believed.items():
-            findings += _judge_table(release, table, seen, actual.get(table))
+            findings += _judge_table(release, table, seen, actual.get(table), why_gone)
         findings += _judge_deletes(release, believed, actual)
     return findings
 
@@ -143,7 +145,7 @@ def verify(
 # Judging ---------------------------------------------------------------------
 
 
-def _judge_table(release: str, table: str, seen: Table, real: Table | None):
+def _judge_table(release: str, table: str, seen: Table, real: Table | None, why_gone):
     if real is None:
         yield Finding(release, "SELECT", table, None, "the table does not exist")
         return
@@ -156,7 +158,8 @@ def _judge_table(release: str, table: str, seen: Table, real: Table | None):
                 table,
                 name,
                 f"it lists column {name} ({seen.model}.{column.field}), which "
-                f"does not exist",
+                f"does not exist"
+                + (f": {why_gone[table, name]}" if (table, name) in why_gone else ""),
             )
             continue
         yield from _judge_column(release, table, seen, name, column, there)

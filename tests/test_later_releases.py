@@ -66,7 +66,18 @@ def test_cleanup_succeeds_when_a_later_release_already_dropped_the_column(
     release = _contract(make_project, vendor)
     project = release.project
     project.set_models(V3_REBUILDS)
-    project.manage("makemigrations", "-v0")
+    if vendor == "sqlite":
+        # The verifier sees the rebuild drop what the old release reads, and
+        # refuses while the cleanup is pending; let it through to see the
+        # cleanup cope with a column already gone.
+        refused = project.manage("makemigrations", check=False)
+        assert refused.returncode != 0
+        assert "SQLite rebuilds shop_book for 'Alter field title on book'" in (
+            refused.stderr
+        )
+        project.manage("makemigrations", "--allow-unsafe", "-v0")
+    else:
+        project.manage("makemigrations", "-v0")
     project.manage("migrate", "-v0")
     project.manage("promotemigrations")
     project.manage("migrate", "-v0")
