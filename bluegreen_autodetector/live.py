@@ -44,14 +44,15 @@ def copy_state(state: ProjectState, keys: Iterable[ModelKey] | None = None):
     those models are copied (the others are shared, to be read, not changed):
     what the operations of a few migrations change costs what they touch.
     """
-    models = dict(state.models)
-    for key in models if keys is None else set(keys) & set(models):
-        models[key] = models[key].clone()
-    copy = ProjectState(models=models, real_apps=state.real_apps)
+    model_states = dict(state.models)
+    for key in model_states if keys is None else set(keys) & set(model_states):
+        model_states[key] = model_states[key].clone()
+    copy = ProjectState(models=model_states, real_apps=state.real_apps)
     copy.bluegreen_lingering = {
-        key: set(names) for key, names in lingering(state).items()
+        key: set(names)
+        for key, names in getattr(state, "bluegreen_lingering", {}).items()
     }
-    copy.bluegreen_dropped = dict(dropped(state))
+    copy.bluegreen_dropped = dict(getattr(state, "bluegreen_dropped", {}))
     return copy
 
 
