@@ -106,7 +106,9 @@ def replan_alterations(
                     preserve_default=step.preserve_default,
                 )
             ]
-            operation.field = _as_contract_left(operation.field, contract_field)
+            operation.field = _as_contract_left(
+                operation.field, contract_field, step.field
+            )
             result.rewrites[cleanup.path] = cleanup
 
 
@@ -137,15 +139,28 @@ def _same_in_database(a: models.Field, b: models.Field) -> bool:
     return same_in_database(a, b, ignoring=("default",))
 
 
-def _as_contract_left(new: models.Field, contract_field: models.Field) -> models.Field:
-    """``new``, with the nullability and database default the contract left."""
+def _as_contract_left(
+    new: models.Field, contract_field: models.Field, finished: models.Field
+) -> models.Field:
+    """
+    ``new``, keeping what the contract left tolerant of the old release:
+    every argument in which ``contract_field`` (as the contract left the
+    column) differs from ``finished`` (as the cleanup was to finish it),
+    such as ``null``, ``db_default`` or ``db_constraint``.
+    """
     name, path, args, kwargs = new.deconstruct()
-    kwargs.pop("db_default", None)
-    kwargs.pop("null", None)
-    if contract_field.null:
-        kwargs["null"] = True
-    if contract_field.has_db_default():
-        kwargs["db_default"] = contract_field.db_default
+    left = contract_field.deconstruct()[3]
+    meant = finished.deconstruct()[3]
+    for argument in set(left) | set(meant):
+        if left.get(argument, _ABSENT) == meant.get(argument, _ABSENT):
+            continue
+        if argument in left:
+            kwargs[argument] = left[argument]
+        else:
+            kwargs.pop(argument, None)
     module, _, class_name = path.rpartition(".")
     field_class = getattr(__import__(module, fromlist=[class_name]), class_name)
     return field_class(*args, **kwargs)
+
+
+_ABSENT = object()

@@ -220,3 +220,34 @@ def test_altering_a_pending_field_back_leaves_nothing_to_finish(make_project, ve
     project.manage("migrate", "-v0")
     schema = _next_release(project)
     assert schema["shop_book"]["columns"]["note"]["null"]
+
+
+AUTHORED = (
+    AUTHOR
+    + V1
+    + ("    author = models.ForeignKey(Author, models.SET_NULL, null=True{})\n")
+)
+
+
+def test_a_relation_whose_constraint_is_pending_can_be_relabelled(make_project, vendor):
+    # The new ForeignKey's constraint waits for the cleanup; relabelling it
+    # in the same release must not add the constraint now.
+    release = Release(make_project(vendor), AUTHOR + V1, AUTHORED.format(""))
+    release.make_v2()
+    project = release.project
+    project.manage("migrate", "-v0")
+    project.set_models(AUTHORED.format(', verbose_name="writer"'))
+    output = project.manage("makemigrations").stdout
+    assert "Re-planned pending cleanup" in output, output
+    assert (
+        "db_constraint=False"
+        in (project.migrations / f"{project.migration_names()[-1]}.py").read_text()
+    )
+    project.manage("migrate", "-v0")
+    assert _crud_problems(release) == []
+    assert_idempotent(project)
+    schema = _next_release(project)
+    assert any(
+        constraint["foreign_key"]
+        for constraint in schema["shop_book"]["constraints"].values()
+    )
