@@ -62,10 +62,14 @@ def _inline(editor, model, fields) -> list[tuple[str, str]]:
     pairs = []
     for field in fields:
         target = field.target_field
-        references = editor.sql_create_inline_fk % {
+        parts = {
             "to_table": editor.quote_name(target.model._meta.db_table),
             "to_column": editor.quote_name(target.column),
         }
+        if hasattr(editor, "_create_on_delete_sql"):
+            # Django 6.1 writes a database-level on_delete into the reference.
+            parts["on_delete_db"] = editor._create_on_delete_sql(model, field)
+        references = editor.sql_create_inline_fk % parts
         before = column_definition(editor, model, field)
         pairs.append((before, f"{before} {references}"))
     return pairs
