@@ -60,15 +60,15 @@ class BlueGreenAutodetector(MigrationAutodetector):
         plan = Replan()
         replan_alterations(ordered, self.pending_cleanups, self.leaf_state, plan)
         # The split reads each operation against what the database holds.
-        self.copied = _touched_models(changes)
-        state = live.copy_state(self.leaf_state, self.copied)
+        split_keys = _touched_models(changes)
+        state = live.copy_state(self.leaf_state, split_keys)
         refusals = plan.refusals
         non_interactive = isinstance(self.questioner, NonInteractiveMigrationQuestioner)
         for migration in ordered:
             refusals += split_migration(migration, state, capture, non_interactive)
         replan_removals(self.pending_cleanups, state, plan)
         if ordered and not refusals:
-            refusals += self._judge(graph, ordered)
+            refusals += self._judge(graph, ordered, whole=split_keys is None)
         if refusals:
             raise CommandError(
                 "Backward-incompatible changes that no blue-green split makes "
@@ -81,11 +81,12 @@ class BlueGreenAutodetector(MigrationAutodetector):
             ordered[-1].bluegreen_rewrites = plan.rewrites
         return changes
 
-    def _judge(self, graph, ordered: list[Migration]) -> list[str]:
+    def _judge(self, graph, ordered: list[Migration], whole: bool) -> list[str]:
         """
         What the verifier finds once ``ordered`` are applied, with the
         releases that can then be live: the errors to refuse (or, with
-        --allow-unsafe, to warn about on the last migration).
+        --allow-unsafe, to warn about on the last migration). ``whole``: the
+        operations may change any model (a rename), so copy them all.
         """
         # SQLite rebuilds tables from Django's state, dropping what lingers.
         sqlite = "sqlite" in conf.vendors()
@@ -99,9 +100,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
             [graph.nodes[node] for node in releases.unreleased]
             + [cleanup.migration for cleanup in self.pending_cleanups]
         )
-        database = live.copy_state(
-            releases.database, None if self.copied is None else keys
-        )
+        database = live.copy_state(releases.database, None if whole else keys)
         for migration in ordered:
             live.database_forwards(migration, database, sqlite)
         findings = verifier.verify(
