@@ -1,27 +1,35 @@
 """
-makemigrations overhead: stock vs bluegreen on a large generated project.
+makemigrations overhead: stock vs bluegreen, by project shape and size.
 
-    python benchmarks/makemigrations_overhead.py [--models 300] [--removed 50]
-        [--deleted 10] [--repeat 11] [--smoke]
+    python benchmarks/makemigrations_overhead.py [--shape chain,star,flat]
+        [--models 300,1000,3000] [--repeat 5] [--smoke]
 
-Generates a project of ``--models`` models chained by foreign keys, migrates
-nothing (makemigrations needs no database), then changes the models: removes
-``--removed`` fields (a third of them foreign keys) and deletes ``--deleted``
-models. Times ``makemigrations --dry-run`` with ``--no-bluegreen`` (stock
-Django) and with ``--bluegreen``, in pairs whose order alternates (stock
-first, then bluegreen first, ...) so that a drift of the machine does not
-favour one side, after one untimed warm-up run of each. Prints the medians,
-their spread (min-max, interquartile range), the ratio of the medians, the
-median of the per-pair ratios, and the absolute difference.
+For each shape and size, generates a one-app project of ``--models`` models,
+makes its first migration, then changes the models as a release would: a
+NOT NULL integer removed from one model in six, a ForeignKey from one in
+twelve, and one model in thirty deleted, all spread through the middle of
+the graph (a model whose target is deleted loses its ForeignKey too). The
+shapes:
 
-Each timing is a whole ``manage.py`` process, as a developer runs it:
-interpreter start-up and ``django.setup()`` are in both sides.
+- ``chain``: each model points at the one before;
+- ``star``: every model points at one ``Account``, as real projects point
+  at ``User``;
+- ``flat``: no relations.
 
-Both runs must detect the changes: the script checks that stock lists every
-deleted model and that bluegreen split the change (its output names the
-cleanup migration), and stops otherwise: a bluegreen run that silently did
-nothing would make a meaningless ratio. ``--smoke`` (CI): 30 models, 6
-fields removed, 2 models deleted, one pair; checks completion only.
+Times ``makemigrations --dry-run`` of stock Django (the project without the
+package in ``INSTALLED_APPS``) and of the package (``BLUEGREEN_MIGRATIONS``
+on), in pairs whose order alternates (stock first, then
+bluegreen first, ...) so that a drift of the machine does not favour one
+side, after one untimed warm-up run of each. Each timing is a whole
+``manage.py`` process, as a developer runs it. Prints one row per shape and
+size: the medians, the ratio of the medians, the median of the per-pair
+ratios.
+
+Both runs must detect the change: the script checks that stock lists every
+deleted model and that bluegreen split it (its output names the cleanup
+migration), and stops otherwise: a bluegreen run that silently did nothing
+would make a meaningless ratio. ``--smoke`` (CI): 30 models of each shape,
+one pair; checks completion only.
 """
 
 from __future__ import annotations
@@ -35,6 +43,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+SHAPES = ("chain", "star", "flat")
+
+# Stock Django is the same project without the package installed.
+STOCK_SETTINGS = """\
+SECRET_KEY = "bench"
+INSTALLED_APPS = ["big"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+"""
 
 SETTINGS = """\
 SECRET_KEY = "bench"
@@ -53,46 +72,64 @@ execute_from_command_line(sys.argv)
 """
 
 
-def models_source(count: int, removed: int, deleted: int, v2: bool) -> str:
-    """Model i has a name, a NOT NULL integer, a nullable text and a FK to i-1."""
+def deleted(count: int) -> set[int]:
+    """One model in thirty, never the first (the star's Account)."""
+    return {i for i in range(1, count) if i % 30 == 15}
+
+
+def target(shape: str, i: int) -> int | None:
+    """The model that model ``i`` points at, if any."""
+    if shape == "chain":
+        return i - 1 if i else None
+    if shape == "star":
+        return 0 if i else None
+    return None
+
+
+def models_source(shape: str, count: int, v2: bool) -> str:
+    """Model i has a name, a NOT NULL integer, a nullable text, maybe a FK."""
     lines = ["from django.db import models", ""]
-    gone_models = set(range(count - deleted, count)) if v2 else set()
-    gone_fields = set(range(removed)) if v2 else set()
+    gone = deleted(count) if v2 else set()
     for i in range(count):
-        if i in gone_models:
+        if i in gone:
             continue
-        lines.append(f"class Model{i}(models.Model):")
+        name = "Account" if shape == "star" and i == 0 else f"Model{i}"
+        lines.append(f"class {name}(models.Model):")
         lines.append("    name = models.CharField(max_length=100)")
-        if not (i in gone_fields and i % 3 == 0):
+        if not (v2 and i % 6 == 3):
             lines.append("    score = models.IntegerField(default=0)")
-        if not (i in gone_fields and i % 3 == 1):
-            lines.append("    note = models.TextField(null=True)")
-        if i and not (i in gone_fields and i % 3 == 2):
+        lines.append("    note = models.TextField(null=True)")
+        parent = target(shape, i)
+        if parent is not None and not (v2 and (i % 12 == 5 or parent in gone)):
+            parent_name = "Account" if shape == "star" else f"Model{parent}"
             lines.append(
-                f"    parent = models.ForeignKey('Model{i - 1}', on_delete=models.CASCADE)"
+                f"    parent = models.ForeignKey('{parent_name}', "
+                f"on_delete=models.CASCADE, related_name='+')"
             )
         lines.append("")
     return "\n".join(lines)
 
 
-def build(root: Path, args) -> None:
+def build(root: Path, shape: str, count: int) -> None:
     app = root / "big"
     (app / "migrations").mkdir(parents=True)
     (app / "__init__.py").write_text("")
     (app / "migrations" / "__init__.py").write_text("")
     (root / "settings.py").write_text(SETTINGS)
+    (root / "stock_settings.py").write_text(STOCK_SETTINGS)
     (root / "manage.py").write_text(MANAGE)
-    (app / "models.py").write_text(models_source(args.models, 0, 0, v2=False))
-    run(root, "makemigrations", "--no-bluegreen", "-v0")
-    # Deleted models must not be pointed at by kept ones: delete the tail.
-    (app / "models.py").write_text(
-        models_source(args.models, args.removed, args.deleted, v2=True)
-    )
+    (app / "models.py").write_text(models_source(shape, count, v2=False))
+    run(root, "stock", "makemigrations", "-v0")
+    (app / "models.py").write_text(models_source(shape, count, v2=True))
 
 
-def run(root: Path, *args: str) -> tuple[float, str]:
-    """Run manage.py; return (seconds, stdout). Stops with its output on failure."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings"}
+def run(root: Path, mode: str, *args: str) -> tuple[float, str]:
+    """
+    Run manage.py with stock Django (``mode`` "stock") or the package;
+    return (seconds, stdout). Stops with its output on failure.
+    """
+    settings = "stock_settings" if mode == "stock" else "settings"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -112,13 +149,13 @@ def run(root: Path, *args: str) -> tuple[float, str]:
     return seconds, result.stdout
 
 
-def check_outputs(stock: str, bluegreen: str, args) -> None:
+def check_outputs(stock: str, bluegreen: str, count: int) -> None:
     """Both sides must see the change; bluegreen must have split it."""
-    deleted = len(re.findall(r"^\s*- Delete model ", stock, re.MULTILINE))
-    if deleted != args.deleted:
+    listed = len(re.findall(r"^\s*- Delete model ", stock, re.MULTILINE))
+    if listed != len(deleted(count)):
         sys.exit(
-            f"stock makemigrations listed {deleted} deleted models, expected "
-            f"{args.deleted}:\n{stock}"
+            f"stock makemigrations listed {listed} deleted models, expected "
+            f"{len(deleted(count))}:\n{stock}"
         )
     if "pending/cleanup_" not in bluegreen:
         sys.exit(
@@ -127,61 +164,80 @@ def check_outputs(stock: str, bluegreen: str, args) -> None:
         )
 
 
-def spread(values: list[float]) -> str:
-    """min-max and the interquartile range, in seconds."""
-    if len(values) < 4:
-        return f"min {min(values):.3f}  max {max(values):.3f}"
-    q1, _, q3 = statistics.quantiles(values, n=4)
-    return f"min {min(values):.3f}  max {max(values):.3f}  IQR {q3 - q1:.3f}"
+def measure(shape: str, count: int, repeat: int) -> dict[str, list[float]]:
+    """The timings of ``repeat`` alternating pairs on a new project."""
+    timings: dict[str, list[float]] = {"stock": [], "bluegreen": []}
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        build(root, shape, count)
+        # Warm-up, untimed: .pyc files, the page cache; and the outputs checked.
+        outputs = {
+            mode: run(root, mode, "makemigrations", "--dry-run")[1]
+            for mode in timings
+        }
+        check_outputs(outputs["stock"], outputs["bluegreen"], count)
+        for pair in range(repeat):
+            order = ["stock", "bluegreen"] if pair % 2 == 0 else ["bluegreen", "stock"]
+            for mode in order:
+                seconds, _ = run(root, mode, "makemigrations", "--dry-run")
+                timings[mode].append(seconds)
+    return timings
+
+
+def names(value: str, allowed: tuple[str, ...] | None = None) -> list[str]:
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if allowed is not None and not set(items) <= set(allowed):
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)}")
+    return items
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--models", type=int, default=300)
-    parser.add_argument("--removed", type=int, default=50)
-    parser.add_argument("--deleted", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=11, help="timed pairs")
     parser.add_argument(
-        "--smoke", action="store_true", help="tiny project, one pair (CI)"
+        "--shape",
+        type=lambda value: names(value, SHAPES),
+        default=list(SHAPES),
+        help="comma-separated: chain, star, flat (default: all)",
+    )
+    parser.add_argument(
+        "--models",
+        type=lambda value: [int(n) for n in names(value)],
+        default=[300, 1000, 3000],
+        help="comma-separated sizes (default: 300,1000,3000)",
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="timed pairs")
+    parser.add_argument(
+        "--smoke", action="store_true", help="30 models of each shape, one pair (CI)"
     )
     args = parser.parse_args()
     if args.smoke:
-        args.models, args.removed, args.deleted, args.repeat = 30, 6, 2, 1
-    if args.repeat < 1 or args.deleted >= args.models or args.removed > args.models:
-        parser.error("need --repeat >= 1, --deleted < --models, --removed <= --models")
-    modes = {"stock": "--no-bluegreen", "bluegreen": "--bluegreen"}
-    timings: dict[str, list[float]] = {"stock": [], "bluegreen": []}
-    with tempfile.TemporaryDirectory() as directory:
-        root = Path(directory)
-        build(root, args)
-        # Warm-up, untimed: .pyc files, the page cache; and the outputs checked.
-        outputs = {
-            mode: run(root, "makemigrations", "--dry-run", flag)[1]
-            for mode, flag in modes.items()
-        }
-        check_outputs(outputs["stock"], outputs["bluegreen"], args)
-        for pair in range(args.repeat):
-            order = ["stock", "bluegreen"] if pair % 2 == 0 else ["bluegreen", "stock"]
-            for mode in order:
-                seconds, _ = run(root, "makemigrations", "--dry-run", modes[mode])
-                timings[mode].append(seconds)
-    stock = statistics.median(timings["stock"])
-    bluegreen = statistics.median(timings["bluegreen"])
-    paired = statistics.median(
-        b / s for s, b in zip(timings["stock"], timings["bluegreen"], strict=True)
-    )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"{os.cpu_count()} cores, load average at the end {load}")
+        args.models, args.repeat = [30], 1
+    if args.repeat < 1 or min(args.models) < 30:
+        parser.error("need --repeat >= 1 and --models >= 30")
     print(
-        f"makemigrations --dry-run, {args.models} models, {args.removed} fields "
-        f"removed, {args.deleted} models deleted, median of {args.repeat} "
-        f"(alternating pairs, whole process):"
+        f"makemigrations --dry-run, whole process, median of {args.repeat} "
+        f"alternating pairs; {os.cpu_count()} cores"
     )
-    print(f"  stock Django   {stock:.3f} s   ({spread(timings['stock'])})")
-    print(f"  bluegreen      {bluegreen:.3f} s   ({spread(timings['bluegreen'])})")
-    print(f"  difference     {1000 * (bluegreen - stock):+.0f} ms")
-    print(f"  median of per-pair ratios  {paired:.3f}")
-    print(f"  ratio          {bluegreen / stock:.3f}")
+    print(
+        f"| shape | models | stock | bluegreen | ratio | median pair ratio |\n"
+        f"|---|---:|---:|---:|---:|---:|"
+    )
+    for shape in args.shape:
+        for count in args.models:
+            timings = measure(shape, count, args.repeat)
+            stock = statistics.median(timings["stock"])
+            bluegreen = statistics.median(timings["bluegreen"])
+            paired = statistics.median(
+                b / s
+                for s, b in zip(timings["stock"], timings["bluegreen"], strict=True)
+            )
+            print(
+                f"| {shape} | {count} | {stock:.2f} s | {bluegreen:.2f} s | "
+                f"{bluegreen / stock:.3f} | {paired:.3f} |",
+                flush=True,
+            )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average at the end: {load}")
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
         changes = super().changes(graph, trim_to_apps, convert_apps, migration_name)
         if not conf.enabled():
             return changes
-        _refuse_names_still_held(changes, self.to_state.apps, self.pending_cleanups)
+        _refuse_names_still_held(changes, self.to_state, self.pending_cleanups)
         capture = Capture(self.leaf_state, conf.vendors())
         ordered = _in_dependency_order(changes)
         plan = Replan()
@@ -100,7 +100,14 @@ class BlueGreenAutodetector(MigrationAutodetector):
             [graph.nodes[node] for node in releases.unreleased]
             + [cleanup.migration for cleanup in self.pending_cleanups]
         )
-        database = live.copy_state(releases.database, None if whole else keys)
+        if whole:
+            database = live.copy_state(releases.database)
+        else:
+            # The verifier reads these models and those they refer to.
+            scope = verifier.related_keys(
+                [releases.database, releases.old, self.to_state], keys
+            )
+            database = live.part_of(releases.database, scope)
         for migration in ordered:
             live.database_forwards(migration, database, sqlite)
         findings = verifier.verify(
@@ -302,7 +309,7 @@ def _refuse_reference_to_removed(migration, operation, state_operations):
             )
 
 
-def _refuse_names_still_held(changes, new_apps, cleanups) -> None:
+def _refuse_names_still_held(changes, new_state: ProjectState, cleanups) -> None:
     """
     A column or table that a pending cleanup drops is still in the database,
     though Django's state forgot it: a field or model added under its name
@@ -320,7 +327,7 @@ def _refuse_names_still_held(changes, new_apps, cleanups) -> None:
     for app_label, migrations in sorted(changes.items()):
         for migration in migrations:
             for operation in migration.operations:
-                for table, column in _names_taken(app_label, operation, new_apps):
+                for table, column in _names_taken(app_label, operation, new_state):
                     cleanup = held.get((table, column))
                     if cleanup is None:
                         continue
@@ -343,31 +350,39 @@ def _refuse_names_still_held(changes, new_apps, cleanups) -> None:
         )
 
 
-def _names_taken(app_label, operation, new_apps):
-    """The (table, column) or (table, None) an added field or model needs."""
+def _names_taken(app_label, operation, new_state: ProjectState):
+    """
+    The (table, column) or (table, None) an added field or model needs, read
+    from the model states (nothing is rendered).
+    """
     if isinstance(operation, operations.AddField):
-        model_name, fields = operation.model_name, [operation.name]
+        model_name, fields = operation.model_name_lower, [operation.name]
     elif isinstance(operation, operations.CreateModel):
-        model_name, fields = operation.name, None
+        model_name, fields = operation.name_lower, None
     else:
         return
-    try:
-        model = new_apps.get_model(app_label, model_name)
-    except LookupError:
+    model_state = new_state.models.get((app_label, model_name))
+    if model_state is None:
         return
-    options = model._meta
+    table = verifier.db_table(app_label, model_state)
     if fields is None:
-        if not options.managed or options.proxy:
+        if model_state.options.get("proxy") or not model_state.options.get(
+            "managed", True
+        ):
             return
-        yield options.db_table, None
-        fields = [field.name for field in options.local_many_to_many]
+        yield table, None
+        fields = [
+            name for name, field in model_state.fields.items() if field.many_to_many
+        ]
     for name in fields:
-        field = options.get_field(name)
+        field = model_state.fields.get(name)
+        if field is None:
+            continue
         if field.many_to_many:
-            if field.remote_field.through._meta.auto_created:
-                yield field.m2m_db_table(), None
-        elif field.column:
-            yield options.db_table, field.column
+            if field.remote_field.through is None:
+                yield verifier.m2m_table(table, name, field), None
+        elif (column := verifier.column_of(name, field)) is not None:
+            yield table, column
 
 
 def _touched_models(changes: dict[str, list[Migration]]) -> set | None:

@@ -25,7 +25,7 @@ from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ModelState, ProjectState
 
 from .operations import CleanupSQL, RunCleanupSQL
-from .verifier import ModelKey, column_of, db_table
+from .verifier import ModelKey, column_of, db_table, m2m_table
 
 Node = tuple[str, str]
 
@@ -47,6 +47,23 @@ def copy_state(state: ProjectState, keys: Iterable[ModelKey] | None = None):
     model_states = dict(state.models)
     for key in model_states if keys is None else set(keys) & set(model_states):
         model_states[key] = model_states[key].clone()
+    return _with_bookkeeping(state, model_states)
+
+
+def part_of(state: ProjectState, keys: Iterable[ModelKey]) -> ProjectState:
+    """
+    A copy of the models ``keys`` only, the others left out: Django's state
+    operations look through every model of a state (which fields refer to
+    the one they change), so replaying a few migrations on the few models
+    they touch costs what they touch, not the size of the project.
+    """
+    model_states = {
+        key: state.models[key].clone() for key in keys if key in state.models
+    }
+    return _with_bookkeeping(state, model_states)
+
+
+def _with_bookkeeping(state: ProjectState, model_states: dict) -> ProjectState:
     copy = ProjectState(models=model_states, real_apps=state.real_apps)
     copy.bluegreen_lingering = {
         key: set(names)
@@ -172,7 +189,27 @@ def _forwards(operation, migration, database: ProjectState, sqlite: bool) -> Non
             and rebuilds(operation, database.models[key])
         ):
             _rebuild(operation, migration, key, database)
-        operation.state_forwards(app_label, database)
+        if isinstance(operation, operations.AlterField) and _unrendered(database):
+            _alter_field(operation, database.models[key])
+        else:
+            operation.state_forwards(app_label, database)
+
+
+def _unrendered(state: ProjectState) -> bool:
+    return "apps" not in state.__dict__ and state._relations is None
+
+
+def _alter_field(operation: operations.AlterField, model_state: ModelState) -> None:
+    """
+    ``operation.state_forwards`` on a state that nothing rendered: Django's
+    also looks through every model for references to the field, to decide
+    whether to re-render them, which costs the size of the project.
+    """
+    field = operation.field
+    if not operation.preserve_default:
+        field = field.clone()
+        field.default = models.NOT_PROVIDED
+    model_state.fields[operation.name] = field
 
 
 def _rebuild(operation, migration, key: ModelKey, database: ProjectState) -> None:
@@ -276,7 +313,7 @@ def _drop(operation: RunCleanupSQL, app_label: str, database: ProjectState) -> N
     for name, field in list(model_state.fields.items()):
         if operation.column is None:
             gone = field.many_to_many and (
-                (field.db_table or f"{table}_{name}") == operation.table
+                m2m_table(table, name, field) == operation.table
             )
         else:
             gone = column_of(name, field) == operation.column

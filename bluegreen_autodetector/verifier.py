@@ -15,7 +15,6 @@ command line. The database's real shape is a ``ProjectState`` too, made by
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -87,13 +86,27 @@ def db_table(app_label: str, model_state: ModelState) -> str:
     )
 
 
+def m2m_table(table: str, name: str, field: models.Field) -> str:
+    """The auto-created table of the many-to-many field ``name`` of ``table``."""
+    return field.db_table or f"{table}_{name}"
+
+
 def column_of(name: str, field: models.Field) -> str | None:
     """The column of the field ``name`` (None: it has none of its own)."""
     if field.many_to_many:
         return None
-    bound = copy.copy(field)
+    return bound_copy(field, name).column
+
+
+def bound_copy(field: models.Field, name: str) -> models.Field:
+    """
+    A shallow copy of ``field`` named ``name`` (its column and attname set),
+    leaving ``field``, which a model state shares, as it was.
+    """
+    bound = object.__new__(type(field))
+    bound.__dict__ = field.__dict__.copy()
     bound.set_attributes_from_name(name)
-    return bound.column
+    return bound
 
 
 def shape(state: ProjectState, keys: Iterable[ModelKey]) -> Shape:
@@ -318,8 +331,7 @@ def _add_model(state, key, model_state: ModelState, tables: Shape) -> None:
             if field.remote_field.through is None:
                 _add_m2m_table(state, key, model_state, name, field, tables)
             continue
-        bound = copy.copy(field)
-        bound.set_attributes_from_name(name)
+        bound = bound_copy(field, name)
         if bound.column is None:
             continue  # No column of its own (CompositePrimaryKey, ForeignObject).
         columns_of[name] = bound.column
@@ -358,7 +370,7 @@ def _column(state, key, name: str, field: models.Field) -> Column:
 def _add_m2m_table(state, key, model_state, name, field, tables: Shape) -> None:
     """The auto-created table of a many-to-many field: two constrained keys."""
     own_table = db_table(key[0], model_state)
-    table_name = field.db_table or f"{own_table}_{name}"
+    table_name = m2m_table(own_table, name, field)
     target = _target(field, key)
     source, other = key[1], target[1]
     if target == key:
