@@ -269,7 +269,7 @@ class Capture:
         database shape) and its primary key, and every model they point at
         with just its primary key (or the ``to_field``), in one registry.
         """
-        apps = Apps()
+        apps = _Registry()
         chosen = {
             key: {name: _database_shape(field) for name, field in fields.items()}
             for key, fields in wanted.items()
@@ -314,7 +314,7 @@ class Capture:
             meta.update(_copy_options(options.get(model_key, {})))
             attrs = {"__module__": __name__, "Meta": type("Meta", (), meta)}
             attrs.update(
-                (name, model_fields[name].clone())
+                (name, _clone(model_fields[name]))
                 for name in sorted(
                     model_fields,
                     key=lambda name: order.index(name) if name in order else len(order),
@@ -331,12 +331,26 @@ class Capture:
                     "db_table": original._meta.db_table,
                 }
                 attrs = {"__module__": __name__, "Meta": type("Meta", (), meta)}
-                attrs[original._meta.pk.name] = original._meta.pk.clone()
-                attrs.update((n, f.clone()) for n, f in model_fields.items())
+                attrs[original._meta.pk.name] = _clone(original._meta.pk)
+                attrs.update((n, _clone(f)) for n, f in model_fields.items())
                 built[model_key] = type(
                     original.__name__ + "Twin", (models.Model,), attrs
                 )
         return built
+
+
+class _Registry(Apps):
+    """
+    A throwaway registry that leaves Django's cache of swappable settings
+    alone: that cache is shared by every registry (``functools.cache`` on the
+    method), and Django's ``clear_cache`` empties it at every model
+    registered, after which each relation field deconstructed (cloned,
+    written) looks through every model of the project again.
+    """
+
+    def clear_cache(self) -> None:
+        # The rest of Django's: this registry has no app configs to expire.
+        self.get_models.cache_clear()
 
 
 TWIN = "__bluegreen_twin"
@@ -365,6 +379,23 @@ def _alter(editor, model, before, twin, after) -> None:
             )
         ],
     )
+
+
+def _clone(field: models.Field) -> models.Field:
+    """
+    ``field.clone()``, for a skeleton. A relation field's ``deconstruct``
+    asks Django which setting may swap its target, a search through every
+    model of the project for each target not asked about yet; a skeleton
+    only produces SQL, for which the target is the same either way.
+    """
+    if not getattr(field, "swappable", False):
+        return field.clone()
+    swappable = field.swappable
+    field.swappable = False
+    try:
+        return field.clone()
+    finally:
+        field.swappable = swappable
 
 
 def _unconstrained(field: models.Field, model) -> models.Field:

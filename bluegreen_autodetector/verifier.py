@@ -109,14 +109,29 @@ def bound_copy(field: models.Field, name: str) -> models.Field:
     return bound
 
 
-def shape(state: ProjectState, keys: Iterable[ModelKey]) -> Shape:
-    """The tables of the models ``keys`` of ``state`` (their M2M tables too)."""
+def shape(
+    state: ProjectState,
+    keys: Iterable[ModelKey],
+    columns_of: Iterable[ModelKey] | None = None,
+) -> Shape:
+    """
+    The tables of the models ``keys`` of ``state`` (their M2M tables too).
+    With ``columns_of``, the tables of the other models are listed by name
+    only: a model no migration judged touches has the same table in every
+    state, so only whether it exists can differ.
+    """
     tables: Shape = {}
+    full = None if columns_of is None else set(columns_of)
     for key in keys:
         model_state = state.models.get(key)
         if model_state is None or not _has_table(model_state):
             continue
-        _add_model(state, key, model_state, tables)
+        if full is None or key in full:
+            _add_model(state, key, model_state, tables)
+        else:
+            tables[db_table(key[0], model_state)] = Table(
+                f"{key[0]}.{model_state.name}"
+            )
     return tables
 
 
@@ -139,16 +154,20 @@ def verify(
 ) -> list[Finding]:
     """
     What fails when each of ``releases`` (a description -> its state) runs
-    against ``database``, for the tables of the models ``keys`` and of the
-    models they refer to. Tables no release uses are never judged.
+    against ``database``, for the tables of the models ``keys`` (and the
+    existence of the tables they refer to). Tables no release uses are never
+    judged; nor are the columns of a model ``keys`` leaves out, which are the
+    same in every state: the cost is what the migrations touch, not the
+    size of the project.
     """
-    keys = related_keys([database, *releases.values()], keys)
-    actual = shape(database, keys)
+    judged = set(keys)
+    keys = related_keys([database, *releases.values()], judged)
+    actual = shape(database, keys, judged)
     # Why a column is gone before its cleanup (live.py sets it, on SQLite).
     why_gone = getattr(database, "bluegreen_dropped", {})
     findings: list[Finding] = []
     for release, state in releases.items():
-        believed = shape(state, keys)
+        believed = shape(state, keys, judged)
         for table, seen in believed.items():
             findings += _judge_table(release, table, seen, actual.get(table), why_gone)
         findings += _judge_deletes(release, believed, actual)
