@@ -179,7 +179,7 @@ def split_migration(
         },
     )
     database_operations, state_operations, cleanup_items, warnings = [], [], [], []
-    refusals, removed_types, added_types = [], {}, {}
+    refusals, removed_types, added_types, removed = [], {}, {}, {}
     for operation in migration.operations:
         if isinstance(operation, operations.RemoveField):
             field = walk.model_state(operation.model_name).fields[operation.name]
@@ -201,9 +201,10 @@ def split_migration(
         # Removals of earlier operations are deferred to the end: nothing
         # this operation runs may refer to what they remove.
         for operation_added in split.contract_database:
-            _refuse_reference_to_removed(migration, operation_added, state_operations)
+            _refuse_reference_to_removed(migration, operation_added, removed)
         database_operations += split.contract_database
         state_operations += split.contract_state
+        removed.update(_removed_by(split.contract_state))
         cleanup_items += split.cleanup
         warnings += split.warnings
         operation.state_forwards(app_label, state)
@@ -275,38 +276,45 @@ def _possible_renames(app_label: str, removed: dict, added: dict) -> list[str]:
     ]
 
 
-def _refuse_reference_to_removed(migration, operation, state_operations):
+def _refuse_reference_to_removed(migration, operation, removed: dict) -> None:
     """
     A state-only removal moves to the end of the contract; an operation that
     refers to what it removes (a model recreated under the same name, a field
     re-added) would then see it still there. Refuse rather than reorder
-    wrongly.
+    wrongly. ``removed`` maps what the state-only removals so far remove, a
+    (model, field) or a (model, None) in lower case, to how to name it.
     """
-    for removal in state_operations:
+    model = getattr(operation, "model_name_lower", None)
+    name = getattr(operation, "name_lower", None)
+    if model is not None:
+        # The same field again (re-added or altered), or the model given one.
+        clashes = [(model, name), (model, None)]
+    else:
+        # The same model again (recreated, or altered).
+        clashes = [(name, None)]
+    what = next((removed[key] for key in clashes if key in removed), None)
+    if what is not None:
+        raise CommandError(
+            f"Migration {migration.app_label}.{migration.name}: "
+            f"'{operation.describe()}' refers to {what}, which this "
+            f"migration removes. A blue-green split moves that removal to "
+            f"the end of the contract migration, so remove it in this "
+            f"release and add it back once 'promotemigrations' has brought "
+            f"its cleanup into the migrations folder, or run makemigrations "
+            f"--no-bluegreen for this change."
+        )
+
+
+def _removed_by(removals) -> dict:
+    """What ``removals`` remove, keyed as ``_refuse_reference_to_removed`` reads."""
+    removed = {}
+    for removal in removals:
         if isinstance(removal, operations.RemoveField):
-            # The same field again (re-added or altered under that name).
-            clash = (
-                getattr(operation, "model_name_lower", None) == removal.model_name_lower
-                and getattr(operation, "name_lower", None) == removal.name_lower
-            )
-            what = f"{removal.model_name}.{removal.name}"
+            key = (removal.model_name_lower, removal.name_lower)
+            removed[key] = f"{removal.model_name}.{removal.name}"
         else:
-            # The same model again (recreated, or given fields).
-            clash = removal.name_lower in (
-                getattr(operation, "name_lower", None),
-                getattr(operation, "model_name_lower", None),
-            )
-            what = removal.name
-        if clash:
-            raise CommandError(
-                f"Migration {migration.app_label}.{migration.name}: "
-                f"'{operation.describe()}' refers to {what}, which this "
-                f"migration removes. A blue-green split moves that removal to "
-                f"the end of the contract migration, so remove it in this "
-                f"release and add it back once 'promotemigrations' has brought "
-                f"its cleanup into the migrations folder, or run makemigrations "
-                f"--no-bluegreen for this change."
-            )
+            removed[removal.name_lower, None] = removal.name
+    return removed
 
 
 def _refuse_names_still_held(changes, new_state: ProjectState, cleanups) -> None:

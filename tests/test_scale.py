@@ -1,0 +1,91 @@
+"""
+What makemigrations costs on a large project, in-process: nothing renders
+the whole project state, and the split's bookkeeping stays per operation.
+The timings themselves are benchmarks/makemigrations_overhead.py, never
+tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management.base import CommandError
+from django.db import models
+from django.db.migrations import Migration
+from django.db.migrations.graph import MigrationGraph
+from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
+from django.db.migrations.state import ModelState, ProjectState
+
+from bluegreen_autodetector import conf
+from bluegreen_autodetector.autodetector import BlueGreenAutodetector
+
+
+def chain(count: int, removed: set[int] = frozenset(), gone: set[int] = frozenset()):
+    """``count`` models, each pointing at the one before; some fields removed."""
+    state = ProjectState()
+    for i in range(count):
+        if i in gone:
+            continue
+        fields = [
+            ("id", models.BigAutoField(primary_key=True)),
+            ("name", models.CharField(max_length=100)),
+        ]
+        if i not in removed:
+            fields.append(("score", models.IntegerField(default=0)))
+        if i and i - 1 not in gone:
+            fields.append(
+                ("parent", models.ForeignKey(f"shop.model{i - 1}", models.CASCADE))
+            )
+        state.add_model(ModelState("shop", f"Model{i}", fields))
+    return state
+
+
+def detect(before: ProjectState, after: ProjectState):
+    """The migrations that follow shop.0001_initial (``before``)."""
+    graph = MigrationGraph()
+    graph.add_node(("shop", "0001_initial"), Migration("0001_initial", "shop"))
+    with conf.forced(True):
+        return BlueGreenAutodetector(
+            before, after, NonInteractiveMigrationQuestioner()
+        ).changes(graph)
+
+
+def test_a_split_renders_neither_project_state():
+    before, after = chain(60), chain(60, removed={10, 20, 30}, gone={50})
+    (migration,) = detect(before, after)["shop"]
+    assert migration.cleanup is not None
+    assert "apps" not in before.__dict__
+    assert "apps" not in after.__dict__
+
+
+def test_a_field_named_like_a_deleted_model_is_not_taken_for_it():
+    before = chain(3)
+    before.add_model(
+        ModelState("shop", "Tag", [("id", models.BigAutoField(primary_key=True))])
+    )
+    after = chain(3)
+    after.models["shop", "model2"].fields["tag"] = models.CharField(
+        max_length=10, null=True
+    )
+    (migration,) = detect(before, after)["shop"]
+    assert migration.cleanup is not None  # The table of Tag waits for it.
+
+
+@pytest.mark.parametrize("again", ["field", "model"])
+def test_what_a_contract_removes_cannot_come_back_in_the_same_migration(again):
+    # Django removes and re-adds a field turned into a many-to-many, and
+    # deletes and re-creates a model turned into a proxy; a blue-green split
+    # would move the removal to the end, after it came back.
+    before, after = chain(3), chain(3)
+    if again == "field":
+        after.models["shop", "model1"].fields["score"] = models.ManyToManyField(
+            "shop.model0", related_name="+"
+        )
+    else:
+        after.remove_model("shop", "model2")
+        before.remove_model("shop", "model2")
+        after.remove_model("shop", "model1")
+        after.add_model(
+            ModelState("shop", "Model1", [], {"proxy": True}, bases=("shop.model0",))
+        )
+    with pytest.raises(CommandError, match="which this migration removes"):
+        detect(before, after)
