@@ -207,7 +207,7 @@ def split_migration(
         removed.update(_removed_by(split.contract_state))
         cleanup_items += split.cleanup
         warnings += split.warnings
-        operation.state_forwards(app_label, state)
+        live.state_forwards(operation, app_label, state)
     if non_interactive:
         warnings += _possible_renames(app_label, removed_types, added_types)
     migration.cleanup = None

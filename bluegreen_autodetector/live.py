@@ -141,10 +141,11 @@ def replay(
     leaf = ProjectState(real_apps=real_apps) if with_leaf else None
     for node in plan:
         migration = graph.nodes[node]
-        if node not in unreleased:
-            migration.mutate_state(old, preserve=False)
-        if leaf is not None:
-            migration.mutate_state(leaf, preserve=False)
+        for operation in migration.operations:
+            if node not in unreleased:
+                state_forwards(operation, migration.app_label, old)
+            if leaf is not None:
+                state_forwards(operation, migration.app_label, leaf)
         database_forwards(migration, database, sqlite)
     releases = LiveReleases(
         old, old_name, database, [node for node in plan if node in unreleased]
@@ -189,27 +190,29 @@ def _forwards(operation, migration, database: ProjectState, sqlite: bool) -> Non
             and rebuilds(operation, database.models[key])
         ):
             _rebuild(operation, migration, key, database)
-        if isinstance(operation, operations.AlterField) and _unrendered(database):
-            _alter_field(operation, database.models[key])
-        else:
-            operation.state_forwards(app_label, database)
+        state_forwards(operation, app_label, database)
 
 
-def _unrendered(state: ProjectState) -> bool:
-    return "apps" not in state.__dict__ and state._relations is None
-
-
-def _alter_field(operation: operations.AlterField, model_state: ModelState) -> None:
+def state_forwards(operation, app_label: str, state: ProjectState) -> None:
     """
-    ``operation.state_forwards`` on a state that nothing rendered: Django's
-    also looks through every model for references to the field, to decide
-    whether to re-render them, which costs the size of the project.
+    ``operation.state_forwards(app_label, state)``. On a state that nothing
+    rendered, an AlterField only replaces the field: Django's also looks
+    through every model of the project for references to the field, to
+    decide what to re-render, so that a migration of many alterations would
+    cost their number times the size of the project.
     """
+    if not (
+        isinstance(operation, operations.AlterField)
+        and "apps" not in state.__dict__
+        and state._relations is None
+    ):
+        operation.state_forwards(app_label, state)
+        return
     field = operation.field
     if not operation.preserve_default:
         field = field.clone()
         field.default = models.NOT_PROVIDED
-    model_state.fields[operation.name] = field
+    state.models[app_label, operation.model_name_lower].fields[operation.name] = field
 
 
 def _rebuild(operation, migration, key: ModelKey, database: ProjectState) -> None:
