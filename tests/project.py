@@ -5,11 +5,15 @@ commands, each against its own fresh database on one vendor.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import uuid
 from pathlib import Path
@@ -199,15 +203,7 @@ class Project:
             "PYTHONDONTWRITEBYTECODE": "1",
             "DJANGO_SETTINGS_MODULE": "settings",
         }
-        result = subprocess.run(
-            [sys.executable, *args],
-            cwd=self.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            input=input if input is not None else "",
-        )
+        result = _run(list(args), self.root, env, input or "")
         if check and result.returncode != 0:
             raise CommandFailed(
                 f"{' '.join(args)} exited {result.returncode}\n"
@@ -222,6 +218,75 @@ class Project:
         """Run probe.py (historical-model CRUD, introspection); its JSON answer."""
         result = self.run("probe.py", command, json.dumps(arguments))
         return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _run(args: list[str], cwd: Path, env: dict, input: str):
+    """``python ARGS`` in ``cwd``: forked by the zygote, or a plain subprocess."""
+    if os.environ.get("TEST_NO_ZYGOTE"):
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            input=input,
+        )
+    return _Zygote.get().run(args, cwd, env, input)
+
+
+TIMEOUT = 300  # seconds, for one command
+
+
+class _Zygote:
+    """This test process's fork server (tests/zygote.py), started on first use."""
+
+    _running: _Zygote | None = None
+
+    @classmethod
+    def get(cls) -> _Zygote:
+        if cls._running is None or cls._running.process.poll() is not None:
+            cls._running = cls()
+        return cls._running
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("zygote.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        atexit.register(self.process.kill)
+
+    def run(self, args: list[str], cwd: Path, env: dict, input: str):
+        with tempfile.TemporaryDirectory() as directory:
+            streams = {
+                name: os.path.join(directory, name)
+                for name in ("stdin", "stdout", "stderr")
+            }
+            Path(streams["stdin"]).write_text(input)
+            Path(streams["stdout"]).touch()
+            Path(streams["stderr"]).touch()
+            request = {"args": args, "cwd": str(cwd), "env": env, **streams}
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+            pid = self._answer()["pid"]
+            if not select.select([self.process.stdout], [], [], TIMEOUT)[0]:
+                os.kill(pid, signal.SIGKILL)
+                self._answer()
+                raise subprocess.TimeoutExpired(args, TIMEOUT)
+            returncode = self._answer()["returncode"]
+            return subprocess.CompletedProcess(
+                args,
+                returncode,
+                Path(streams["stdout"]).read_text(),
+                Path(streams["stderr"]).read_text(),
+            )
+
+    def _answer(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("tests/zygote.py stopped; run with TEST_NO_ZYGOTE=1")
+        return json.loads(line)
 
 
 @pytest.fixture
