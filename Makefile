@@ -27,9 +27,10 @@ $(STAMP): pyproject.toml $(wildcard bluegreen_autodetector/__init__.py)
 demo: venv
 	$(VPY) scripts/demo.py
 
-# The suite on both cores (pytest-xdist): each test spends most of its time
-# starting Django in one subprocess after another. The benchmarks' smoke runs
-# come after, alone on the machine: they replay a deploy under load.
+# The suite on both cores (pytest-xdist): each test runs its project's
+# commands one process after another, forked from a server that imported
+# Django once (tests/zygote.py). The benchmarks' smoke runs come after, alone
+# on the machine: they replay a deploy under load.
 test: venv
 	bash scripts/services.sh
 	$(VPY) -m pytest -n 2 -k "not benchmark_smoke"
