@@ -22,8 +22,8 @@ on), in pairs whose order alternates (stock first, then
 bluegreen first, ...) so that a drift of the machine does not favour one
 side, after one untimed warm-up run of each. Each timing is a whole
 ``manage.py`` process, as a developer runs it. Prints one row per shape and
-size: the medians, the ratio of the medians, the median of the per-pair
-ratios.
+size: the medians of the wall-clock time and of the CPU time, and the
+ratios of the medians.
 
 Both runs must detect the change: the script checks that stock lists every
 deleted model and that bluegreen split it (its output names the cleanup
@@ -37,12 +37,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 SHAPES = ("chain", "star", "flat")
 
@@ -123,13 +125,14 @@ def build(root: Path, shape: str, count: int) -> None:
     (app / "models.py").write_text(models_source(shape, count, v2=True))
 
 
-def run(root: Path, mode: str, *args: str) -> tuple[float, str]:
+def run(root: Path, mode: str, *args: str) -> tuple[Timing, str]:
     """
     Run manage.py with stock Django (``mode`` "stock") or the package;
     return (seconds, stdout). Stops with its output on failure.
     """
     settings = "stock_settings" if mode == "stock" else "settings"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -141,12 +144,19 @@ def run(root: Path, mode: str, *args: str) -> tuple[float, str]:
         stdin=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if result.returncode != 0:
         sys.exit(
             f"manage.py {' '.join(args)} exited with {result.returncode}:\n"
             f"{result.stdout}{result.stderr}"
         )
-    return seconds, result.stdout
+    return Timing(seconds, cpu), result.stdout
+
+
+class Timing(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the process
 
 
 def check_outputs(stock: str, bluegreen: str, count: int) -> None:
@@ -164,9 +174,9 @@ def check_outputs(stock: str, bluegreen: str, count: int) -> None:
         )
 
 
-def measure(shape: str, count: int, repeat: int) -> dict[str, list[float]]:
+def measure(shape: str, count: int, repeat: int) -> dict[str, list[Timing]]:
     """The timings of ``repeat`` alternating pairs on a new project."""
-    timings: dict[str, list[float]] = {"stock": [], "bluegreen": []}
+    timings: dict[str, list[Timing]] = {"stock": [], "bluegreen": []}
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         build(root, shape, count)
@@ -179,8 +189,8 @@ def measure(shape: str, count: int, repeat: int) -> dict[str, list[float]]:
         for pair in range(repeat):
             order = ["stock", "bluegreen"] if pair % 2 == 0 else ["bluegreen", "stock"]
             for mode in order:
-                seconds, _ = run(root, mode, "makemigrations", "--dry-run")
-                timings[mode].append(seconds)
+                timing, _ = run(root, mode, "makemigrations", "--dry-run")
+                timings[mode].append(timing)
     return timings
 
 
@@ -216,26 +226,24 @@ def main() -> None:
         parser.error("need --repeat >= 1 and --models >= 30")
     print(
         f"makemigrations --dry-run, whole process, median of {args.repeat} "
-        f"alternating pairs; {os.cpu_count()} cores"
+        f"alternating pairs; wall-clock seconds, and CPU seconds (user + "
+        f"system), which a busy machine disturbs less; {os.cpu_count()} cores"
     )
     print(
-        f"| shape | models | stock | bluegreen | ratio | median pair ratio |\n"
-        f"|---|---:|---:|---:|---:|---:|"
+        "| shape | models | stock | bluegreen | ratio | stock CPU | bluegreen CPU "
+        "| CPU ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|"
     )
     for shape in args.shape:
         for count in args.models:
             timings = measure(shape, count, args.repeat)
-            stock = statistics.median(timings["stock"])
-            bluegreen = statistics.median(timings["bluegreen"])
-            paired = statistics.median(
-                b / s
-                for s, b in zip(timings["stock"], timings["bluegreen"], strict=True)
-            )
-            print(
-                f"| {shape} | {count} | {stock:.2f} s | {bluegreen:.2f} s | "
-                f"{bluegreen / stock:.3f} | {paired:.3f} |",
-                flush=True,
-            )
+            row = [shape, str(count)]
+            for kind in ("wall", "cpu"):
+                stock, bluegreen = (
+                    statistics.median(getattr(t, kind) for t in timings[mode])
+                    for mode in ("stock", "bluegreen")
+                )
+                row += [f"{stock:.2f} s", f"{bluegreen:.2f} s", f"{bluegreen / stock:.3f}"]
+            print("| " + " | ".join(row) + " |", flush=True)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average at the end: {load}")
 
