@@ -18,6 +18,8 @@ import importlib.util
 import json
 import os
 import re
+import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -76,6 +78,7 @@ def with_markers(text: str, migration: Migration) -> str:
     writer spaces ``initial = True`` (so it stays black-clean). A marker
     already in the text is not repeated.
     """
+    text = explain_empty_contract(text, migration)
     lines = "".join(
         f"\n    {marker} = {json.dumps(getattr(migration, marker))}\n"
         for marker in MARKERS
@@ -92,6 +95,30 @@ def with_markers(text: str, migration: Migration) -> str:
             f"Nothing was written."
         )
     return text[: match.end()] + lines + text[match.end() :]
+
+
+EMPTY_CONTRACT_COMMENT = """\
+    # Empty on purpose: the database stays as it is while the release still
+    # serving may write what the new model no longer allows (NULL, say). The
+    # cleanup {cleanup} makes the change in the next release.
+"""
+
+
+def explain_empty_contract(text: str, migration: Migration) -> str:
+    """
+    A contract with no operation says why in a comment above its
+    ``operations = []`` (once); any other migration's text is unchanged.
+    """
+    cleanup = getattr(migration, CLEANUP_MARKER, None)
+    if not cleanup or migration.operations or "# Empty on purpose" in text:
+        return text
+    return re.sub(
+        r"^    operations = \[\]$",
+        lambda match: EMPTY_CONTRACT_COMMENT.format(cleanup=cleanup) + match.group(0),
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
 
 
 def mark_file(path: str, migration: Migration) -> None:
@@ -133,6 +160,9 @@ def write_files(files: dict[str, str]) -> None:
             temporary[temporary_path] = path
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(content)
+            # mkstemp makes the file 0600: give it the mode open() gives
+            # Django's own files (0666 less the umask), or the one it replaces.
+            os.chmod(temporary_path, _mode_for(path))
         for temporary_path, path in temporary.items():
             os.replace(temporary_path, path)
     except OSError as error:
@@ -144,6 +174,16 @@ def write_files(files: dict[str, str]) -> None:
             f"{error.strerror}. Nothing was written; fix the folder's "
             f"permissions and run the command again."
         ) from error
+
+
+def _mode_for(path: str) -> int:
+    """The permission bits a file written at ``path`` gets."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def remove_files(paths) -> None:
@@ -347,8 +387,24 @@ def _fragment(pending_name: str) -> str:
 
 
 def promote(promotions: list[Promotion], include_header: bool = True) -> list[str]:
-    """Write the promoted files (all or none), then remove their pending files."""
+    """
+    Write the promoted files (all or none), then remove their pending files,
+    and the pending folder once it holds no cleanup (a new split creates it
+    again).
+    """
     write_files({p.path: render(p.migration, include_header) for p in promotions})
     for promotion in promotions:
         os.remove(promotion.pending.path)
+    for directory in {os.path.dirname(p.pending.path) for p in promotions}:
+        remove_if_empty(directory)
     return [promotion.path for promotion in promotions]
+
+
+def remove_if_empty(directory: str) -> None:
+    """Remove a pending folder that holds nothing but Python's byte-code cache."""
+    if not os.path.isdir(directory):
+        return
+    if set(os.listdir(directory)) - {"__pycache__"}:
+        return
+    shutil.rmtree(os.path.join(directory, "__pycache__"), ignore_errors=True)
+    os.rmdir(directory)
