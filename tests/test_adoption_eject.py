@@ -19,13 +19,13 @@ class Book(models.Model):
     title = models.CharField(max_length=200)
     rating = models.IntegerField()
     author = models.ForeignKey(Author, on_delete=models.CASCADE)
-    pages = models.IntegerField(null=True)
+    pages = models.IntegerField(null=True, blank=True)
 """
 
 V2 = """
 class Book(models.Model):
     title = models.CharField(max_length=200)
-    pages = models.IntegerField(null=True)
+    pages = models.IntegerField(null=True, blank=True)
     stock = models.IntegerField(default=0)
 """
 
