@@ -29,6 +29,8 @@ def describe_contract(contract: Migration, cleanup: Migration) -> None:
                 elif isinstance(step, operations.DeleteModel):
                     deleted.add(step.name_lower)
     for operation in contract.operations:
+        if "formatted_description" in vars(operation):
+            continue  # described already (--update relinks several cleanups)
         if _state_only(operation):
             text = "\n    ".join(
                 _state_step(step, cleanup) for step in operation.state_operations
