@@ -112,6 +112,19 @@ def test_promotemigrations_at_verbosity_0_prints_nothing(make_project):
     assert result.returncode == 0 and project.migration_names()[-1].startswith("0003_")
 
 
+def test_makemigrations_at_verbosity_0_splits_and_prints_nothing(
+    make_project, tmp_path
+):
+    release = Release(make_project("sqlite"), V1, V2)
+    release.project.set_models(V2)
+    notes = tmp_path / "notes"
+    result = release.project.manage(
+        "makemigrations", "-v", "0", "--pr-notes", str(notes)
+    )
+    assert (result.stdout, result.stderr) == ("", "")
+    assert release.project.pending_files() and len(list(notes.iterdir())) == 2
+
+
 def test_unknown_app_label_is_said_as_django_says_it_and_exits_2(make_project):
     project = make_project("sqlite")
     project.set_models(V1)

@@ -206,7 +206,8 @@ class Command(makemigrations.Command):
             )
         pending.write_files(files)
         for path in files:
-            self.log(f"  PR notes: {self.get_relative_path(path)}")
+            if self.verbosity >= 1:
+                self.log(f"  PR notes: {self.get_relative_path(path)}")
 
     def _warn(self, changes):
         for migrations in changes.values():
