@@ -2,10 +2,13 @@
 What ``makemigrations`` says of a split: each operation of a contract
 migration, in Django's own style (``- Remove field rating from product``),
 followed by what it means for each release (``(state only; PR 2 drops the
-column)``). Only the lines printed change; the files are Django's writer's.
+column)``). Only the lines printed change, and an empty contract's file
+gains a comment saying why it is empty; the rest is Django's writer's.
 """
 
 from __future__ import annotations
+
+import re
 
 from django.db.migrations import Migration, operations
 
@@ -63,6 +66,31 @@ def empty_contract_line(contract: Migration) -> str | None:
     return (
         "nothing changes now: the release still serving may write what the "
         "model no longer allows; PR 2 makes the change"
+    )
+
+
+EMPTY_CONTRACT_COMMENT = """\
+    # Empty on purpose: the database stays as it is while the release still
+    # serving may write what the new model no longer allows (NULL, say). The
+    # cleanup {cleanup} makes the change in the next release.
+"""
+
+
+def explain_empty_contract(text: str, migration: Migration, marker: str) -> str:
+    """
+    ``text``, a migration file: a contract (``marker``, its cleanup's name,
+    set on ``migration``) with no operation says why in a comment above its
+    ``operations = []`` (once); any other migration's text is unchanged.
+    """
+    cleanup = getattr(migration, marker, None)
+    if not cleanup or migration.operations or "# Empty on purpose" in text:
+        return text
+    return re.sub(
+        r"^    operations = \[\]$",
+        lambda match: EMPTY_CONTRACT_COMMENT.format(cleanup=cleanup) + match.group(0),
+        text,
+        count=1,
+        flags=re.MULTILINE,
     )
 
 

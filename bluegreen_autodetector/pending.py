@@ -32,6 +32,7 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.writer import MigrationWriter
 
+from . import describe
 from .conf import PENDING_DIRNAME
 
 CLEANUP_PREFIX = "cleanup_"
@@ -78,7 +79,7 @@ def with_markers(text: str, migration: Migration) -> str:
     writer spaces ``initial = True`` (so it stays black-clean). A marker
     already in the text is not repeated.
     """
-    text = explain_empty_contract(text, migration)
+    text = describe.explain_empty_contract(text, migration, CLEANUP_MARKER)
     lines = "".join(
         f"\n    {marker} = {json.dumps(getattr(migration, marker))}\n"
         for marker in MARKERS
@@ -95,30 +96,6 @@ def with_markers(text: str, migration: Migration) -> str:
             f"Nothing was written."
         )
     return text[: match.end()] + lines + text[match.end() :]
-
-
-EMPTY_CONTRACT_COMMENT = """\
-    # Empty on purpose: the database stays as it is while the release still
-    # serving may write what the new model no longer allows (NULL, say). The
-    # cleanup {cleanup} makes the change in the next release.
-"""
-
-
-def explain_empty_contract(text: str, migration: Migration) -> str:
-    """
-    A contract with no operation says why in a comment above its
-    ``operations = []`` (once); any other migration's text is unchanged.
-    """
-    cleanup = getattr(migration, CLEANUP_MARKER, None)
-    if not cleanup or migration.operations or "# Empty on purpose" in text:
-        return text
-    return re.sub(
-        r"^    operations = \[\]$",
-        lambda match: EMPTY_CONTRACT_COMMENT.format(cleanup=cleanup) + match.group(0),
-        text,
-        count=1,
-        flags=re.MULTILINE,
-    )
 
 
 def mark_file(path: str, migration: Migration) -> None:
