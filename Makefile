@@ -1,5 +1,5 @@
 # Developer entry points. See README.md.
-#   make demo   the blue-green story on SQLite (creates .venv first)
+#   make demo   the blue-green story on SQLite (in .venv-demo: Django and this package only)
 #   make test   the whole test suite (SQLite, PostgreSQL, MariaDB), on two workers
 #   make test-matrix  the suite on every Django/Python leg of noxfile.py
 #   make lint   ruff, if installed
@@ -24,8 +24,17 @@ $(STAMP): pyproject.toml $(wildcard bluegreen_autodetector/__init__.py)
 	$(VPY) -m pip install -e '.[test]'
 	touch $(STAMP)
 
-demo: venv
-	$(VPY) scripts/demo.py
+# The demo runs on SQLite and needs Django and the package only: its own
+# virtualenv, no test extra, no system packages.
+DEMO_VENV := .venv-demo
+
+demo: $(DEMO_VENV)/.installed
+	$(DEMO_VENV)/bin/python scripts/demo.py
+
+$(DEMO_VENV)/.installed: pyproject.toml $(wildcard bluegreen_autodetector/__init__.py)
+	test -x $(DEMO_VENV)/bin/python || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install -q -e .
+	touch $@
 
 # The suite on both cores (pytest-xdist): each test runs its project's
 # commands one process after another, forked from a server that imported
@@ -70,4 +79,4 @@ lint:
 	fi
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(DEMO_VENV)

@@ -7,6 +7,7 @@ from contextvars import ContextVar
 
 from django.apps import apps
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import connections
 
 # Set for one command run by --bluegreen / --no-bluegreen, --allow-unsafe.
@@ -41,6 +42,10 @@ def forced(value: bool | None, unsafe: bool = False):
         _unsafe.reset(tokens[1])
 
 
+# The vendors whose schema editors cleanup SQL is captured from, and tested on.
+SUPPORTED_VENDORS = ("sqlite", "postgresql", "mysql")
+
+
 def vendors() -> list[str]:
     """
     ``BLUEGREEN_VENDORS``: the database vendors cleanup SQL is captured for.
@@ -49,14 +54,27 @@ def vendors() -> list[str]:
     """
     configured = getattr(settings, "BLUEGREEN_VENDORS", None)
     if configured is not None:
-        return list(dict.fromkeys(configured))
-    return list(
-        dict.fromkeys(
-            connections[alias].vendor
-            for alias in connections
-            if connections[alias].settings_dict["ENGINE"] != "django.db.backends.dummy"
+        chosen = list(dict.fromkeys(configured))
+        where = "BLUEGREEN_VENDORS names"
+    else:
+        chosen = list(
+            dict.fromkeys(
+                connections[alias].vendor
+                for alias in connections
+                if connections[alias].settings_dict["ENGINE"]
+                != "django.db.backends.dummy"
+            )
         )
-    )
+        where = "DATABASES uses"
+    unsupported = [vendor for vendor in chosen if vendor not in SUPPORTED_VENDORS]
+    if unsupported:
+        raise CommandError(
+            f"{where} {', '.join(map(repr, unsupported))}, a database vendor "
+            f"bluegreen_autodetector does not support (it captures cleanup SQL for "
+            f"{', '.join(map(repr, SUPPORTED_VENDORS))}). Set BLUEGREEN_VENDORS to "
+            f"the supported vendors you deploy on."
+        )
+    return chosen
 
 
 def capture_databases() -> dict[str, dict]:

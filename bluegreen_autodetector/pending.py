@@ -18,6 +18,8 @@ import importlib.util
 import json
 import os
 import re
+import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -30,6 +32,7 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.writer import MigrationWriter
 
+from . import describe
 from .conf import PENDING_DIRNAME
 
 CLEANUP_PREFIX = "cleanup_"
@@ -76,6 +79,7 @@ def with_markers(text: str, migration: Migration) -> str:
     writer spaces ``initial = True`` (so it stays black-clean). A marker
     already in the text is not repeated.
     """
+    text = describe.explain_empty_contract(text, migration, CLEANUP_MARKER)
     lines = "".join(
         f"\n    {marker} = {json.dumps(getattr(migration, marker))}\n"
         for marker in MARKERS
@@ -133,6 +137,9 @@ def write_files(files: dict[str, str]) -> None:
             temporary[temporary_path] = path
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(content)
+            # mkstemp makes the file 0600: give it the mode open() gives
+            # Django's own files (0666 less the umask), or the one it replaces.
+            os.chmod(temporary_path, _mode_for(path))
         for temporary_path, path in temporary.items():
             os.replace(temporary_path, path)
     except OSError as error:
@@ -144,6 +151,16 @@ def write_files(files: dict[str, str]) -> None:
             f"{error.strerror}. Nothing was written; fix the folder's "
             f"permissions and run the command again."
         ) from error
+
+
+def _mode_for(path: str) -> int:
+    """The permission bits a file written at ``path`` gets."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def remove_files(paths) -> None:
@@ -347,8 +364,24 @@ def _fragment(pending_name: str) -> str:
 
 
 def promote(promotions: list[Promotion], include_header: bool = True) -> list[str]:
-    """Write the promoted files (all or none), then remove their pending files."""
+    """
+    Write the promoted files (all or none), then remove their pending files,
+    and the pending folder once it holds no cleanup (a new split creates it
+    again).
+    """
     write_files({p.path: render(p.migration, include_header) for p in promotions})
     for promotion in promotions:
         os.remove(promotion.pending.path)
+    for directory in {os.path.dirname(p.pending.path) for p in promotions}:
+        remove_if_empty(directory)
     return [promotion.path for promotion in promotions]
+
+
+def remove_if_empty(directory: str) -> None:
+    """Remove a pending folder that holds nothing but Python's byte-code cache."""
+    if not os.path.isdir(directory):
+        return
+    if set(os.listdir(directory)) - {"__pycache__"}:
+        return
+    shutil.rmtree(os.path.join(directory, "__pycache__"), ignore_errors=True)
+    os.rmdir(directory)

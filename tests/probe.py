@@ -46,7 +46,7 @@ def value_for(field):
     if isinstance(field, models.IntegerField):
         return n
     if isinstance(field, models.DateTimeField):
-        return datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+        return datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     if isinstance(field, models.DateField):
         return datetime.date(2026, 1, 1)
     if isinstance(field, models.TimeField):

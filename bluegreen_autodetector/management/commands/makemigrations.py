@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management.base import CommandError
 from django.core.management.commands import makemigrations
 from django.db.migrations.loader import MigrationLoader
 
-from ... import companions, conf, notes, pending
+from ... import companions, conf, describe, notes, pending
 from ...autodetector import BlueGreenAutodetector
 
 
@@ -119,6 +120,8 @@ class Command(makemigrations.Command):
             super().write_migration_files(changes, update_previous_migration_paths)
             self._mark_written(changes)
             return
+        for contract, cleanup in splits:
+            describe.describe_contract(contract, cleanup)
         cleanup_files = {}
         if not self.dry_run:
             cleanup_files = {
@@ -136,6 +139,14 @@ class Command(makemigrations.Command):
             pending.remove_files(cleanup_files)
             raise
         self._describe_splits(splits)
+        if self.dry_run and self.verbosity == 3:
+            # As Django prints the contract: the whole file, written nowhere.
+            for _, cleanup in splits:
+                path = self.get_relative_path(pending.pending_path(cleanup))
+                self.log(
+                    self.style.MIGRATE_HEADING(f"Full migrations file '{path}':")
+                )
+                self.log(pending.render(cleanup, self.include_header))
         if self.pr_notes and not self.dry_run:
             self._write_notes(splits)
 
@@ -160,7 +171,10 @@ class Command(makemigrations.Command):
         drop what the release still serving uses. Stop before detecting.
         """
         loader = MigrationLoader(None, ignore_no_migrations=True)
-        labels = set(app_labels) or {label for label, _ in loader.disk_migrations}
+        # A label of no installed app is Django's to report (exit status 2).
+        labels = {label for label in app_labels if label in apps.app_configs} or {
+            label for label, _ in loader.disk_migrations
+        }
         missing = [
             (contract, path)
             for label in sorted(labels)
@@ -192,7 +206,8 @@ class Command(makemigrations.Command):
             )
         pending.write_files(files)
         for path in files:
-            self.log(f"  PR notes: {self.get_relative_path(path)}")
+            if self.verbosity >= 1:
+                self.log(f"  PR notes: {self.get_relative_path(path)}")
 
     def _warn(self, changes):
         for migrations in changes.values():
@@ -211,6 +226,8 @@ class Command(makemigrations.Command):
                 f"  PR 1 (this release): {self.style.MIGRATE_LABEL(contract_path)}\n"
                 "    contract: the old release keeps working once it is applied"
             )
+            if line := describe.empty_contract_line(contract):
+                self.log(f"    {line}")
             self.log(
                 "  PR 2 (next release, once no old instance runs): "
                 f"{self.style.MIGRATE_LABEL(cleanup_path)}"

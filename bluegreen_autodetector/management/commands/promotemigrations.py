@@ -73,10 +73,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *app_labels, **options):
+        # Verbosity 0 prints nothing but errors (and --list, which was asked
+        # for); the exit status says the rest, as with Django's commands.
+        self.verbosity = options["verbosity"]
         configs = self._app_configs(app_labels)
         configs = [config for config in configs if pending.has_pending(config.label)]
         if not configs:
-            self.stdout.write("No pending cleanups.")
+            if self.verbosity >= 1 or options["list"]:
+                self.stdout.write("No pending cleanups.")
             return
         loader = MigrationLoader(None, ignore_no_migrations=True)
         waits = self._waits(app_labels, loader, options)
@@ -89,7 +93,7 @@ class Command(BaseCommand):
             return self._list(planned, check=options["check"])
         for label, _, waiting in planned:
             for wait in waiting:
-                self.stdout.write(
+                self.log(
                     f"{label}: {self._relative(wait.pending.path)} stays pending; "
                     f"waits: {wait.reason}."
                 )
@@ -98,18 +102,18 @@ class Command(BaseCommand):
             for promotion in plan:
                 companions.mark_reviewed(promotion.migration)
         if not plans:
-            self.stdout.write("No cleanup is ready to promote.")
+            self.log("No cleanup is ready to promote.")
             return
         written = []
         for label, plan in plans:
-            self.stdout.write(self.style.MIGRATE_HEADING(f"Promotions for '{label}':"))
+            self.log(self.style.MIGRATE_HEADING(f"Promotions for '{label}':"))
             for promotion in plan:
-                self.stdout.write(
+                self.log(
                     f"  {self._relative(promotion.pending.path)} -> "
                     f"{self.style.MIGRATE_LABEL(self._relative(promotion.path))}"
                 )
                 for operation in promotion.migration.operations:
-                    self.stdout.write(f"    - {operation.describe()}")
+                    self.log(f"    - {operation.describe()}")
             if not options["dry_run"]:
                 written += pending.promote(plan, options["include_header"])
                 if options["pr_notes"]:
@@ -117,7 +121,7 @@ class Command(BaseCommand):
         if written:
             run_formatters(written, stderr=self.stderr)
             companions.update_max_migrations(label for label, _ in plans)
-            self.stdout.write(
+            self.log(
                 "PR 2 (this release): apply with 'python manage.py migrate' once no "
                 "instance of the release before the contract runs."
             )
@@ -131,7 +135,12 @@ class Command(BaseCommand):
         }
         pending.write_files(files)
         for path in files:
-            self.stdout.write(f"  PR notes: {self._relative(path)}")
+            self.log(f"  PR notes: {self._relative(path)}")
+
+    def log(self, message: str) -> None:
+        """Informational output: shown from verbosity 1 on."""
+        if self.verbosity >= 1:
+            self.stdout.write(message)
 
     @staticmethod
     def _waits(app_labels, loader, options):
@@ -147,47 +156,54 @@ class Command(BaseCommand):
         return releases.shipped_through(loader, app_labels[0], options["through"])
 
     def _list(self, planned, check):
+        # --list prints what it was asked for; --check at verbosity 0 only exits.
+        write = self.stdout.write if not check or self.verbosity >= 1 else None
         ready = waiting = 0
         for label, plan, waits in planned:
             for promotion in plan:
                 ready += 1
-                self.stdout.write(
+                write and write(
                     f"{label}: {self._relative(promotion.pending.path)} (cleanup of "
                     f"{promotion.pending.contract[1]}) ready: promotes as "
                     f"{promotion.migration.name}"
                 )
             for wait in waits:
                 waiting += 1
-                self.stdout.write(
+                write and write(
                     f"{label}: {self._relative(wait.pending.path)} (cleanup of "
                     f"{wait.pending.contract[1]}) waits: {wait.reason}"
                 )
         if not ready + waiting:
-            self.stdout.write("No pending cleanups.")
+            write and write("No pending cleanups.")
         elif check and ready:
-            self.stderr.write(
-                f"{ready} cleanup(s) ready to promote: run 'python manage.py "
-                f"promotemigrations' in this release."
-            )
+            if self.verbosity >= 1:
+                self.stderr.write(
+                    f"{ready} cleanup(s) ready to promote: run 'python manage.py "
+                    f"promotemigrations' in this release."
+                )
             sys.exit(1)
 
-    @staticmethod
-    def _app_configs(app_labels):
+    def _app_configs(self, app_labels):
+        """
+        The apps to promote. A label that is no installed app's is said as
+        Django's makemigrations says it, and exits with status 2 (a usage
+        error), with nothing promoted.
+        """
         if not app_labels:
             return list(apps.get_app_configs())
-        configs = []
+        configs, bad = [], False
         for label in app_labels:
             try:
                 configs.append(apps.get_app_config(label))
             except LookupError as error:
-                raise CommandError(
-                    f"No installed app with label {label!r}. A cleanup runs "
-                    f"only inside its app's migration graph: if the app was "
-                    f"removed from INSTALLED_APPS with cleanups pending, put it "
-                    f"back, promote and migrate them, then remove it; or delete "
-                    f"its migrations/pending/ folder to leave its tables as they "
-                    f"are. Nothing was promoted."
-                ) from error
+                self.stderr.write(str(error))
+                bad = True
+        if bad:
+            self.stderr.write(
+                "An app removed from INSTALLED_APPS with cleanups pending: put it "
+                "back, promote and migrate them, then remove it."
+            )
+            sys.exit(2)
         return configs
 
     @staticmethod

@@ -1,0 +1,149 @@
+"""
+What ``makemigrations`` says of a split: each operation of a contract
+migration, in Django's own style (``- Remove field rating from product``),
+followed by what it means for each release (``(state only; PR 2 drops the
+column)``). Only the lines printed change, and an empty contract's file
+gains a comment saying why it is empty; the rest is Django's writer's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.migrations import Migration, operations
+
+from .operations import RunAlterSQL, RunCleanupSQL
+
+
+def describe_contract(contract: Migration, cleanup: Migration) -> None:
+    """
+    Give each operation of ``contract`` whose meaning the split changed a
+    ``formatted_description`` (what Django's makemigrations prints) saying
+    what it does now and what its ``cleanup`` does in the next release.
+    The operation's deconstruction, hence the file, is untouched.
+    """
+    finished = _finished_by(cleanup)
+    removed, deleted = set(), set()
+    for operation in contract.operations:
+        if _state_only(operation):
+            for step in operation.state_operations:
+                if isinstance(step, operations.RemoveField):
+                    removed.add((step.model_name_lower, step.name_lower))
+                elif isinstance(step, operations.DeleteModel):
+                    deleted.add(step.name_lower)
+    for operation in contract.operations:
+        if "formatted_description" in vars(operation):
+            continue  # described already (--update relinks several cleanups)
+        if _state_only(operation):
+            text = "\n    ".join(
+                _state_step(step, cleanup) for step in operation.state_operations
+            )
+        elif isinstance(operation, operations.AlterField | operations.AddField):
+            key = (operation.model_name_lower, operation.name_lower)
+            if key in finished:
+                text = f"{operation.formatted_description()} ({finished[key]})"
+            elif key in removed:
+                text = (
+                    f"{operation.formatted_description()} (so both releases "
+                    f"work with the column; PR 2 drops it)"
+                )
+            elif operation.model_name_lower in deleted:
+                text = (
+                    f"{operation.formatted_description()} (so both releases "
+                    f"work with the table; PR 2 drops it)"
+                )
+            else:
+                continue
+        else:
+            continue
+        operation.formatted_description = _constant(text)
+
+
+def empty_contract_line(contract: Migration) -> str | None:
+    """What a contract with no operation does now, or None if it has some."""
+    if contract.operations:
+        return None
+    return (
+        "nothing changes now: the release still serving may write what the "
+        "model no longer allows; PR 2 makes the change"
+    )
+
+
+EMPTY_CONTRACT_COMMENT = """\
+    # Empty on purpose: the database stays as it is while the release still
+    # serving may write what the new model no longer allows (NULL, say). The
+    # cleanup {cleanup} makes the change in the next release.
+"""
+
+
+def explain_empty_contract(text: str, migration: Migration, marker: str) -> str:
+    """
+    ``text``, a migration file: a contract (``marker``, its cleanup's name,
+    set on ``migration``) with no operation says why in a comment above its
+    ``operations = []`` (once); any other migration's text is unchanged.
+    """
+    cleanup = getattr(migration, marker, None)
+    if not cleanup or migration.operations or "# Empty on purpose" in text:
+        return text
+    return re.sub(
+        r"^    operations = \[\]$",
+        lambda match: EMPTY_CONTRACT_COMMENT.format(cleanup=cleanup) + match.group(0),
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
+
+
+def _state_only(operation) -> bool:
+    return (
+        isinstance(operation, operations.SeparateDatabaseAndState)
+        and not operation.database_operations
+    )
+
+
+def _state_step(step, cleanup: Migration) -> str:
+    if isinstance(step, operations.RemoveField):
+        table = _dropped_m2m_table(step, cleanup)
+        what = f"its table {table}" if table else "the column"
+        return (
+            f"- Remove field {step.name} from {step.model_name} "
+            f"(state only; PR 2 drops {what})"
+        )
+    if isinstance(step, operations.DeleteModel):
+        return f"- Delete model {step.name} (state only; PR 2 drops the table)"
+    return f"{step.formatted_description()} (state only)"
+
+
+def _dropped_m2m_table(step, cleanup: Migration) -> str | None:
+    """The many-to-many table the cleanup drops for removed field ``step``."""
+    for operation in cleanup.operations:
+        if (
+            isinstance(operation, RunCleanupSQL)
+            and operation.column is None
+            and operation.hints.get("model_name") == step.model_name_lower
+            and operation.table.endswith(f"_{step.name_lower}")
+        ):
+            return operation.table
+    return None
+
+
+def _finished_by(cleanup: Migration) -> dict[tuple[str, str], str]:
+    """(model, field) -> what the cleanup's step finishing that field does."""
+    finished = {}
+    for operation in cleanup.operations:
+        if not isinstance(operation, RunAlterSQL):
+            continue
+        if operation.foreign_keys:
+            meaning = "no foreign-key constraint yet; PR 2 adds it"
+        elif operation.not_null:
+            meaning = "nullable for the old release; PR 2 sets NOT NULL"
+        else:
+            meaning = "with a database default for the old release; PR 2 drops it"
+        for step in operation.state_operations or ():
+            if hasattr(step, "model_name_lower") and hasattr(step, "name_lower"):
+                finished[step.model_name_lower, step.name_lower] = meaning
+    return finished
+
+
+def _constant(text: str):
+    return lambda: text

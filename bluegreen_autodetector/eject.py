@@ -1,0 +1,142 @@
+"""
+The way out: rewrite the cleanups a project has promoted and applied as
+stock ``migrations.RunSQL``, holding the SQL captured for one vendor, so
+that its migrations import only Django and the package can be uninstalled.
+
+What holds after the rewrite, on a database that had applied them: nothing
+changes (the rewritten migrations are recorded as applied under the same
+names). On a fresh database: ``migrate`` runs the same statements, and
+Django's state after each rewritten migration is the one the original gave
+(``RunAlterSQL``'s state operations move to ``RunSQL(state_operations=...)``).
+
+What the rewrite gives up, and why that is safe for applied cleanups:
+``RunCleanupSQL``'s "already gone" guard (a migration made with
+``--allow-unsafe`` that rebuilt the table on SQLite before the cleanup; the
+verifier refuses such a rebuild otherwise), the count of NULLs or dangling
+rows before a constraint (a fresh database has no rows), and the choice
+between vendors (a stock ``RunSQL`` holds one vendor's statements).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from django.core.management.base import CommandError
+from django.db.migrations import Migration, RunSQL
+from django.db.migrations.loader import MigrationLoader
+
+from .conf import SUPPORTED_VENDORS
+from .operations import CleanupSQL
+from .pending import list_pending, migration_path, render
+
+# SQLite: the captured cleanup edits sqlite_master under writable_schema,
+# and RunAlterSQL then bumps schema_version so every connection re-reads
+# the schema. Plain SQL cannot compute the new version; RESET makes the
+# connection that migrates re-read it (other open connections keep the old
+# schema until they reconnect, which a fresh database has none of).
+SQLITE_SCHEMA_RESET = "PRAGMA writable_schema = RESET;"
+
+
+@dataclass
+class Rewrite:
+    """One promoted cleanup, and the stock migration it becomes."""
+
+    path: str
+    migration: Migration  # as loaded, operations replaced
+
+
+def plan_rewrites(
+    loader: MigrationLoader, app_labels: list[str], vendor: str, database: str
+) -> list[Rewrite]:
+    """
+    The promoted cleanups of ``app_labels`` (every app when empty) as stock
+    migrations for ``vendor``. Refuses, with nothing planned, while a
+    cleanup is pending, or a promoted one is not applied on ``database``
+    (its guards still matter there), or holds no SQL for ``vendor``.
+    """
+    if vendor not in SUPPORTED_VENDORS:
+        raise CommandError(
+            f"--vendor {vendor!r}: cleanups hold SQL for "
+            f"{', '.join(SUPPORTED_VENDORS)} only."
+        )
+    labels = app_labels or sorted({label for label, _ in loader.disk_migrations})
+    still_pending = [c.path for label in labels for c in list_pending(label)]
+    if still_pending:
+        raise CommandError(
+            "Cleanups are still pending (they run only with this package): "
+            + ", ".join(map(relative, still_pending))
+            + ". Promote and apply them on every database first "
+            "(promotemigrations, then migrate). Nothing was rewritten."
+        )
+    rewrites = []
+    for (label, name), migration in sorted(loader.disk_migrations.items()):
+        if label not in labels:
+            continue
+        if not any(isinstance(op, CleanupSQL) for op in migration.operations):
+            continue
+        path = migration_path(migration)
+        if (label, name) not in loader.applied_migrations:
+            raise CommandError(
+                f"{relative(path)} is not applied on database {database!r}. "
+                f"Apply it there first (migrate), then rewrite it; until then "
+                f"it needs this package. Nothing was rewritten."
+            )
+        migration.operations = [
+            (
+                _stock(operation, vendor, path)
+                if isinstance(operation, CleanupSQL)
+                else operation
+            )
+            for operation in migration.operations
+        ]
+        rewrites.append(Rewrite(path, migration))
+    return rewrites
+
+
+def _stock(operation: CleanupSQL, vendor: str, path: str) -> RunSQL:
+    """``operation`` as a stock RunSQL holding ``vendor``'s statements."""
+    if vendor not in operation.sql:
+        raise CommandError(
+            f"{relative(path)}: '{operation.describe()}' holds SQL for "
+            f"{', '.join(sorted(operation.sql))}, not {vendor!r}. Nothing was "
+            f"rewritten."
+        )
+    sql = _with_sqlite_reset(list(operation.sql[vendor]), vendor)
+    reverse_sql = _with_sqlite_reset(list(operation.reverse_sql[vendor]), vendor)
+    return RunSQL(
+        sql=sql,
+        reverse_sql=reverse_sql,
+        state_operations=list(operation.state_operations) or None,
+        hints=dict(operation.hints) or None,
+        elidable=operation.elidable,
+    )
+
+
+def _with_sqlite_reset(statements: list[str], vendor: str) -> list[str]:
+    if vendor == "sqlite" and any("sqlite_master" in s for s in statements):
+        return [*statements, SQLITE_SCHEMA_RESET]
+    return statements
+
+
+def rendered(rewrite: Rewrite, include_header: bool = True) -> str:
+    return render(rewrite.migration, include_header)
+
+
+def importing_package(loader: MigrationLoader) -> list[str]:
+    """Migration files of the project that still import this package."""
+    found = []
+    for migration in loader.disk_migrations.values():
+        path = migration_path(migration)
+        if not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8") as stream:
+            if "bluegreen_autodetector" in stream.read():
+                found.append(path)
+    return sorted(found)
+
+
+def relative(path: str) -> str:
+    from django.core.management.commands.makemigrations import Command
+
+    return Command.get_relative_path(path)
