@@ -132,6 +132,9 @@ def run(root: Path, mode: str, *args: str) -> tuple[Timing, str]:
     """
     settings = "stock_settings" if mode == "stock" else "settings"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
+    # As installed: Python's bytecode cached (the warm-up run writes the
+    # package's, as a user's first run does; pip wrote Django's).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(
