@@ -53,6 +53,16 @@ PRELOAD = (
 
 
 def serve() -> None:
+    # The commands run with PYTHONDONTWRITEBYTECODE (a test rewrites a
+    # project's models.py within a second); the package's bytecode is
+    # written once here, as pip's install does, instead of each child
+    # compiling it from source.
+    import compileall
+
+    import bluegreen_autodetector
+
+    compileall.compile_dir(os.path.dirname(bluegreen_autodetector.__file__), quiet=1)
+    del sys.modules["bluegreen_autodetector"]
     for name in PRELOAD:
         try:
             importlib.import_module(name)
