@@ -65,7 +65,8 @@ test-django: venv
 
 # Real migration histories (tests/corpus/requirements.txt pins the apps), in
 # their own virtualenv: the apps and their dependencies stay out of .venv.
-# CORPUS_VENDORS: any of sqlite, postgresql, mysql.
+# CORPUS_VENDORS: any of sqlite, postgresql, mysql (the servers must be up:
+# bash scripts/services.sh).
 CORPUS_VENV    := .cache/corpus/venv
 CORPUS_VENDORS ?= sqlite
 
@@ -75,6 +76,7 @@ $(CORPUS_VENV)/.installed: tests/corpus/requirements.txt pyproject.toml
 	touch $@
 
 test-corpus: $(CORPUS_VENV)/.installed
+	case " $(CORPUS_VENDORS) " in *" mysql "*) $(CORPUS_VENV)/bin/pip install -q mysqlclient;; esac
 	status=0; for vendor in $(CORPUS_VENDORS); do \
 		$(CORPUS_VENV)/bin/python tests/corpus/run.py --vendor $$vendor || status=1; \
 	done; exit $$status

@@ -488,6 +488,13 @@ def main() -> int:
             + "".join(f"\n    ! {p}" for p in failed(result))
             + "".join(f"\n    refusal: {r}" for r in result.get("refusal", []))
         )
+    if args.vendor != "sqlite":
+        from django.db import connection
+
+        from tests.project import drop_database
+
+        connection.close()
+        drop_database(args.vendor, connection.settings_dict)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     summary(results, args.vendor, time.monotonic() - start)

@@ -130,20 +130,18 @@ def differences(stock: dict, off: dict) -> list[str]:
 
 
 def crashes(on: dict) -> dict[tuple, list[str]]:
-    """Flag on: errors and failures raised in or below the package, by cause."""
+    """
+    Flag on: the errors and failures raised in or below the package, other
+    than refusals, by cause: the exception's type and its last package frame.
+    """
     causes = collections.defaultdict(list)
     for test, result in sorted(on["tests"].items()):
         if result["outcome"] not in ("error", "failure"):
             continue
         if result["raised"] == "elsewhere" or result["refusal"]:
             continue
-        cause = (
-            result["exception"],
-            result["message"][:120],
-            result["package_frame"],
-            result["raised"],
-        )
-        causes[cause].append(test)
+        cause = (result["exception"], result["package_frame"], result["raised"])
+        causes[cause].append((test, result["message"][:160]))
     return causes
 
 
@@ -196,13 +194,14 @@ def main() -> int:
     causes = crashes(runs["on"])
     total = sum(len(tests) for tests in causes.values())
     print(f"  {total} package crashes" + (":" if total else ""))
-    for (exception, message, frame, raised), names in sorted(
+    for (exception, frame, raised), tests in sorted(
         causes.items(), key=lambda item: -len(item[1])
     ):
-        print(f"  - {len(names)} x {exception}: {message}")
-        print(f"      raised {raised}; last package frame {frame}")
-        for name in names:
-            print(f"      {name}")
+        print(
+            f"  - {len(tests)} x {exception}, raised {raised}, last package frame {frame}"
+        )
+        for test, message in tests:
+            print(f"      {test}: {message}")
     status |= bool(total)
     return status
 
