@@ -5,13 +5,16 @@
 #   make lint   ruff, if installed
 #   make rehearsal  deploy rehearsal under load, stock vs bluegreen (benchmarks/)
 #   make bench      lock footprint and makemigrations overhead (benchmarks/)
+#   make test-django  Django's own tests/migrations with the package substituted,
+#                     on every leg (tests/django_suite/)
+#   make test-corpus  real apps' migration histories through the split (tests/corpus/)
 
 PYTHON ?= python3
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-matrix lint clean rehearsal bench
+.PHONY: venv demo test test-matrix lint clean rehearsal bench test-django test-corpus
 
 venv: $(STAMP)
 
@@ -55,6 +58,38 @@ NOX_ARGS ?=
 test-matrix: venv
 	bash scripts/services.sh
 	$(VENV)/bin/nox $(NOX_ARGS)
+
+# Django's own tests/migrations (from the sdist of the Django each leg has,
+# cached in .cache/), stock, then with the package's autodetector and commands
+# substituted, flag off and on: see README, "Tests". The 6.0 and 6.1 legs run
+# in nox's virtualenvs, created (install only) when missing. Every leg runs;
+# any failing leg fails the target.
+DJANGO_SUITE_LEGS ?= $(VPY) .nox/tests-6-0/bin/python .nox/tests-6-1/bin/python
+
+test-django: venv
+	test -x .nox/tests-6-0/bin/python || $(VENV)/bin/nox -s tests-6.0 --install-only
+	test -x .nox/tests-6-1/bin/python || $(VENV)/bin/nox -s tests-6.1 --install-only
+	status=0; for python in $(DJANGO_SUITE_LEGS); do \
+		$$python tests/django_suite/run.py || status=1; \
+	done; exit $$status
+
+# Real migration histories (tests/corpus/requirements.txt pins the apps), in
+# their own virtualenv: the apps and their dependencies stay out of .venv.
+# CORPUS_VENDORS: any of sqlite, postgresql, mysql (the servers must be up:
+# bash scripts/services.sh).
+CORPUS_VENV    := .cache/corpus/venv
+CORPUS_VENDORS ?= sqlite
+
+$(CORPUS_VENV)/.installed: tests/corpus/requirements.txt pyproject.toml
+	test -x $(CORPUS_VENV)/bin/python || $(PYTHON) -m venv $(CORPUS_VENV)
+	$(CORPUS_VENV)/bin/pip install -q -e . -r tests/corpus/requirements.txt
+	touch $@
+
+test-corpus: $(CORPUS_VENV)/.installed
+	case " $(CORPUS_VENDORS) " in *" mysql "*) $(CORPUS_VENV)/bin/pip install -q mysqlclient;; esac
+	status=0; for vendor in $(CORPUS_VENDORS); do \
+		$(CORPUS_VENV)/bin/python tests/corpus/run.py --vendor $$vendor || status=1; \
+	done; exit $$status
 
 # Benchmarks: see benchmarks/README.md. Both need PostgreSQL (started if stopped).
 rehearsal: venv
