@@ -24,6 +24,7 @@ from django.db.migrations import Migration, operations
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ModelState, ProjectState
 
+from .fields import deconstruct
 from .operations import CleanupSQL, RunCleanupSQL
 from .verifier import ModelKey, column_of, db_table, m2m_table
 
@@ -294,7 +295,7 @@ def same_in_database(
     """
 
     def attributes(field: models.Field) -> tuple:
-        name, path, args, kwargs = field.deconstruct()
+        name, path, args, kwargs = deconstruct(field)
         for attribute in (*field.non_db_attrs, *ignoring):
             kwargs.pop(attribute, None)
         return path, args, kwargs

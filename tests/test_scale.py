@@ -89,3 +89,33 @@ def test_what_a_contract_removes_cannot_come_back_in_the_same_migration(again):
         )
     with pytest.raises(CommandError, match="which this migration removes"):
         detect(before, after)
+
+
+@pytest.fixture
+def with_auth(settings):
+    settings.INSTALLED_APPS = [
+        "django.contrib.contenttypes",
+        "django.contrib.auth",
+        "bluegreen_autodetector",
+    ]
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        lambda: models.ForeignKey("auth.user", models.CASCADE),  # swappable
+        lambda: models.ForeignKey("auth.User", models.CASCADE),
+        lambda: models.OneToOneField("auth.user", models.CASCADE, db_constraint=False),
+        lambda: models.ManyToManyField("auth.user"),
+        lambda: models.ForeignKey("auth.group", models.CASCADE),  # not swappable
+        lambda: models.ForeignKey("shop.book", models.SET_NULL, null=True),
+        lambda: models.ForeignKey("shop.book", models.CASCADE, swappable=False),
+        lambda: models.IntegerField(default=3),
+    ],
+)
+def test_deconstruct_is_djangos_without_its_search_of_every_model(with_auth, field):
+    from bluegreen_autodetector.fields import deconstruct
+
+    ours, django = deconstruct(field()), field().deconstruct()
+    assert ours == django
+    assert type(ours[3].get("to")) is type(django[3].get("to"))  # SettingsReference

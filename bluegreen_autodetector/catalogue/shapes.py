@@ -14,6 +14,8 @@ from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models.functions import Cast, Now
 
+from ..fields import deconstruct
+
 
 def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     """
@@ -26,7 +28,7 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     nullable; and it loses its index and uniqueness, since on SQLite only
     such a plain column can be dropped without rebuilding the table.
     """
-    name, path, args, kwargs = field.deconstruct()
+    name, path, args, kwargs = deconstruct(field)
     if field.is_relation and kwargs.get("db_constraint", True):
         kwargs["db_constraint"] = False
     if field.many_to_many or not table_stays:
@@ -47,7 +49,7 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
 
 def unconstrained(field: models.Field) -> models.Field:
     """``field`` without its foreign-key constraint (an M2M table's: both)."""
-    name, path, args, kwargs = field.deconstruct()
+    name, path, args, kwargs = deconstruct(field)
     kwargs["db_constraint"] = False
     return rebuild(path, args, kwargs)
 
@@ -87,7 +89,7 @@ def is_constant(field: models.Field) -> bool:
 
 
 def same(a: models.Field, b: models.Field) -> bool:
-    return a.deconstruct()[1:] == b.deconstruct()[1:]
+    return deconstruct(a)[1:] == deconstruct(b)[1:]
 
 
 def has_auto_through(field: models.Field) -> bool:
@@ -102,7 +104,7 @@ def has_column(field: models.Field) -> bool:
 
 def deconstructed(field: models.Field) -> dict:
     """The field's keyword arguments, its path and args under ``__path_args__``."""
-    name, path, args, kwargs = field.deconstruct()
+    name, path, args, kwargs = deconstruct(field)
     return {**kwargs, "__path_args__": (path, args)}
 
 
