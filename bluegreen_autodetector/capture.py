@@ -59,6 +59,8 @@ class AlterColumn:
     """
     A column the contract left tolerant of the old release (a database
     default, or NULL allowed) that the cleanup brings to the model's shape.
+    ``model_states`` are the states of the models the field joins, for a
+    model that the capture state lacks (created in the same run).
     """
 
     model: ModelKey
@@ -67,6 +69,7 @@ class AlterColumn:
     after: models.Field  # as the model declares it
     backfill: object = None  # a constant to fill NULLs with first (None: none)
     state_operations: list = dataclass_field(default_factory=list)
+    model_states: dict = dataclass_field(default_factory=dict)
 
     adds_foreign_keys = False  # see AddForeignKeys
 
@@ -82,11 +85,8 @@ class AddForeignKeys(AlterColumn):
     column's, or both of an auto-created M2M table's), which the cleanup
     adds: ``before`` is the field with ``db_constraint=False``, ``after`` as
     the model declares it. Nothing else of the column changes here.
-    ``model_states`` are the states of the models the field joins, for a
-    model that the capture state lacks (created in the same run).
     """
 
-    model_states: dict = dataclass_field(default_factory=dict)
     adds_foreign_keys = True
 
     @property
@@ -279,7 +279,11 @@ class Capture:
             """Make sure model ``key`` has field ``name`` (default: its pk)."""
             model_state = self._model_state(key)
             if name is None:
-                name = next(n for n, f in model_state.fields.items() if f.primary_key)
+                name = next(
+                    (n for n, f in model_state.fields.items() if f.primary_key), None
+                )
+                if name is None:
+                    return  # Rendering adds the implicit primary key, as Django's.
             fields = chosen.setdefault(key, {})
             if name not in fields:
                 fields[name] = model_state.fields[name]
@@ -420,12 +424,14 @@ def _mysql_quote_value(quote_value):
     """
     MySQL's ``quote_value`` writes bytes as Python's repr (``b"..."``, not
     SQL: Django's migrate passes them to the driver instead); a hex literal
-    is the value the driver would send.
+    is the value the driver would send. A value the driver escapes to bytes
+    (a UUID, on MariaDB's native uuid column) is the text of those bytes.
     """
 
     def quote(value):
         if isinstance(value, (bytes, bytearray, memoryview)):
             return f"X'{bytes(value).hex()}'"
-        return quote_value(value)
+        quoted = quote_value(value)
+        return quoted.decode() if isinstance(quoted, bytes) else quoted
 
     return quote

@@ -7,7 +7,7 @@ from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
 
 from ..capture import AlterColumn
-from .shapes import deconstructed, is_constant, rebuild
+from .shapes import check_default, deconstructed, is_constant, rebuild
 from .split import Refused, Split, Walk
 
 
@@ -39,6 +39,7 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
         if before == after and old.null == new.null:
             return _keep_database_default(operation, walk, old, new)
     if old.null and not new.null and before == after:
+        check_default(new, f"{model}.{operation.name}")
         split = Split()
         split.cleanup.append(
             AlterColumn(
@@ -48,6 +49,7 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
                 new,
                 backfill=new.default if is_constant(new) else None,
                 state_operations=[operation],
+                model_states=walk.joined_states(walk.key(operation.model_name), new),
             )
         )
         split.warnings.append(

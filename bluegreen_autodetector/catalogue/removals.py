@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.db.migrations import operations
 
 from ..capture import LingeringColumn, LingeringTable
-from .shapes import has_auto_through, has_column, lingering_field, same
+from .shapes import (
+    check_default,
+    has_auto_through,
+    has_column,
+    lingering_field,
+    same,
+)
 from .split import Split, Walk
 
 
@@ -13,6 +19,8 @@ def _linger(
     walk: Walk, split: Split, model_name: str, name: str, field, *, table_stays
 ):
     """Alter ``field`` in the contract to its lingering shape; return that shape."""
+    if table_stays:
+        check_default(field, f"{walk.app_label}.{model_name}.{name}")
     lingering = lingering_field(field, table_stays=table_stays)
     if not same(lingering, field):
         split.contract_database.append(

@@ -8,6 +8,7 @@ from dataclasses import field as dataclass_field
 from django.db import models
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
+from django.db.migrations.utils import resolve_relation
 
 
 @dataclass
@@ -45,3 +46,15 @@ class Walk:
 
     def key(self, model_name: str) -> tuple[str, str]:
         return self.app_label, model_name.lower()
+
+    def joined_states(self, source: tuple[str, str], field: models.Field) -> dict:
+        """
+        The states capture renders ``field`` of model ``source`` with: the
+        model and (a relation) the one it points at, as this migration finds
+        them (either may be created earlier in the same run, which the
+        capture state lacks).
+        """
+        keys = [source]
+        if field.is_relation and field.remote_field.model is not None:
+            keys.append(resolve_relation(field.remote_field.model, *source))
+        return {key: self.state.models[key] for key in keys if key in self.state.models}

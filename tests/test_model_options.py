@@ -1,0 +1,144 @@
+"""
+Models Django supports that made the split crash or write wrong migrations
+(issue 11; Django's own tests/migrations found most of them). Each test
+runs the split in-process on project states, as Django's tests run the
+autodetector, and captures the cleanup with each vendor's schema editor.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+
+import pytest
+from django.core.management.base import CommandError
+from django.db import models
+from django.db.migrations import operations
+from django.db.migrations.state import ModelState
+
+from bluegreen_autodetector.operations import RunAlterSQL, RunCleanupSQL
+
+from .split_in_process import capture_servers, model, only, split, state
+
+pytestmark = pytest.mark.usefixtures("capture_servers")
+__all__ = ["capture_servers"]  # the fixture, used by pytestmark
+
+
+def test_not_null_foreign_key_to_a_model_created_in_the_same_run(vendor):
+    # Capture renders the target's primary key: the model exists only in
+    # the state this run builds, not in the migration graph's.
+    before = state(model("Book"))
+    after = state(
+        model("Author"),
+        model(
+            "Book",
+            ("author", models.ForeignKey("shop.author", models.CASCADE, default=1)),
+        ),
+    )
+    migration = only(split(before, after, vendor))
+    (step,) = migration.cleanup.operations
+    assert isinstance(step, RunAlterSQL)
+    assert (step.table, step.column) == ("shop_book", "author_id")
+    assert "DEFAULT" in " ".join(step.sql[vendor]).upper()
+    assert step.reverse_sql[vendor]
+
+
+def test_model_states_without_a_primary_key_field(vendor):
+    # Django's own tests build states like these; rendering adds the id.
+    before = state(
+        ModelState(
+            "shop",
+            "Author",
+            [("name", models.CharField(max_length=5)), ("age", models.IntegerField())],
+        ),
+        ModelState(
+            "shop",
+            "Book",
+            [("author", models.ForeignKey("shop.author", models.CASCADE))],
+        ),
+    )
+    after = state(
+        ModelState("shop", "Author", [("name", models.CharField(max_length=5))]),
+        ModelState("shop", "Book", []),
+    )
+    migration = only(split(before, after, vendor))
+    steps = migration.cleanup.operations
+    assert [(s.table, s.column) for s in steps] == [
+        ("shop_author", "age"),
+        ("shop_book", "author_id"),
+    ]
+    assert all(isinstance(s, RunCleanupSQL) for s in steps)
+
+
+def test_removing_a_composite_primary_key_changes_no_column(vendor):
+    # A CompositePrimaryKey has no column of its own: nothing lingers.
+    fields = [("a", models.IntegerField()), ("b", models.IntegerField())]
+    before = state(
+        ModelState(
+            "shop", "Book", [("pk", models.CompositePrimaryKey("a", "b")), *fields]
+        )
+    )
+    after = state(
+        ModelState(
+            "shop", "Book", [("id", models.AutoField(primary_key=True)), *fields]
+        )
+    )
+    migration = only(split(before, after, vendor))
+    assert migration.cleanup is None
+    assert [type(o) for o in migration.operations] == [
+        operations.RemoveField,
+        operations.AddField,
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["add", "remove", "null"],
+)
+def test_a_constant_default_of_the_wrong_type_is_a_command_error(vendor, change):
+    # The prompt's "1" for a DateTimeField: Django fails only at migrate.
+    wrong = models.DateTimeField(default=1)
+    nullable = models.DateTimeField(null=True)
+    before, after = {
+        "add": ([], [("when", wrong)]),
+        "remove": ([("when", wrong)], []),
+        "null": ([("when", nullable)], [("when", wrong)]),
+    }[change]
+    with pytest.raises(CommandError) as raised:
+        split(state(model("Book", *before)), state(model("Book", *after)), vendor)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "shop.Book.when" in message or "shop.book.when" in message
+    assert "default 1" in message and "DateTimeField" in message
+
+
+class Colour(models.TextChoices):
+    RED = "r"
+
+
+CONSTANTS = [
+    models.DecimalField(max_digits=5, decimal_places=2, default=decimal.Decimal("1.5")),
+    models.DateField(default=datetime.date(2026, 1, 2)),
+    models.DateTimeField(
+        default=datetime.datetime(2026, 1, 2, 3, 4, tzinfo=datetime.timezone.utc)
+    ),
+    models.TimeField(default=datetime.time(3, 4)),
+    models.DurationField(default=datetime.timedelta(days=1)),
+    models.UUIDField(default=uuid.UUID(int=7)),
+    models.BinaryField(default=b"\x00ab"),
+    models.CharField(max_length=1, default=Colour.RED),
+]
+
+
+@pytest.mark.parametrize("field", CONSTANTS, ids=lambda field: type(field).__name__)
+def test_constant_defaults_of_every_type_are_kept_in_the_database(vendor, field):
+    migration = only(
+        split(state(model("Book")), state(model("Book", ("x", field))), vendor)
+    )
+    (added,) = migration.operations
+    # Not nullable (the new release would read None), no false warning.
+    assert added.field.db_default == field.default and not added.field.null
+    assert migration.bluegreen_warnings == []
+    (step,) = migration.cleanup.operations
+    assert not step.not_null and "DEFAULT" in " ".join(step.sql[vendor]).upper()
