@@ -1,0 +1,56 @@
+"""
+Issue 11's regressions that only a real database shows: each drives the
+real commands in a temporary project on every vendor it concerns.
+"""
+
+from __future__ import annotations
+
+from .oracles import Release, assert_coexistence, assert_equivalent_and_reversible
+
+BOOK = """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+"""
+
+CONSTANTS = (
+    BOOK,
+    """
+import datetime
+import decimal
+import uuid
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    price = models.DecimalField(max_digits=5, decimal_places=2, default=decimal.Decimal("1.5"))
+    day = models.DateField(default=datetime.date(2026, 1, 2))
+    token = models.UUIDField(default=uuid.UUID(int=7))
+    blob = models.BinaryField(default=b"ab")
+""",
+)
+
+
+def test_constant_defaults_of_every_type_coexist_and_reach_stock(make_project, vendor):
+    # Before: added nullable, the new release read None from a NOT NULL
+    # field and the cleanup stopped on the old release's NULLs.
+    assert_coexistence(Release(make_project(vendor), *CONSTANTS))
+    assert_equivalent_and_reversible(
+        Release(make_project(vendor), *CONSTANTS), make_project
+    )
+
+
+def test_check_tolerates_a_dependency_on_an_unknown_app(make_project, vendor):
+    # Django's loader rejects this graph; its commands say so, and
+    # 'manage.py check' must not crash in bluegreen.W001 first.
+    project = make_project(vendor)
+    project.set_models(BOOK)
+    project.manage("makemigrations", "-v0")
+    project.manage("migrate", "-v0")
+    (project.migrations / "0002_ghost.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('shop', '0001_initial'), ('ghost', '__first__')]\n"
+        "    operations = []\n"
+    )
+    result = project.manage("check", check=False)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
