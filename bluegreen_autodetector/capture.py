@@ -15,6 +15,7 @@ at, in a throwaway app registry. It never renders the whole project state.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
@@ -23,6 +24,7 @@ from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import ProjectState
 from django.db.migrations.utils import resolve_relation
+from django.db.models.constants import LOOKUP_SEP
 
 from . import foreign_keys
 from .capture_connections import capture_connection
@@ -236,7 +238,9 @@ class Capture:
             captured.reverse_sql[vendor] = _collect(
                 connection,
                 lambda editor: (
-                    BaseDatabaseSchemaEditor.add_field(editor, model, field)
+                    BaseDatabaseSchemaEditor.add_field(
+                        editor, model, _addable_on_sqlite(field)
+                    )
                     if editor.connection.vendor == "sqlite"
                     else editor.add_field(model, field)
                 ),
@@ -290,6 +294,13 @@ class Capture:
                 follow(key, fields[name])
 
         def follow(key: ModelKey, field: models.Field) -> None:
+            if getattr(field, "generated", False):
+                # Its expression resolves against the skeleton's fields.
+                for name in referenced_fields(field.expression):
+                    if name == "pk":
+                        need(key)
+                    elif name in self._model_state(key).fields:
+                        need(key, name)
             if field.is_relation:
                 target = resolve_relation(field.remote_field.model, *key)
                 need(target)
@@ -344,6 +355,31 @@ class Capture:
 
 
 TWIN = "__bluegreen_twin"
+
+
+def referenced_fields(expression) -> set[str]:
+    """The names of the model's own fields that ``expression`` refers to."""
+    if isinstance(expression, models.F):
+        return {expression.name.split(LOOKUP_SEP, 1)[0]}
+    if isinstance(expression, models.Q):
+        return set(expression.referenced_base_fields)
+    names = set()
+    for source in getattr(expression, "get_source_expressions", list)():
+        if source is not None:
+            names |= referenced_fields(source)
+    return names
+
+
+def _addable_on_sqlite(field: models.Field) -> models.Field:
+    """
+    SQLite cannot ADD COLUMN a STORED generated column to a table holding
+    rows ("cannot add a STORED column"); a VIRTUAL one reads the same.
+    """
+    if not (field.generated and field.db_persist):
+        return field
+    virtual = copy.copy(field)
+    virtual.db_persist = False
+    return virtual
 
 
 def _twin(key: ModelKey) -> ModelKey:

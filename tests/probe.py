@@ -88,6 +88,7 @@ def make(model, created, nulls=False):
             field.primary_key
             and field.auto_created
             or isinstance(field, (models.AutoField, models.BigAutoField))
+            or field.generated  # The database computes it.
         ):
             continue
         if field.is_relation:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import sqlite3
 import uuid
 
 import pytest
@@ -142,3 +143,33 @@ def test_constant_defaults_of_every_type_are_kept_in_the_database(vendor, field)
     assert migration.bluegreen_warnings == []
     (step,) = migration.cleanup.operations
     assert not step.not_null and "DEFAULT" in " ".join(step.sql[vendor]).upper()
+
+
+def test_removing_a_generated_field_captures_the_fields_its_expression_uses(vendor):
+    fields = [("a", models.IntegerField()), ("b", models.IntegerField())]
+    total = models.GeneratedField(
+        expression=models.F("a") + models.F("b"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+    migration = only(
+        split(
+            state(model("Book", *fields, ("total", total))),
+            state(model("Book", *fields)),
+            vendor,
+        )
+    )
+    # The database computes it: the contract leaves the column as it is.
+    (state_only,) = migration.operations
+    assert isinstance(state_only, operations.SeparateDatabaseAndState)
+    (step,) = migration.cleanup.operations
+    assert (step.table, step.column) == ("shop_book", "total")
+    if vendor == "sqlite":
+        # The way back adds it to a table holding rows, which SQLite allows
+        # for a virtual column only.
+        database = sqlite3.connect(":memory:")
+        database.execute('CREATE TABLE "shop_book" (id integer, a integer, b integer)')
+        database.execute('INSERT INTO "shop_book" VALUES (1, 2, 3)')
+        for statement in step.reverse_sql[vendor]:
+            database.execute(statement)
+        assert database.execute('SELECT total FROM "shop_book"').fetchall() == [(5,)]

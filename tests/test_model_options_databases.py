@@ -54,3 +54,32 @@ def test_check_tolerates_a_dependency_on_an_unknown_app(make_project, vendor):
     )
     result = project.manage("check", check=False)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+
+
+GENERATED = (
+    """
+class Book(models.Model):
+    a = models.IntegerField()
+    b = models.IntegerField()
+    total = models.GeneratedField(
+        expression=models.F("a") + models.F("b"),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+""",
+    """
+class Book(models.Model):
+    a = models.IntegerField()
+    b = models.IntegerField()
+""",
+)
+
+
+def test_removing_a_generated_field_coexists_reaches_stock_and_rolls_back(
+    make_project, vendor
+):
+    # Before: FieldError, the capture model lacked the fields 'total' uses.
+    assert_coexistence(Release(make_project(vendor), *GENERATED))
+    assert_equivalent_and_reversible(
+        Release(make_project(vendor), *GENERATED), make_project
+    )

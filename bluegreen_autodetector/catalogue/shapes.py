@@ -33,6 +33,9 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     nullable; and it loses its index and uniqueness, since on SQLite only
     such a plain column can be dropped without rebuilding the table.
     """
+    if field.generated:
+        # The database computes it: no release writes it, none is blocked.
+        return field.clone()
     name, path, args, kwargs = field.deconstruct()
     if field.is_relation and kwargs.get("db_constraint", True):
         kwargs["db_constraint"] = False
