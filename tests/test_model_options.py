@@ -173,3 +173,16 @@ def test_removing_a_generated_field_captures_the_fields_its_expression_uses(vend
         for statement in step.reverse_sql[vendor]:
             database.execute(statement)
         assert database.execute('SELECT total FROM "shop_book"').fetchall() == [(5,)]
+
+
+@pytest.mark.parametrize("null", [(True, False), (False, True)])
+def test_null_on_a_many_to_many_field_passes_through_as_stock(vendor, null):
+    # It means nothing in the database: no cleanup, no backfill warning.
+    def book(null):
+        tags = models.ManyToManyField("shop.tag", null=null)
+        return state(model("Tag"), model("Book", ("tags", tags)))
+
+    migration = only(split(book(null[0]), book(null[1]), vendor))
+    assert migration.cleanup is None
+    assert migration.bluegreen_warnings == []
+    assert [type(o) for o in migration.operations] == [operations.AlterField]

@@ -7,7 +7,7 @@ from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
 
 from ..capture import AlterColumn
-from .shapes import check_default, deconstructed, is_constant, rebuild
+from .shapes import check_default, deconstructed, has_column, is_constant, rebuild
 from .split import Refused, Split, Walk
 
 
@@ -38,7 +38,9 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
         before.pop("db_default")
         if before == after and old.null == new.null:
             return _keep_database_default(operation, walk, old, new)
-    if old.null and not new.null and before == after:
+    # null means nothing to a field without a column (an M2M field).
+    sets_not_null = old.null and not new.null and has_column(new)
+    if sets_not_null and before == after:
         check_default(new, f"{model}.{operation.name}")
         split = Split()
         split.cleanup.append(
@@ -62,7 +64,7 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
             )
         )
         return split
-    risks = _risks(old, new)
+    risks = _risks(old, new, sets_not_null)
     if not risks:
         return None
     return Split(
@@ -104,7 +106,7 @@ def _keep_database_default(operation, walk: Walk, old, new) -> Split:
     return split
 
 
-def _risks(old: models.Field, new: models.Field) -> list[str]:
+def _risks(old: models.Field, new: models.Field, sets_not_null: bool) -> list[str]:
     risks = []
     old_path, new_path = old.deconstruct()[1], new.deconstruct()[1]
     if old_path != new_path:
@@ -122,7 +124,7 @@ def _risks(old: models.Field, new: models.Field) -> list[str]:
         )
     if new.unique and not old.unique:
         risks.append("becomes unique: the old release's duplicates are rejected.")
-    if old.null and not new.null:
+    if sets_not_null:
         risks.append(
             "becomes NOT NULL together with other changes, so it is not split: "
             "the old release's NULL writes are rejected. Make the NOT NULL change "
