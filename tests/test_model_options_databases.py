@@ -5,6 +5,8 @@ real commands in a temporary project on every vendor it concerns.
 
 from __future__ import annotations
 
+import ast
+
 from .oracles import Release, assert_coexistence, assert_equivalent_and_reversible
 
 BOOK = """
@@ -83,3 +85,55 @@ def test_removing_a_generated_field_coexists_reaches_stock_and_rolls_back(
     assert_equivalent_and_reversible(
         Release(make_project(vendor), *GENERATED), make_project
     )
+
+
+QUALIFIED = (
+    """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    rating = models.IntegerField(null=True)
+
+    class Meta:
+        db_table = '"other"."book"'
+""",
+    """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+
+    class Meta:
+        db_table = '"other"."book"'
+""",
+)
+
+
+def test_a_schema_qualified_table_is_cleaned_up_and_rolled_back(make_project):
+    # Before: the cleanup's guard compared '"other"."book"' with the bare
+    # names introspection lists, so it dropped nothing and said OK; the way
+    # back then added a column that was still there.
+    import psycopg
+
+    project = make_project("postgresql")
+    with psycopg.connect(
+        host="127.0.0.1", user="postgres", dbname=project.database["NAME"]
+    ) as connection:
+        connection.execute("CREATE SCHEMA other")
+    release = Release(project, *QUALIFIED)
+    release.make_v2()
+    project.manage("migrate", "-v0")
+    release.promote_and_migrate()
+    assert _columns_of_other_book(project) == ["id", "title"]
+    project.manage("migrate", project.app_label, release.v1, "-v0")
+    assert _columns_of_other_book(project) == ["id", "rating", "title"]
+
+
+def _columns_of_other_book(project) -> list[str]:
+    output = project.manage(
+        "shell",
+        "-c",
+        "from django.db import connection\n"
+        "cursor = connection.cursor()\n"
+        'cursor.execute("SELECT column_name FROM information_schema.columns '
+        "WHERE table_schema = 'other' AND table_name = 'book'\")\n"
+        "print(sorted(name for (name,) in cursor.fetchall()))",
+    ).stdout
+    return ast.literal_eval(output.strip().splitlines()[-1])
