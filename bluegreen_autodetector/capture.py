@@ -391,9 +391,12 @@ def _alter(editor, model, before, twin, after) -> None:
     if editor.connection.vendor != "sqlite":
         # Without the relation, alter_field has no constraint to look up in
         # the live database; a NULL or default change never touches it.
+        emitted = len(editor.collected_sql)
         editor.alter_field(
             model, _unconstrained(before, model), _unconstrained(after, twin)
         )
+        if editor.connection.vendor == "mysql":
+            _redeclare_check(editor, after, emitted)
         return
     edit_column_definitions(
         editor,
@@ -405,6 +408,25 @@ def _alter(editor, model, before, twin, after) -> None:
             )
         ],
     )
+
+
+def _redeclare_check(editor, field: models.Field, emitted: int) -> None:
+    """
+    MySQL's MODIFY re-declares the whole column: a column-level CHECK that
+    it does not repeat is gone (a PositiveIntegerField's ``>= 0``; MariaDB
+    adds a JSONField's json_valid back for its ``json`` alias only). Repeat
+    the field's CHECK in each MODIFY of its column that ``editor`` emitted
+    since statement number ``emitted``.
+    """
+    check = field.db_parameters(editor.connection)["check"]
+    if not check:
+        return
+    modify = f"MODIFY {editor.quote_name(field.column)} "
+    statements = editor.collected_sql
+    for index in range(emitted, len(statements)):
+        statement = statements[index]
+        if modify in statement and "CHECK" not in statement:
+            statements[index] = statement.rstrip(";") + f" CHECK ({check});"
 
 
 def _unconstrained(field: models.Field, model) -> models.Field:
