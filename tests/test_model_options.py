@@ -16,6 +16,7 @@ import pytest
 from django.core.management.base import CommandError
 from django.db import models
 from django.db.migrations import operations
+from django.db.migrations.questioner import MigrationQuestioner
 from django.db.migrations.state import ModelState
 
 from bluegreen_autodetector.operations import RunAlterSQL, RunCleanupSQL
@@ -186,3 +187,43 @@ def test_null_on_a_many_to_many_field_passes_through_as_stock(vendor, null):
     assert migration.cleanup is None
     assert migration.bluegreen_warnings == []
     assert [type(o) for o in migration.operations] == [operations.AlterField]
+
+
+@pytest.mark.parametrize("field", ["title", "author"])
+def test_db_column_naming_the_current_column_is_not_refused(vendor, field):
+    # The package's own rename recipe: compare columns, not arguments.
+    def book(**kwargs):
+        fields = {
+            "title": models.CharField(max_length=5, **kwargs),
+            "author": models.ForeignKey("shop.author", models.CASCADE, **kwargs),
+        }
+        return state(model("Author"), model("Book", (field, fields[field])))
+
+    column = {"title": "title", "author": "author_id"}[field]
+    migration = only(split(book(), book(db_column=column), vendor))
+    assert [type(o) for o in migration.operations] == [operations.AlterField]
+    assert migration.cleanup is None
+
+
+def test_a_rename_confirmed_at_the_prompt_that_keeps_the_column_passes(vendor):
+    # Answered "yes, renamed" with db_column keeping the column: Django
+    # writes AlterField(db_column) and RenameField; neither touches a column.
+    renamed = MigrationQuestioner(
+        defaults={"ask_rename": True}, specified_apps={"shop"}
+    )
+
+    def before():
+        return state(model("Book", ("title", models.CharField(max_length=5))))
+
+    after = state(
+        model("Book", ("heading", models.CharField(max_length=5, db_column="title")))
+    )
+    migration = only(split(before(), after, vendor, questioner=renamed))
+    assert [type(o) for o in migration.operations] == [
+        operations.AlterField,
+        operations.RenameField,
+    ]
+    # A rename that moves the column is still refused.
+    after = state(model("Book", ("heading", models.CharField(max_length=5))))
+    with pytest.raises(CommandError, match="is renamed to 'heading'"):
+        split(before(), after, vendor, questioner=renamed)

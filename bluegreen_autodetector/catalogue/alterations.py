@@ -7,7 +7,14 @@ from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
 
 from ..capture import AlterColumn
-from .shapes import check_default, deconstructed, has_column, is_constant, rebuild
+from .shapes import (
+    check_default,
+    column_named,
+    deconstructed,
+    has_column,
+    is_constant,
+    rebuild,
+)
 from .split import Refused, Split, Walk
 
 
@@ -23,11 +30,15 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
     old = walk.model_state(operation.model_name).fields[operation.name]
     new = operation.field
     model = f"{walk.app_label}.{operation.model_name}"
-    if old.db_column != new.db_column:
+    # The columns, not the arguments: db_column naming the column the
+    # field already has is the rename recipe itself.
+    old_column = column_named(operation.name, old)
+    new_column = column_named(operation.name, new)
+    if old_column != new_column:
         raise Refused(
-            f"{model}.{operation.name}: db_column changes from {old.db_column!r} "
-            f"to {new.db_column!r}; one release would miss the column. Keep "
-            f"db_column={old.db_column!r} (rename in Python only), or add the new "
+            f"{model}.{operation.name}: its column changes from {old_column!r} "
+            f"to {new_column!r}; one release would miss the column. Keep "
+            f"db_column={old_column!r} (rename in Python only), or add the new "
             f"column, copy, switch, and remove the old one across releases."
         )
     before, after = deconstructed(old), deconstructed(new)
@@ -147,6 +158,10 @@ def add_constraint(operation: operations.AddConstraint, walk: Walk) -> Split | N
 def refuse_rename(operation: Operation, walk: Walk) -> Split | None:
     """RenameField, RenameModel, AlterModelTable: refused, with the safe recipe."""
     if isinstance(operation, operations.RenameField):
+        field = walk.model_state(operation.model_name).fields[operation.old_name]
+        column = column_named(operation.old_name, field)
+        if column is not None and column == column_named(operation.new_name, field):
+            return None  # Renamed in Python only: db_column keeps the column.
         what = (
             f"{walk.app_label}.{operation.model_name}: field {operation.old_name!r} "
             f"is renamed to {operation.new_name!r}"

@@ -155,6 +155,15 @@ def has_column(field: models.Field) -> bool:
     )
 
 
+def column_named(name: str, field: models.Field) -> str | None:
+    """The column ``field`` has under the name ``name`` (None: no column)."""
+    if not has_column(field):
+        return None
+    unbound = field.clone()  # set_attributes_from_name keeps a name it has
+    unbound.set_attributes_from_name(name)
+    return unbound.column
+
+
 def deconstructed(field: models.Field) -> dict:
     """The field's keyword arguments, its path and args under ``__path_args__``."""
     name, path, args, kwargs = field.deconstruct()
