@@ -227,3 +227,28 @@ def test_a_rename_confirmed_at_the_prompt_that_keeps_the_column_passes(vendor):
     after = state(model("Book", ("heading", models.CharField(max_length=5))))
     with pytest.raises(CommandError, match="is renamed to 'heading'"):
         split(before(), after, vendor, questioner=renamed)
+
+
+def _renamed(name, **fields):
+    fields = {"title": models.CharField(max_length=5), **fields}
+    return model(name, *fields.items(), db_table="shop_old")
+
+
+def test_a_model_renamed_keeping_its_table_keeps_it(vendor):
+    # Under --noinput Django writes CreateModel + DeleteModel of one table:
+    # the table stays, no cleanup drops it.
+    migration = only(split(state(_renamed("Old")), state(_renamed("New")), vendor))
+    assert migration.cleanup is None
+    assert all(
+        isinstance(o, operations.SeparateDatabaseAndState) and not o.database_operations
+        for o in migration.operations
+    )
+
+
+def test_a_model_renamed_keeping_its_table_with_other_fields_is_refused(vendor):
+    with pytest.raises(CommandError, match="share the table 'shop_old'"):
+        split(
+            state(_renamed("Old")),
+            state(_renamed("New", rating=models.IntegerField(null=True))),
+            vendor,
+        )

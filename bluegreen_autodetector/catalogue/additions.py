@@ -24,7 +24,7 @@ from .shapes import (
     is_constant,
     unconstrained,
 )
-from .split import Split, Walk
+from .split import Split, Walk, taken_over_table
 
 
 def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
@@ -120,6 +120,13 @@ def create_model(operation: operations.CreateModel, walk: Walk) -> Split | None:
         return None
     key = walk.key(operation.name)
     fields = dict(operation.fields)
+    if taken_over_table(walk, operation.name, operation.options, fields):
+        # The table is there: the new model takes it over in Python only.
+        return Split(
+            contract_database=[
+                operations.SeparateDatabaseAndState(state_operations=[operation])
+            ]
+        )
     deferred = [
         name for name, field in fields.items() if _defers_constraint(field, walk, key)
     ]

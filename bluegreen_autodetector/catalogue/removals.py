@@ -12,7 +12,7 @@ from .shapes import (
     lingering_field,
     same,
 )
-from .split import Split, Walk
+from .split import Split, Walk, taken_over_table
 
 
 def _linger(
@@ -76,6 +76,11 @@ def delete_model(operation: operations.DeleteModel, walk: Walk) -> Split | None:
     model_state = walk.model_state(operation.name)
     if model_state.options.get("proxy") or not model_state.options.get("managed", True):
         return None  # No table of Django's to keep or drop.
+    if taken_over_table(
+        walk, operation.name, model_state.options, dict(model_state.fields)
+    ):
+        # The model created beside it takes the table over: nothing to drop.
+        return Split(contract_state=[operation])
     split = Split(contract_state=[operation])
     key = walk.key(operation.name)
     lingering_fields = dict(walk.absorbed.get(operation.name_lower, {}))

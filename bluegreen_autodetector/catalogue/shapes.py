@@ -164,6 +164,26 @@ def column_named(name: str, field: models.Field) -> str | None:
     return unbound.column
 
 
+def same_columns(a: dict[str, models.Field], b: dict[str, models.Field]) -> bool:
+    """
+    Whether fields ``a`` and ``b`` (by name) declare the same columns, alike
+    in the database: a relation may point at a renamed model.
+    """
+
+    def columns(fields):
+        shapes = {}
+        for name, field in fields.items():
+            _, path, args, kwargs = field.deconstruct()
+            for python_only in ("to", "related_name", "related_query_name"):
+                kwargs.pop(python_only, None)
+            for python_only in ("verbose_name", "help_text", "choices"):
+                kwargs.pop(python_only, None)
+            shapes[column_named(name, field) or name] = (path, args, kwargs)
+        return shapes
+
+    return columns(a) == columns(b)
+
+
 def deconstructed(field: models.Field) -> dict:
     """The field's keyword arguments, its path and args under ``__path_args__``."""
     name, path, args, kwargs = field.deconstruct()
