@@ -13,6 +13,7 @@ from .oracles import (
     assert_equivalent_and_reversible,
     assert_idempotent,
     assert_same_schema,
+    assert_stock_breaks_old_release,
     failures,
     stock_schema,
 )
@@ -244,3 +245,31 @@ def test_a_model_renamed_keeping_its_table_under_noinput_keeps_the_table(
     assert failures(release.crud()) == []
     assert_idempotent(project)
     assert_same_schema(project.probe("schema"), release.v1_schema, "v1 and v2")
+
+
+NOT_NULL_WITH_OTHER_CHANGES = (
+    """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    note = models.CharField(max_length=5, null=True)
+    rating = models.IntegerField(null=True)
+""",
+    """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    note = models.CharField(max_length=50, default="none", db_index=True)
+    rating = models.BigIntegerField(default=0)
+""",
+)
+
+
+def test_not_null_with_other_changes_of_the_field_is_split(make_project, vendor):
+    # Real histories make the NOT NULL change together with others: those
+    # pass through now, the NOT NULL waits for the cleanup.
+    v1, v2 = NOT_NULL_WITH_OTHER_CHANGES
+    assert_coexistence(Release(make_project(vendor), v1, v2))
+    # Negative control: stock's NOT NULL rejects the old release's NULLs.
+    assert_stock_breaks_old_release(Release(make_project(vendor), v1, v2))
+    assert_equivalent_and_reversible(
+        Release(make_project(vendor), v1, v2), make_project
+    )

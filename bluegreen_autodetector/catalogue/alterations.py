@@ -11,6 +11,7 @@ from .shapes import (
     check_default,
     column_named,
     deconstructed,
+    from_deconstructed,
     has_column,
     is_constant,
     rebuild,
@@ -20,9 +21,10 @@ from .split import Refused, Split, Walk
 
 def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
     """
-    AlterField null=True -> null=False: nothing changes in the database now
-    (the old release may still write NULL); the cleanup backfills a constant
-    default, checks no NULL is left, and sets NOT NULL.
+    AlterField null=True -> null=False: the NOT NULL waits for the cleanup
+    (the old release may still write NULL), which backfills a constant
+    default, checks no NULL is left, and sets NOT NULL. Other changes of the
+    field made with it pass through now, the column staying nullable.
 
     A changed db_column is refused (either release would miss the column);
     other risky changes pass through with a warning.
@@ -50,32 +52,9 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
         if before == after and old.null == new.null:
             return _keep_database_default(operation, walk, old, new)
     # null means nothing to a field without a column (an M2M field).
-    sets_not_null = old.null and not new.null and has_column(new)
-    if sets_not_null and before == after:
-        check_default(new, f"{model}.{operation.name}")
-        split = Split()
-        split.cleanup.append(
-            AlterColumn(
-                walk.key(operation.model_name),
-                operation.name,
-                old,
-                new,
-                backfill=new.default if is_constant(new) else None,
-                state_operations=[operation],
-                model_states=walk.joined_states(walk.key(operation.model_name), new),
-            )
-        )
-        split.warnings.append(
-            f"{model}.{operation.name}: NOT NULL is set by the cleanup; the old "
-            f"release may write NULL until then. "
-            + (
-                f"The cleanup first fills NULLs with the default {new.default!r}."
-                if is_constant(new)
-                else "Backfill NULLs before the cleanup runs (it stops on NULLs)."
-            )
-        )
-        return split
-    risks = _risks(old, new, sets_not_null)
+    if old.null and not new.null and has_column(new):
+        return _set_not_null_later(operation, walk, old, new, alone=before == after)
+    risks = _risks(old, new)
     if not risks:
         return None
     return Split(
@@ -117,7 +96,54 @@ def _keep_database_default(operation, walk: Walk, old, new) -> Split:
     return split
 
 
-def _risks(old: models.Field, new: models.Field, sets_not_null: bool) -> list[str]:
+def _set_not_null_later(operation, walk: Walk, old, new, alone: bool) -> Split:
+    """
+    The NOT NULL part of ``operation`` goes to the cleanup; with other
+    changes (not ``alone``), the contract makes them, keeping NULL allowed.
+    """
+    model = f"{walk.app_label}.{operation.model_name}"
+    check_default(new, f"{model}.{operation.name}")
+    split = Split()
+    tolerant = old
+    if not alone:
+        kwargs = deconstructed(new)
+        kwargs["null"] = True
+        if not operation.preserve_default:
+            kwargs.pop("default", None)  # A one-off default: the backfill's.
+        tolerant = from_deconstructed(kwargs)
+        split.contract_database.append(
+            operations.AlterField(
+                model_name=operation.model_name, name=operation.name, field=tolerant
+            )
+        )
+        split.warnings += [
+            f"{model}.{operation.name}: {risk}" for risk in _risks(old, tolerant)
+        ]
+    key = walk.key(operation.model_name)
+    split.cleanup.append(
+        AlterColumn(
+            key,
+            operation.name,
+            tolerant,
+            new,
+            backfill=new.default if is_constant(new) else None,
+            state_operations=[operation],
+            model_states=walk.joined_states(key, new),
+        )
+    )
+    split.warnings.append(
+        f"{model}.{operation.name}: NOT NULL is set by the cleanup; the old "
+        f"release may write NULL until then. "
+        + (
+            f"The cleanup first fills NULLs with the default {new.default!r}."
+            if is_constant(new)
+            else "Backfill NULLs before the cleanup runs (it stops on NULLs)."
+        )
+    )
+    return split
+
+
+def _risks(old: models.Field, new: models.Field) -> list[str]:
     risks = []
     old_path, new_path = old.deconstruct()[1], new.deconstruct()[1]
     if old_path != new_path:
@@ -135,12 +161,6 @@ def _risks(old: models.Field, new: models.Field, sets_not_null: bool) -> list[st
         )
     if new.unique and not old.unique:
         risks.append("becomes unique: the old release's duplicates are rejected.")
-    if sets_not_null:
-        risks.append(
-            "becomes NOT NULL together with other changes, so it is not split: "
-            "the old release's NULL writes are rejected. Make the NOT NULL change "
-            "alone to have it split."
-        )
     return risks
 
 
