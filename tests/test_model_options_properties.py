@@ -105,3 +105,114 @@ def test_model_options_coexist_reach_stock_and_roll_back(make_project, vendor, c
     assert_equivalent_and_reversible(
         Release(make_project(vendor), v1, v2), make_project
     )
+
+
+# What each case adds to the project's settings.
+CONTENTTYPES = 'INSTALLED_APPS = ["django.contrib.contenttypes", *INSTALLED_APPS]\n'
+USER_MODEL = 'AUTH_USER_MODEL = "shop.Person"\n'
+
+# A swappable foreign key, to the project's user model (the app's own: the
+# probe's historical models of contrib.auth would be of auth's first
+# migration only).
+SWAPPABLE = (
+    """
+from django.conf import settings
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=20)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+""",
+    """
+class Person(models.Model):
+    name = models.CharField(max_length=20)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+""",
+)
+
+GENERIC = (
+    """
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+
+
+class Tag(models.Model):
+    label = models.CharField(max_length=20)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    tags = GenericRelation(Tag)
+""",
+    """
+class Tag(models.Model):
+    label = models.CharField(max_length=20)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+""",
+)
+
+UNMANAGED = (
+    """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    rating = models.IntegerField()
+
+
+class Report(models.Model):
+    title = models.CharField(max_length=20)
+
+    class Meta:
+        managed = False
+        db_table = "shop_book"
+""",
+    """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+
+
+class Report(models.Model):
+    title = models.CharField(max_length=20)
+
+    class Meta:
+        managed = False
+        db_table = "shop_book"
+""",
+)
+
+SETTINGS_CASES = {
+    "swappable_foreign_key": (SWAPPABLE, USER_MODEL),
+    "generic_relations": (GENERIC, CONTENTTYPES),
+    "unmanaged": (UNMANAGED, ""),
+}
+
+
+@pytest.mark.parametrize("case", SETTINGS_CASES)
+def test_swappable_generic_and_unmanaged_models(make_project, vendor, case):
+    (v1, v2), extra = SETTINGS_CASES[case]
+
+    def make(vendor, **kwargs):
+        return make_project(vendor, extra_settings=extra, **kwargs)
+
+    assert_coexistence(Release(make(vendor), v1, v2))
+    assert_stock_breaks_old_release(Release(make(vendor), v1, v2))
+    if vendor == "mysql" and case == "generic_relations":
+        # README, Limitations: the contract's stock AlterField (MODIFY) of a
+        # removed NOT NULL PositiveIntegerField drops its CHECK on MariaDB,
+        # and the way back past the contract does not restore it.
+        with pytest.raises(AssertionError, match=r"back to v1: .*shop_tag"):
+            assert_equivalent_and_reversible(Release(make(vendor), v1, v2), make)
+        return
+    assert_equivalent_and_reversible(Release(make(vendor), v1, v2), make)
