@@ -216,3 +216,62 @@ def test_swappable_generic_and_unmanaged_models(make_project, vendor, case):
             assert_equivalent_and_reversible(Release(make(vendor), v1, v2), make)
         return
     assert_equivalent_and_reversible(Release(make(vendor), v1, v2), make)
+
+
+# Relations across apps: a second app, 'library', that the changes leave as
+# it is.
+LIBRARY = """
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=20)
+"""
+
+ACROSS_APPS = {
+    "removed": (
+        """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    author = models.ForeignKey("library.Author", on_delete=models.CASCADE)
+""",
+        """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+""",
+    ),
+    "added": (
+        """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+""",
+        """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    author = models.ForeignKey("library.Author", on_delete=models.CASCADE, null=True)
+    authors = models.ManyToManyField("library.Author", related_name="books")
+""",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ACROSS_APPS)
+def test_relations_across_apps(make_project, vendor, case):
+    v1, v2 = ACROSS_APPS[case]
+
+    def make(vendor, **kwargs):
+        extra = 'INSTALLED_APPS = [*INSTALLED_APPS, "library"]\n'
+        project = make_project(vendor, extra_settings=extra, **kwargs)
+        library = project.root / "library"
+        (library / "migrations").mkdir(parents=True)
+        (library / "__init__.py").write_text("")
+        (library / "migrations" / "__init__.py").write_text("")
+        (library / "models.py").write_text(LIBRARY)
+        return project
+
+    assert_coexistence(Release(make(vendor), v1, v2))
+    if case == "removed":
+        # (The probe's old release deletes only the app's own rows, so an
+        # added relation's constraint never meets it here.)
+        assert_stock_breaks_old_release(Release(make(vendor), v1, v2))
+    assert_equivalent_and_reversible(Release(make(vendor), v1, v2), make)
