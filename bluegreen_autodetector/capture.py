@@ -282,13 +282,13 @@ class Capture:
         def need(key: ModelKey, name: str | None = None) -> None:
             """Make sure model ``key`` has field ``name`` (default: its pk)."""
             model_state = self._model_state(key)
+            fields = chosen.setdefault(key, {})
             if name is None:
                 name = next(
                     (n for n, f in model_state.fields.items() if f.primary_key), None
                 )
                 if name is None:
                     return  # Rendering adds the implicit primary key, as Django's.
-            fields = chosen.setdefault(key, {})
             if name not in fields:
                 fields[name] = model_state.fields[name]
                 follow(key, fields[name])

@@ -252,3 +252,26 @@ def test_a_model_renamed_keeping_its_table_with_other_fields_is_refused(vendor):
             state(_renamed("New", rating=models.IntegerField(null=True))),
             vendor,
         )
+
+
+def test_relations_to_model_states_without_a_primary_key_field(vendor):
+    # Capture renders the target with the implicit id, though no field of
+    # the target is captured.
+    def author():
+        return ModelState("shop", "Author", [("name", models.CharField(max_length=5))])
+
+    def book(*fields):
+        return ModelState("shop", "Book", list(fields))
+
+    fk = models.ForeignKey("shop.author", models.CASCADE, null=True)
+    deleted = only(
+        split(state(author(), book(("author", fk))), state(author()), vendor)
+    )
+    (drop,) = deleted.cleanup.operations
+    assert (drop.table, drop.column) == ("shop_book", None)
+    assert "shop_author" not in " ".join(drop.sql[vendor])
+    added = only(
+        split(state(author(), book()), state(author(), book(("author", fk))), vendor)
+    )
+    (constraint,) = added.cleanup.operations
+    assert "shop_author" in " ".join(constraint.sql[vendor])
