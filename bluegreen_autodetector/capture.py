@@ -186,7 +186,11 @@ class Capture:
                 if backfill is not None:
                     table = editor.quote_name(captured.table)
                     column = editor.quote_name(captured.column)
-                    value = editor.quote_value(backfill)
+                    # In the column's database form (a UUID's hex on SQLite,
+                    # a timedelta's microseconds where there is no interval).
+                    value = editor.quote_value(
+                        after.get_db_prep_save(backfill, editor.connection)
+                    )
                     editor.execute(
                         f"UPDATE {table} SET {column} = {value} WHERE {column} IS NULL",
                         None,

@@ -39,6 +39,8 @@ def value_for(field):
         return None
     if isinstance(field, models.BooleanField):
         return n % 2 == 0
+    if isinstance(field, models.DurationField):
+        return datetime.timedelta(seconds=n)
     if isinstance(field, models.DecimalField):
         return decimal.Decimal(n)
     if isinstance(field, models.FloatField):

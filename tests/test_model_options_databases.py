@@ -6,6 +6,8 @@ real commands in a temporary project on every vendor it concerns.
 from __future__ import annotations
 
 import ast
+import datetime
+import uuid
 
 from .oracles import (
     Release,
@@ -273,3 +275,70 @@ def test_not_null_with_other_changes_of_the_field_is_split(make_project, vendor)
     assert_equivalent_and_reversible(
         Release(make_project(vendor), v1, v2), make_project
     )
+
+
+BACKFILLED = (
+    """
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    due = models.TimeField(null=True)
+    loan = models.DurationField(null=True)
+    token = models.UUIDField(null=True)
+    when = models.DateTimeField(null=True)
+""",
+    """
+import datetime
+import uuid
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=20)
+    due = models.TimeField(default=datetime.time(3, 4))
+    loan = models.DurationField(default=datetime.timedelta(days=1))
+    token = models.UUIDField(default=uuid.UUID(int=7))
+    when = models.DateTimeField(
+        default=datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc)
+    )
+""",
+)
+
+
+def test_null_to_not_null_backfills_constants_of_every_type(make_project, vendor):
+    # The old release writes NULL until the cleanup, which fills them with
+    # the default in the column's database form (SQLite could not quote a
+    # time, a timedelta or a UUID; MySQL got a timedelta's text).
+    release = Release(make_project(vendor), *BACKFILLED)
+    assert_coexistence(release)
+    project = release.project
+    # A row of the old release's, NULL in every one of them.
+    project.manage(
+        "shell",
+        "-c",
+        _BOOKS.format(node=repr(("shop", release.v1)))
+        + "Book.objects.create(title='old')",
+    )
+    release.promote_and_migrate()
+    output = project.manage(
+        "shell",
+        "-c",
+        _BOOKS.format(node="None")
+        + "print(sorted(set(Book.objects.values_list('due', 'loan', 'token', 'when'))))",
+    ).stdout
+    assert output.strip().splitlines()[-1] == repr(
+        [
+            (
+                datetime.time(3, 4),
+                datetime.timedelta(days=1),
+                uuid.UUID(int=7),
+                datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc),
+            )
+        ]
+    )
+
+
+_BOOKS = (
+    "from django.db.migrations.loader import MigrationLoader\n"
+    "from django.db import connection\n"
+    "apps = MigrationLoader(connection).project_state({node}).apps\n"
+    "Book = apps.get_model('shop', 'Book')\n"
+)
