@@ -19,6 +19,7 @@ from django.db.migrations import operations
 from django.db.migrations.questioner import MigrationQuestioner
 from django.db.migrations.state import ModelState
 
+from bluegreen_autodetector.catalogue import Walk, remove_field
 from bluegreen_autodetector.operations import RunAlterSQL, RunCleanupSQL
 
 from .split_in_process import capture_servers, model, only, split, state
@@ -275,3 +276,20 @@ def test_relations_to_model_states_without_a_primary_key_field(vendor):
     )
     (constraint,) = added.cleanup.operations
     assert "shop_author" in " ".join(constraint.sql[vendor])
+
+
+def test_a_field_removed_before_its_model_hands_the_table_over_keeps_its_column():
+    # Django may remove a deleted model's relations first: the model created
+    # beside it on the same table still needs the column and its constraint.
+    def book(name):
+        author = models.ForeignKey("shop.author", models.CASCADE)
+        return model(name, ("author", author), db_table="shop_old")
+
+    walk = Walk(
+        "shop",
+        state(model("Author"), book("Old"), book("New")),
+        deleted_models={"old"},
+        created_models={"new"},
+    )
+    split_ = remove_field(operations.RemoveField("Old", "author"), walk)
+    assert (split_.contract_database, split_.cleanup) == ([], [])

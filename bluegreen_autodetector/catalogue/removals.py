@@ -42,6 +42,10 @@ def remove_field(operation: operations.RemoveField, walk: Walk) -> Split | None:
         return None  # Nothing in the database changes (explicit through...).
     split = Split(contract_state=[operation])
     table_stays = operation.model_name_lower not in walk.deleted_models
+    if not table_stays and walk.table_taken_over(
+        operation.model_name, model_state.options
+    ):
+        return split  # Its DeleteModel hands the table, column and all, over.
     lingering = _linger(
         walk,
         split,
