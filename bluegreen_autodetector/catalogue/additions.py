@@ -120,7 +120,7 @@ def create_model(operation: operations.CreateModel, walk: Walk) -> Split | None:
         return None
     key = walk.key(operation.name)
     fields = dict(operation.fields)
-    if taken_over_table(walk, operation.name, operation.options, fields):
+    if taken_over_table(walk, operation.name, operation.options, fields, refuse=False):
         # The table is there: the new model takes it over in Python only.
         return Split(
             contract_database=[

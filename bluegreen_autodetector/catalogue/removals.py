@@ -80,12 +80,11 @@ def delete_model(operation: operations.DeleteModel, walk: Walk) -> Split | None:
     model_state = walk.model_state(operation.name)
     if model_state.options.get("proxy") or not model_state.options.get("managed", True):
         return None  # No table of Django's to keep or drop.
+    split = Split(contract_state=[operation])
     if taken_over_table(
         walk, operation.name, model_state.options, dict(model_state.fields)
     ):
-        # The model created beside it takes the table over: nothing to drop.
-        return Split(contract_state=[operation])
-    split = Split(contract_state=[operation])
+        return split  # The model created beside it takes the table over.
     key = walk.key(operation.name)
     lingering_fields = dict(walk.absorbed.get(operation.name_lower, {}))
     for name, field in model_state.fields.items():

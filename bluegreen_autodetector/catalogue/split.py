@@ -81,17 +81,22 @@ class Walk:
         return {key: self.state.models[key] for key in keys if key in self.state.models}
 
 
-def taken_over_table(walk: Walk, model_name: str, options: dict, fields: dict) -> bool:
+def taken_over_table(
+    walk: Walk, model_name: str, options: dict, fields: dict, refuse: bool = True
+) -> bool:
     """
     Whether model ``model_name`` (``options``, ``fields``) hands its table
     to, or takes it from, a model deleted or created beside it (a rename
-    keeping db_table, under ``--noinput``). Refused unless both declare the
-    same columns: the database would get neither model's.
+    keeping db_table, under ``--noinput``), both declaring the same columns.
+    With different columns the database would get neither model's: refused
+    (``refuse``; the DeleteModel's row says it, once) or False.
     """
     other = walk.table_taken_over(model_name, options)
     if other is None:
         return False
     if not same_columns(fields, dict(other.fields)):
+        if not refuse:
+            return False
         raise Refused(
             f"{walk.app_label}: models {model_name!r} and {other.name!r} share the "
             f"table {options.get('db_table') or other.options.get('db_table')!r} "
