@@ -212,13 +212,15 @@ def split_migration(
         warnings += _possible_renames(app_label, removed_types, added_types)
     migration.cleanup = None
     migration.bluegreen_warnings = warnings
-    if not cleanup_items:
+    if not cleanup_items and not state_operations:
         return refusals
     migration.operations = database_operations
     if state_operations:
         migration.operations.append(
             operations.SeparateDatabaseAndState(state_operations=state_operations)
         )
+    if not cleanup_items:
+        return refusals  # State-only changes (a table taken over): no cleanup.
     cleanup = Migration(f"{pending.CLEANUP_PREFIX}{migration.name}", app_label)
     cleanup.dependencies = [(app_label, migration.name)]
     cleanup_items.sort(key=_cleanup_order)

@@ -15,6 +15,7 @@ at, in a throwaway app registry. It never renders the whole project state.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
@@ -23,6 +24,7 @@ from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import ProjectState
 from django.db.migrations.utils import resolve_relation
+from django.db.models.constants import LOOKUP_SEP
 
 from . import foreign_keys
 from .capture_connections import capture_connection
@@ -59,6 +61,8 @@ class AlterColumn:
     """
     A column the contract left tolerant of the old release (a database
     default, or NULL allowed) that the cleanup brings to the model's shape.
+    ``model_states`` are the states of the models the field joins, for a
+    model that the capture state lacks (created in the same run).
     """
 
     model: ModelKey
@@ -67,6 +71,7 @@ class AlterColumn:
     after: models.Field  # as the model declares it
     backfill: object = None  # a constant to fill NULLs with first (None: none)
     state_operations: list = dataclass_field(default_factory=list)
+    model_states: dict = dataclass_field(default_factory=dict)
 
     adds_foreign_keys = False  # see AddForeignKeys
 
@@ -82,11 +87,8 @@ class AddForeignKeys(AlterColumn):
     column's, or both of an auto-created M2M table's), which the cleanup
     adds: ``before`` is the field with ``db_constraint=False``, ``after`` as
     the model declares it. Nothing else of the column changes here.
-    ``model_states`` are the states of the models the field joins, for a
-    model that the capture state lacks (created in the same run).
     """
 
-    model_states: dict = dataclass_field(default_factory=dict)
     adds_foreign_keys = True
 
     @property
@@ -184,7 +186,11 @@ class Capture:
                 if backfill is not None:
                     table = editor.quote_name(captured.table)
                     column = editor.quote_name(captured.column)
-                    value = editor.quote_value(backfill)
+                    # In the column's database form (a UUID's hex on SQLite,
+                    # a timedelta's microseconds where there is no interval).
+                    value = editor.quote_value(
+                        after.get_db_prep_save(backfill, editor.connection)
+                    )
                     editor.execute(
                         f"UPDATE {table} SET {column} = {value} WHERE {column} IS NULL",
                         None,
@@ -236,7 +242,9 @@ class Capture:
             captured.reverse_sql[vendor] = _collect(
                 connection,
                 lambda editor: (
-                    BaseDatabaseSchemaEditor.add_field(editor, model, field)
+                    BaseDatabaseSchemaEditor.add_field(
+                        editor, model, _addable_on_sqlite(field)
+                    )
                     if editor.connection.vendor == "sqlite"
                     else editor.add_field(model, field)
                 ),
@@ -278,14 +286,25 @@ class Capture:
         def need(key: ModelKey, name: str | None = None) -> None:
             """Make sure model ``key`` has field ``name`` (default: its pk)."""
             model_state = self._model_state(key)
-            if name is None:
-                name = next(n for n, f in model_state.fields.items() if f.primary_key)
             fields = chosen.setdefault(key, {})
+            if name is None:
+                name = next(
+                    (n for n, f in model_state.fields.items() if f.primary_key), None
+                )
+                if name is None:
+                    return  # Rendering adds the implicit primary key, as Django's.
             if name not in fields:
                 fields[name] = model_state.fields[name]
                 follow(key, fields[name])
 
         def follow(key: ModelKey, field: models.Field) -> None:
+            if getattr(field, "generated", False):
+                # Its expression resolves against the skeleton's fields.
+                for name in referenced_fields(field.expression):
+                    if name == "pk":
+                        need(key)
+                    elif name in self._model_state(key).fields:
+                        need(key, name)
             if field.is_relation:
                 target = resolve_relation(field.remote_field.model, *key)
                 need(target)
@@ -356,6 +375,31 @@ class _Registry(Apps):
 TWIN = "__bluegreen_twin"
 
 
+def referenced_fields(expression) -> set[str]:
+    """The names of the model's own fields that ``expression`` refers to."""
+    if isinstance(expression, models.F):
+        return {expression.name.split(LOOKUP_SEP, 1)[0]}
+    if isinstance(expression, models.Q):
+        return set(expression.referenced_base_fields)
+    names = set()
+    for source in getattr(expression, "get_source_expressions", list)():
+        if source is not None:
+            names |= referenced_fields(source)
+    return names
+
+
+def _addable_on_sqlite(field: models.Field) -> models.Field:
+    """
+    SQLite cannot ADD COLUMN a STORED generated column to a table holding
+    rows ("cannot add a STORED column"); a VIRTUAL one reads the same.
+    """
+    if not (field.generated and field.db_persist):
+        return field
+    virtual = copy.copy(field)
+    virtual.db_persist = False
+    return virtual
+
+
 def _twin(key: ModelKey) -> ModelKey:
     return key[0], key[1] + TWIN
 
@@ -365,9 +409,12 @@ def _alter(editor, model, before, twin, after) -> None:
     if editor.connection.vendor != "sqlite":
         # Without the relation, alter_field has no constraint to look up in
         # the live database; a NULL or default change never touches it.
+        emitted = len(editor.collected_sql)
         editor.alter_field(
             model, _unconstrained(before, model), _unconstrained(after, twin)
         )
+        if editor.connection.vendor == "mysql":
+            _redeclare_check(editor, after, emitted)
         return
     edit_column_definitions(
         editor,
@@ -396,6 +443,25 @@ def _clone(field: models.Field) -> models.Field:
         return field.clone()
     finally:
         field.swappable = swappable
+
+
+def _redeclare_check(editor, field: models.Field, emitted: int) -> None:
+    """
+    MySQL's MODIFY re-declares the whole column: a column-level CHECK that
+    it does not repeat is gone (a PositiveIntegerField's ``>= 0``; MariaDB
+    adds a JSONField's json_valid back for its ``json`` alias only). Repeat
+    the field's CHECK in each MODIFY of its column that ``editor`` emitted
+    since statement number ``emitted``.
+    """
+    check = field.db_parameters(editor.connection)["check"]
+    if not check:
+        return
+    modify = f"MODIFY {editor.quote_name(field.column)} "
+    statements = editor.collected_sql
+    for index in range(emitted, len(statements)):
+        statement = statements[index]
+        if modify in statement and "CHECK" not in statement:
+            statements[index] = statement.rstrip(";") + f" CHECK ({check});"
 
 
 def _unconstrained(field: models.Field, model) -> models.Field:
@@ -451,12 +517,14 @@ def _mysql_quote_value(quote_value):
     """
     MySQL's ``quote_value`` writes bytes as Python's repr (``b"..."``, not
     SQL: Django's migrate passes them to the driver instead); a hex literal
-    is the value the driver would send.
+    is the value the driver would send. A value the driver escapes to bytes
+    (a UUID, on MariaDB's native uuid column) is the text of those bytes.
     """
 
     def quote(value):
         if isinstance(value, (bytes, bytearray, memoryview)):
             return f"X'{bytes(value).hex()}'"
-        return quote_value(value)
+        quoted = quote_value(value)
+        return quoted.decode() if isinstance(quoted, bytes) else quoted
 
     return quote

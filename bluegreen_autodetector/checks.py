@@ -23,6 +23,7 @@ from django.core import checks
 from django.core.management import get_commands
 from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.migrations.exceptions import BadMigrationError, NodeNotFoundError
 from django.db.migrations.loader import MigrationLoader
 
 from . import conf, live, pending, verifier
@@ -36,7 +37,9 @@ def check_migrations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     for config in configs:
         if not pending.has_pending(config.label):
             continue
-        loader = loader or MigrationLoader(None, ignore_no_migrations=True)
+        loader = loader or _loader(None)
+        if loader is None:
+            break
         try:
             cleanups = pending.list_pending(config.label)
         except CommandError as error:
@@ -67,7 +70,9 @@ def check_cleanups_present(app_configs=None, **kwargs) -> list[checks.CheckMessa
 
     relative = Command.get_relative_path
     configs = app_configs or apps.get_app_configs()
-    loader = MigrationLoader(None, ignore_no_migrations=True)
+    loader = _loader(None)
+    if loader is None:
+        return []
     messages = []
     for config in configs:
         for contract, path in pending.missing_cleanups(config.label, loader):
@@ -90,6 +95,19 @@ def check_cleanups_present(app_configs=None, **kwargs) -> list[checks.CheckMessa
                 )
             )
     return messages
+
+
+def _loader(connection) -> MigrationLoader | None:
+    """
+    The migration graph, or None where it cannot be built: a database that
+    cannot be reached, or a graph Django's loader rejects (a dependency on
+    an unknown app or a missing migration). Django's own commands report a
+    broken graph; a check here would only crash ``manage.py check``.
+    """
+    try:
+        return MigrationLoader(connection, ignore_no_migrations=True)
+    except (DatabaseError, ValueError, NodeNotFoundError, BadMigrationError):
+        return None
 
 
 # What is lost when another app's command runs instead of ours.
@@ -129,11 +147,8 @@ def _hazards(configs) -> list[checks.CheckMessage]:
     serving (the applied migrations) or the one they ship. A fresh database
     serves no release; one that cannot be reached says nothing.
     """
-    try:
-        loader = MigrationLoader(
-            connections[DEFAULT_DB_ALIAS], ignore_no_migrations=True
-        )
-    except DatabaseError:
+    loader = _loader(connections[DEFAULT_DB_ALIAS])
+    if loader is None:
         return []
     applied = set(loader.applied_migrations or ())
     if not applied:

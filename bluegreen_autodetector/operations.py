@@ -100,7 +100,16 @@ class CleanupSQL(RunSQL):
 
     def _columns(self, connection) -> list[str] | None:
         """The table's columns now, or None if the table is gone."""
+        qualified = _schema_and_name(self.table)
         with connection.cursor() as cursor:
+            if qualified is not None and connection.vendor == "postgresql":
+                # introspection lists bare names on the search path only.
+                cursor.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE "
+                    "table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                    list(qualified),
+                )
+                return [name for (name,) in cursor.fetchall()] or None
             if self.table not in connection.introspection.table_names(cursor):
                 return None
             description = connection.introspection.get_table_description(
@@ -268,6 +277,17 @@ class RunAlterSQL(CleanupSQL):
                 "is gone links nothing), then migrate again. This step changed "
                 "nothing; it never changes those rows itself."
             )
+
+
+def _schema_and_name(table: str) -> tuple[str, str] | None:
+    """
+    (schema, table) of a schema-qualified ``db_table`` such as
+    ``'"other"."book"'`` (quoted, as Django's docs write it), else None.
+    """
+    parts = table.split('"."')
+    if len(parts) != 2 or not (table.startswith('"') and table.endswith('"')):
+        return None
+    return parts[0][1:], parts[1][:-1]
 
 
 def foreign_keys_of(state, table: str) -> set[tuple[str, str, str]]:

@@ -39,6 +39,8 @@ def value_for(field):
         return None
     if isinstance(field, models.BooleanField):
         return n % 2 == 0
+    if isinstance(field, models.DurationField):
+        return datetime.timedelta(seconds=n)
     if isinstance(field, models.DecimalField):
         return decimal.Decimal(n)
     if isinstance(field, models.FloatField):
@@ -88,6 +90,7 @@ def make(model, created, nulls=False):
             field.primary_key
             and field.auto_created
             or isinstance(field, (models.AutoField, models.BigAutoField))
+            or field.generated  # The database computes it.
         ):
             continue
         if field.is_relation:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from ..capture import AddForeignKeys, AlterColumn, ModelKey
 from .shapes import (
     callable_name,
+    check_default,
     deconstructed,
     filled_db_default,
     from_deconstructed,
@@ -23,7 +24,7 @@ from .shapes import (
     is_constant,
     unconstrained,
 )
-from .split import Split, Walk
+from .split import Split, Walk, taken_over_table
 
 
 def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
@@ -87,6 +88,7 @@ def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
                 tolerant_field,
                 field,
                 state_operations=[] if deferred else [finish],
+                model_states=walk.joined_states(key, field),
             )
         )
     if deferred:
@@ -97,7 +99,7 @@ def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
                 tolerant_field,
                 field,
                 state_operations=[finish],
-                model_states=_model_states(walk, key, field),
+                model_states=walk.joined_states(key, field),
             )
         )
     return split
@@ -118,6 +120,13 @@ def create_model(operation: operations.CreateModel, walk: Walk) -> Split | None:
         return None
     key = walk.key(operation.name)
     fields = dict(operation.fields)
+    if taken_over_table(walk, operation.name, operation.options, fields, refuse=False):
+        # The table is there: the new model takes it over in Python only.
+        return Split(
+            contract_database=[
+                operations.SeparateDatabaseAndState(state_operations=[operation])
+            ]
+        )
     deferred = [
         name for name, field in fields.items() if _defers_constraint(field, walk, key)
     ]
@@ -149,7 +158,7 @@ def create_model(operation: operations.CreateModel, walk: Walk) -> Split | None:
                 tolerant[name],
                 fields[name],
                 state_operations=[finish],
-                model_states={**_model_states(walk, key, fields[name]), key: created},
+                model_states={**walk.joined_states(key, fields[name]), key: created},
             )
         )
     return split
@@ -173,7 +182,8 @@ def _kept_default(
         or field.generated
     ):
         return None
-    where = f"{walk.app_label}.{operation.model_name}.{operation.name}"
+    model_name = walk.model_state(operation.model_name).name
+    where = f"{walk.app_label}.{model_name}.{operation.name}"
     filled = filled_db_default(field)
     if filled is not None:
         # No explicit default, yet Django fills existing rows ("" for blank
@@ -188,6 +198,7 @@ def _kept_default(
         return {"db_default": filled}, warning
     if not field.has_default():
         return None  # Django asked for a one-off default, or the user did.
+    check_default(field, where)
     if is_constant(field):
         return {"db_default": field.default}, None
     if field.default is timezone.now and isinstance(field, models.DateTimeField):
@@ -224,17 +235,3 @@ def _defers_constraint(field: models.Field, walk: Walk, source: ModelKey) -> boo
         not (app_label == walk.app_label and name in walk.created_models)
         for app_label, name in ends
     )
-
-
-def _model_states(walk: Walk, source: ModelKey, field: models.Field) -> dict:
-    """
-    The states capture renders ``field`` with: the model and the one it
-    points at, as this migration finds them (either may be created by an
-    earlier migration of the same run, which the capture state lacks).
-    """
-    target = resolve_relation(field.remote_field.model, *source)
-    return {
-        key: walk.state.models[key]
-        for key in (source, target)
-        if key in walk.state.models
-    }

@@ -7,15 +7,24 @@ from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
 
 from ..capture import AlterColumn
-from .shapes import deconstructed, is_constant, rebuild
+from .shapes import (
+    check_default,
+    column_named,
+    deconstructed,
+    from_deconstructed,
+    has_column,
+    is_constant,
+    rebuild,
+)
 from .split import Refused, Split, Walk
 
 
 def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
     """
-    AlterField null=True -> null=False: nothing changes in the database now
-    (the old release may still write NULL); the cleanup backfills a constant
-    default, checks no NULL is left, and sets NOT NULL.
+    AlterField null=True -> null=False: the NOT NULL waits for the cleanup
+    (the old release may still write NULL), which backfills a constant
+    default, checks no NULL is left, and sets NOT NULL. Other changes of the
+    field made with it pass through now, the column staying nullable.
 
     A changed db_column is refused (either release would miss the column);
     other risky changes pass through with a warning.
@@ -23,11 +32,15 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
     old = walk.model_state(operation.model_name).fields[operation.name]
     new = operation.field
     model = f"{walk.app_label}.{operation.model_name}"
-    if old.db_column != new.db_column:
+    # The columns, not the arguments: db_column naming the column the
+    # field already has is the rename recipe itself.
+    old_column = column_named(operation.name, old)
+    new_column = column_named(operation.name, new)
+    if old_column != new_column:
         raise Refused(
-            f"{model}.{operation.name}: db_column changes from {old.db_column!r} "
-            f"to {new.db_column!r}; one release would miss the column. Keep "
-            f"db_column={old.db_column!r} (rename in Python only), or add the new "
+            f"{model}.{operation.name}: its column changes from {old_column!r} "
+            f"to {new_column!r}; one release would miss the column. Keep "
+            f"db_column={old_column!r} (rename in Python only), or add the new "
             f"column, copy, switch, and remove the old one across releases."
         )
     before, after = deconstructed(old), deconstructed(new)
@@ -38,28 +51,9 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
         before.pop("db_default")
         if before == after and old.null == new.null:
             return _keep_database_default(operation, walk, old, new)
-    if old.null and not new.null and before == after:
-        split = Split()
-        split.cleanup.append(
-            AlterColumn(
-                walk.key(operation.model_name),
-                operation.name,
-                old,
-                new,
-                backfill=new.default if is_constant(new) else None,
-                state_operations=[operation],
-            )
-        )
-        split.warnings.append(
-            f"{model}.{operation.name}: NOT NULL is set by the cleanup; the old "
-            f"release may write NULL until then. "
-            + (
-                f"The cleanup first fills NULLs with the default {new.default!r}."
-                if is_constant(new)
-                else "Backfill NULLs before the cleanup runs (it stops on NULLs)."
-            )
-        )
-        return split
+    # null means nothing to a field without a column (an M2M field).
+    if old.null and not new.null and has_column(new):
+        return _set_not_null_later(operation, walk, old, new, alone=before == after)
     risks = _risks(old, new)
     if not risks:
         return None
@@ -102,6 +96,53 @@ def _keep_database_default(operation, walk: Walk, old, new) -> Split:
     return split
 
 
+def _set_not_null_later(operation, walk: Walk, old, new, alone: bool) -> Split:
+    """
+    The NOT NULL part of ``operation`` goes to the cleanup; with other
+    changes (not ``alone``), the contract makes them, keeping NULL allowed.
+    """
+    model = f"{walk.app_label}.{operation.model_name}"
+    check_default(new, f"{model}.{operation.name}")
+    split = Split()
+    tolerant = old
+    if not alone:
+        kwargs = deconstructed(new)
+        kwargs["null"] = True
+        if not operation.preserve_default:
+            kwargs.pop("default", None)  # A one-off default: the backfill's.
+        tolerant = from_deconstructed(kwargs)
+        split.contract_database.append(
+            operations.AlterField(
+                model_name=operation.model_name, name=operation.name, field=tolerant
+            )
+        )
+        split.warnings += [
+            f"{model}.{operation.name}: {risk}" for risk in _risks(old, tolerant)
+        ]
+    key = walk.key(operation.model_name)
+    split.cleanup.append(
+        AlterColumn(
+            key,
+            operation.name,
+            tolerant,
+            new,
+            backfill=new.default if is_constant(new) else None,
+            state_operations=[operation],
+            model_states=walk.joined_states(key, new),
+        )
+    )
+    split.warnings.append(
+        f"{model}.{operation.name}: NOT NULL is set by the cleanup; the old "
+        f"release may write NULL until then. "
+        + (
+            f"The cleanup first fills NULLs with the default {new.default!r}."
+            if is_constant(new)
+            else "Backfill NULLs before the cleanup runs (it stops on NULLs)."
+        )
+    )
+    return split
+
+
 def _risks(old: models.Field, new: models.Field) -> list[str]:
     risks = []
     old_path, new_path = old.deconstruct()[1], new.deconstruct()[1]
@@ -120,12 +161,6 @@ def _risks(old: models.Field, new: models.Field) -> list[str]:
         )
     if new.unique and not old.unique:
         risks.append("becomes unique: the old release's duplicates are rejected.")
-    if old.null and not new.null:
-        risks.append(
-            "becomes NOT NULL together with other changes, so it is not split: "
-            "the old release's NULL writes are rejected. Make the NOT NULL change "
-            "alone to have it split."
-        )
     return risks
 
 
@@ -143,6 +178,10 @@ def add_constraint(operation: operations.AddConstraint, walk: Walk) -> Split | N
 def refuse_rename(operation: Operation, walk: Walk) -> Split | None:
     """RenameField, RenameModel, AlterModelTable: refused, with the safe recipe."""
     if isinstance(operation, operations.RenameField):
+        field = walk.model_state(operation.model_name).fields[operation.old_name]
+        column = column_named(operation.old_name, field)
+        if column is not None and column == column_named(operation.new_name, field):
+            return None  # Renamed in Python only: db_column keeps the column.
         what = (
             f"{walk.app_label}.{operation.model_name}: field {operation.old_name!r} "
             f"is renamed to {operation.new_name!r}"

@@ -5,14 +5,22 @@ from __future__ import annotations
 from django.db.migrations import operations
 
 from ..capture import LingeringColumn, LingeringTable
-from .shapes import has_auto_through, has_column, lingering_field, same
-from .split import Split, Walk
+from .shapes import (
+    check_default,
+    has_auto_through,
+    has_column,
+    lingering_field,
+    same,
+)
+from .split import Split, Walk, taken_over_table
 
 
 def _linger(
     walk: Walk, split: Split, model_name: str, name: str, field, *, table_stays
 ):
     """Alter ``field`` in the contract to its lingering shape; return that shape."""
+    if table_stays:
+        check_default(field, f"{walk.app_label}.{model_name}.{name}")
     lingering = lingering_field(field, table_stays=table_stays)
     if not same(lingering, field):
         split.contract_database.append(
@@ -34,6 +42,10 @@ def remove_field(operation: operations.RemoveField, walk: Walk) -> Split | None:
         return None  # Nothing in the database changes (explicit through...).
     split = Split(contract_state=[operation])
     table_stays = operation.model_name_lower not in walk.deleted_models
+    if not table_stays and walk.table_taken_over(
+        operation.model_name, model_state.options
+    ):
+        return split  # Its DeleteModel hands the table, column and all, over.
     lingering = _linger(
         walk,
         split,
@@ -69,6 +81,10 @@ def delete_model(operation: operations.DeleteModel, walk: Walk) -> Split | None:
     if model_state.options.get("proxy") or not model_state.options.get("managed", True):
         return None  # No table of Django's to keep or drop.
     split = Split(contract_state=[operation])
+    if taken_over_table(
+        walk, operation.name, model_state.options, dict(model_state.fields)
+    ):
+        return split  # The model created beside it takes the table over.
     key = walk.key(operation.name)
     lingering_fields = dict(walk.absorbed.get(operation.name_lower, {}))
     for name, field in model_state.fields.items():

@@ -10,6 +10,13 @@ for the old release's DELETEs. Pure: fields in, fields out; no state, no SQL.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
 from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models.functions import Cast, Now
@@ -28,6 +35,9 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     nullable; and it loses its index and uniqueness, since on SQLite only
     such a plain column can be dropped without rebuilding the table.
     """
+    if field.generated:
+        # The database computes it: no release writes it, none is blocked.
+        return field.clone()
     name, path, args, kwargs = deconstruct(field)
     if field.is_relation and kwargs.get("db_constraint", True):
         kwargs["db_constraint"] = False
@@ -80,12 +90,50 @@ def rebuild(path: str, args, kwargs) -> models.Field:
     return field_class(*args, **kwargs)
 
 
+# Values a database default can hold as they are (what Django's
+# MigrationWriter writes as literals, less the containers).
+CONSTANTS = (
+    bool,
+    int,
+    float,
+    str,
+    bytes,
+    decimal.Decimal,
+    datetime.date,  # datetime.datetime too
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    enum.Enum,
+)
+
+
 def is_constant(field: models.Field) -> bool:
+    """Whether ``field``'s Python default is a value the database can hold."""
     return (
         field.has_default()
         and not callable(field.default)
-        and isinstance(field.default, (bool, int, float, str))
+        and isinstance(field.default, CONSTANTS)
     )
+
+
+def check_default(field: models.Field, where: str) -> None:
+    """
+    Refuse (CommandError) a constant default that ``field`` cannot store,
+    such as ``1`` typed at the prompt for a DateTimeField: Django would fail
+    on it only at migrate time, the package when capturing the cleanup.
+    """
+    if not is_constant(field) or field.is_relation:
+        return  # A relation's value is its target's, unknown here.
+    try:
+        field.get_prep_value(field.default)
+    except (TypeError, ValueError, ValidationError) as error:
+        reason = "; ".join(getattr(error, "messages", [str(error)]))
+        raise CommandError(
+            f"{where}: the default {field.default!r} is not a value of "
+            f"{type(field).__name__} ({reason}). Give the field a default of its "
+            f"type (in models.py, or at the prompt), then run makemigrations "
+            f"again."
+        ) from error
 
 
 def same(a: models.Field, b: models.Field) -> bool:
@@ -97,9 +145,45 @@ def has_auto_through(field: models.Field) -> bool:
 
 
 def has_column(field: models.Field) -> bool:
+    """
+    Whether ``field`` is a column of its model's table: not an M2M, not a
+    relation without a column of its own (GenericRelation, ForeignObject),
+    not a CompositePrimaryKey (a constraint over other fields' columns).
+    """
+    if isinstance(field, models.CompositePrimaryKey):
+        return False
     return not field.many_to_many and (
         not field.is_relation or isinstance(field, models.ForeignKey)
     )
+
+
+def column_named(name: str, field: models.Field) -> str | None:
+    """The column ``field`` has under the name ``name`` (None: no column)."""
+    if not has_column(field):
+        return None
+    unbound = field.clone()  # set_attributes_from_name keeps a name it has
+    unbound.set_attributes_from_name(name)
+    return unbound.column
+
+
+def same_columns(a: dict[str, models.Field], b: dict[str, models.Field]) -> bool:
+    """
+    Whether fields ``a`` and ``b`` (by name) declare the same columns, alike
+    in the database: a relation may point at a renamed model.
+    """
+
+    def columns(fields):
+        shapes = {}
+        for name, field in fields.items():
+            _, path, args, kwargs = deconstruct(field)
+            for python_only in ("to", "related_name", "related_query_name"):
+                kwargs.pop(python_only, None)
+            for python_only in ("verbose_name", "help_text", "choices"):
+                kwargs.pop(python_only, None)
+            shapes[column_named(name, field) or name] = (path, args, kwargs)
+        return shapes
+
+    return columns(a) == columns(b)
 
 
 def deconstructed(field: models.Field) -> dict:

@@ -8,6 +8,9 @@ from dataclasses import field as dataclass_field
 from django.db import models
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
+from django.db.migrations.utils import resolve_relation
+
+from .shapes import same_columns
 
 
 @dataclass
@@ -45,3 +48,60 @@ class Walk:
 
     def key(self, model_name: str) -> tuple[str, str]:
         return self.app_label, model_name.lower()
+
+    def table_taken_over(self, model_name: str, options: dict):
+        """
+        The state of the model that this migration creates or deletes beside
+        model ``model_name`` (with ``options``) on the same table, or None: a
+        RenameModel keeping its db_table, as ``--noinput`` writes it
+        (CreateModel + DeleteModel).
+        """
+        this = model_name.lower()
+        table = options.get("db_table") or f"{self.app_label}_{this}"
+        for (app_label, name), other in self.state.models.items():
+            if (
+                app_label == self.app_label
+                and name != this
+                and name in self.created_models | self.deleted_models
+                and (other.options.get("db_table") or f"{app_label}_{name}") == table
+            ):
+                return other
+        return None
+
+    def joined_states(self, source: tuple[str, str], field: models.Field) -> dict:
+        """
+        The states capture renders ``field`` of model ``source`` with: the
+        model and (a relation) the one it points at, as this migration finds
+        them (either may be created earlier in the same run, which the
+        capture state lacks).
+        """
+        keys = [source]
+        if field.is_relation and field.remote_field.model is not None:
+            keys.append(resolve_relation(field.remote_field.model, *source))
+        return {key: self.state.models[key] for key in keys if key in self.state.models}
+
+
+def taken_over_table(
+    walk: Walk, model_name: str, options: dict, fields: dict, refuse: bool = True
+) -> bool:
+    """
+    Whether model ``model_name`` (``options``, ``fields``) hands its table
+    to, or takes it from, a model deleted or created beside it (a rename
+    keeping db_table, under ``--noinput``), both declaring the same columns.
+    With different columns the database would get neither model's: refused
+    (``refuse``; the DeleteModel's row says it, once) or False.
+    """
+    other = walk.table_taken_over(model_name, options)
+    if other is None:
+        return False
+    if not same_columns(fields, dict(other.fields)):
+        if not refuse:
+            return False
+        raise Refused(
+            f"{walk.app_label}: models {model_name!r} and {other.name!r} share the "
+            f"table {options.get('db_table') or other.options.get('db_table')!r} "
+            f"(a rename keeping db_table) with different fields. Rename the model "
+            f"in one release, keeping its fields, and change the fields in the "
+            f"next."
+        )
+    return True
