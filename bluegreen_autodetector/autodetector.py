@@ -55,7 +55,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
         if not conf.enabled():
             return changes
         _refuse_names_still_held(changes, self.to_state, self.pending_cleanups)
-        capture = Capture(self.leaf_state, conf.vendors())
+        capture = Capture(self.leaf_state, conf.vendors(), self.to_state)
         ordered = _in_dependency_order(changes)
         plan = Replan()
         replan_alterations(ordered, self.pending_cleanups, self.leaf_state, plan)

@@ -19,10 +19,12 @@ import copy
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
+from django.apps import apps as global_apps
 from django.apps.registry import Apps
+from django.core.management.base import CommandError
 from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.state import ProjectState
+from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.utils import resolve_relation
 from django.db.models.constants import LOOKUP_SEP
 
@@ -114,9 +116,18 @@ class Capture:
     run: each model once, with the union of the fields the items need.
     """
 
-    def __init__(self, state: ProjectState, vendors: list[str]) -> None:
+    def __init__(
+        self,
+        state: ProjectState,
+        vendors: list[str],
+        later: ProjectState | None = None,
+    ) -> None:
         self.state = state
         self.vendors = vendors
+        # Where a model the items point at may be found when ``state`` and
+        # the items lack it: the models (``later``), then the apps without
+        # migrations, which Django's state never holds.
+        self.later = later
         self.created: dict = {}  # states of models the items create
 
     def capture(self, items: list) -> list[CapturedSQL]:
@@ -267,7 +278,22 @@ class Capture:
         return captured
 
     def _model_state(self, key: ModelKey):
-        return self.state.models[key] if key in self.state.models else self.created[key]
+        for model_states in (
+            self.state.models,
+            self.created,
+            self.later.models if self.later is not None else {},
+        ):
+            if key in model_states:
+                return model_states[key]
+        try:
+            return ModelState.from_model(global_apps.get_model(*key))
+        except LookupError:
+            raise CommandError(
+                f"{key[0]}.{key[1]}: a relation of this change points at this "
+                f"model, which neither the migrations nor the installed apps "
+                f"define. Install its app (or add the model), then run "
+                f"makemigrations again."
+            ) from None
 
     def _skeletons(
         self, wanted: dict[ModelKey, dict[str, models.Field]], options: dict

@@ -85,9 +85,32 @@ def filled_db_default(field: models.Field):
 
 
 def rebuild(path: str, args, kwargs) -> models.Field:
+    """The field of class ``path`` (as ``deconstruct`` names it) with these."""
     module, _, class_name = path.rpartition(".")
-    field_class = getattr(__import__(module, fromlist=[class_name]), class_name)
+    try:
+        field_class = getattr(__import__(module, fromlist=[class_name]), class_name)
+    except (ImportError, AttributeError):
+        # A class its path does not import (defined in a function, as
+        # tests do): the one loaded under that name.
+        field_class = _loaded_field_class(path)
     return field_class(*args, **kwargs)
+
+
+def _loaded_field_class(path: str) -> type[models.Field]:
+    classes, seen = [models.Field], set()
+    while classes:
+        field_class = classes.pop()
+        if field_class in seen:
+            continue
+        seen.add(field_class)
+        if f"{field_class.__module__}.{field_class.__qualname__}" == path:
+            return field_class
+        classes += field_class.__subclasses__()
+    raise CommandError(
+        f"Field class {path} cannot be imported by that path, which migrations "
+        f"name it by: define it at the top level of a module, then run "
+        f"makemigrations again."
+    )
 
 
 # Values a database default can hold as they are (what Django's
