@@ -26,3 +26,13 @@ def vendor(request):
             f"{SERVERS[request.param]['PORT']}; start it with scripts/services.sh"
         )
     return request.param
+
+
+@pytest.fixture
+def with_auth(settings):
+    """In-process tests: django.contrib.auth installed (a swappable model)."""
+    settings.INSTALLED_APPS = [
+        "django.contrib.contenttypes",
+        "django.contrib.auth",
+        "bluegreen_autodetector",
+    ]

@@ -16,15 +16,6 @@ pytestmark = pytest.mark.usefixtures("capture_servers")
 __all__ = ["capture_servers"]  # the fixture, used by pytestmark
 
 
-@pytest.fixture
-def with_auth(settings):
-    settings.INSTALLED_APPS = [
-        "django.contrib.contenttypes",
-        "django.contrib.auth",
-        "bluegreen_autodetector",
-    ]
-
-
 def test_a_relation_to_a_model_no_state_holds_is_captured_from_its_app(
     vendor, with_auth
 ):

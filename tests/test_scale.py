@@ -91,15 +91,6 @@ def test_what_a_contract_removes_cannot_come_back_in_the_same_migration(again):
         detect(before, after)
 
 
-@pytest.fixture
-def with_auth(settings):
-    settings.INSTALLED_APPS = [
-        "django.contrib.contenttypes",
-        "django.contrib.auth",
-        "bluegreen_autodetector",
-    ]
-
-
 @pytest.mark.parametrize(
     "field",
     [
