@@ -349,7 +349,11 @@ def _touched(operation, app_label: str) -> set[ModelKey]:
         operation, "name_lower", None
     )
     if isinstance(operation, operations.RenameModel):
-        return {(app_label, operation.old_name_lower), (app_label, name)}
+        # Its name is the old one.
+        return {
+            (app_label, operation.old_name_lower),
+            (app_label, operation.new_name_lower),
+        }
     return {(app_label, name)} if isinstance(name, str) else set()
 
 

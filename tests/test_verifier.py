@@ -380,3 +380,11 @@ def test_a_sqlite_rebuild_drops_what_lingers_before_its_cleanup(sqlite):
     assert [(f.statement, f.column) for f in found] == [("SELECT", "rating")]
     assert "SQLite rebuilds shop_book for 'Alter field title on book'" in str(found[0])
     assert "shop.0004_longer_title" in str(found[0])
+
+
+def test_a_renamed_model_is_touched_under_both_names():
+    rename = operations.RenameModel("Author", "Writer")
+    assert live.touched([migration("0002_rename", rename)]) == {
+        ("shop", "author"),
+        ("shop", "writer"),
+    }
