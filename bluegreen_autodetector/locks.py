@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.db.migrations.executor import MigrationExecutor
 
@@ -88,7 +89,8 @@ def lock_timeouts(connection, log: Callable[[str], None]):
                     or (executed and not rolled_back)
                 ):
                     if is_lock_timeout(connection, error):
-                        raise DatabaseError(
+                        # One line, as migrate prints a CommandError.
+                        raise CommandError(
                             f"{migration.app_label}.{migration.name} could not take "
                             f"its locks within {seconds}s, {attempt + 1} time(s): "
                             f"a long transaction holds them. Nothing of it was "

@@ -10,6 +10,7 @@ operations here are ``RunSQL`` subclasses: ``sqlmigrate`` shows their SQL.
 
 from __future__ import annotations
 
+from django.core.management.base import CommandError
 from django.db import router
 from django.db.migrations.operations import RunSQL
 
@@ -82,7 +83,7 @@ class CleanupSQL(RunSQL):
             return
         vendor = connection.vendor
         if vendor not in captured:
-            raise ValueError(
+            raise CommandError(
                 f"{self.describe()}: this cleanup holds SQL captured for "
                 f"{', '.join(sorted(captured)) or 'no vendor'}, not for {vendor!r}. "
                 f"Add {vendor!r} to BLUEGREEN_VENDORS and make the change again "
@@ -235,7 +236,7 @@ class RunAlterSQL(CleanupSQL):
                 )
                 (nulls,) = cursor.fetchone()
             if nulls:
-                raise ValueError(
+                raise CommandError(
                     f"{self.describe()}: {nulls} row(s) of {self.table} hold NULL in "
                     f"{self.column}. Backfill them (UPDATE {self.table} SET "
                     f"{self.column} = ... WHERE {self.column} IS NULL, or a data "
@@ -268,7 +269,7 @@ class RunAlterSQL(CleanupSQL):
             if (line := _dangling(connection, states[1], self.table, *foreign_key))
         ]
         if blocking:
-            raise ValueError(
+            raise CommandError(
                 f"{self.describe()}: rows name rows that are gone (the old "
                 f"release deleted them while the constraint waited):\n"
                 + "\n".join(f"  {line}" for line in blocking)

@@ -63,6 +63,20 @@ class CommandFailed(AssertionError):
     pass
 
 
+def assert_stopped(result: subprocess.CompletedProcess, message: str) -> None:
+    """
+    The command stopped on a CommandError saying ``message`` (after any
+    system check's warnings): Django prints it without a traceback.
+    """
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    _, said, error = result.stderr.rpartition("\nCommandError: ")
+    error = error if said else result.stderr.removeprefix("CommandError: ")
+    assert (said or result.stderr.startswith("CommandError: ")) and message in error, (
+        result.stderr
+    )
+
+
 def create_database(vendor: str) -> dict:
     """A new empty database on ``vendor``'s server; its DATABASES entry."""
     name = f"bg_{uuid.uuid4().hex[:12]}"

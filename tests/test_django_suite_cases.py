@@ -45,7 +45,9 @@ def test_a_field_class_its_path_cannot_import_is_rebuilt_from_its_class(vendor):
     before = state(model("Author"), model("Book"))
     after = state(model("Author"), model("Book", author))
     migration = only(split(before, after, vendor))
-    (added,) = [op for op in migration.operations if getattr(op, "name", "") == "author"]
+    (added,) = [
+        op for op in migration.operations if getattr(op, "name", "") == "author"
+    ]
     assert type(added.field) is LocalForeignKey
     assert added.field.db_constraint is False  # the constraint waits for PR 2
     assert migration.cleanup is not None

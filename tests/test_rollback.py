@@ -1,6 +1,7 @@
 """Migrating back: v1's data survives; rows that cannot go back are named."""
 
 from .oracles import Release, assert_same_schema
+from .project import assert_stopped
 
 V1 = """
 class Author(models.Model):
@@ -52,9 +53,8 @@ def test_rows_the_new_release_wrote_block_the_rollback_and_are_named(
     )
     schema = project.probe("schema")
     result = project.manage("migrate", "shop", release.v1, check=False)
-    assert result.returncode != 0
-    assert (
-        "1 row(s) of shop_book hold NULL in author_id (primary keys 1)" in result.stderr
+    assert_stopped(
+        result, "1 row(s) of shop_book hold NULL in author_id (primary keys 1)"
     )
     # Nothing was unapplied, nothing invented: the row is as the new release left it.
     assert project.probe("schema") == schema

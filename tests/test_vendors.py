@@ -3,7 +3,7 @@
 import json
 
 from .oracles import Release, assert_same_schema
-from .project import SERVERS, create_database, drop_database
+from .project import SERVERS, assert_stopped, create_database, drop_database
 
 V1 = """
 class Author(models.Model):
@@ -84,8 +84,7 @@ def test_a_vendor_without_captured_sql_is_refused_by_name(make_project):
     try:
         project.database = database
         result = project.manage("migrate", check=False)
-        assert result.returncode != 0
-        assert "holds SQL captured for sqlite, not for 'postgresql'" in result.stderr
+        assert_stopped(result, "holds SQL captured for sqlite, not for 'postgresql'")
     finally:
         drop_database("postgresql", database)
 
