@@ -51,6 +51,10 @@ class BlueGreenAutodetector(MigrationAutodetector):
         )
 
     def changes(self, graph, trim_to_apps=None, convert_apps=None, migration_name=None):
+        if pending.tolerating() and pending.tolerated_errors():
+            # A pending cleanup that cannot be loaded hides what it changes:
+            # whether the models have unmigrated changes cannot be told.
+            return {}
         changes = super().changes(graph, trim_to_apps, convert_apps, migration_name)
         if not conf.enabled():
             return changes

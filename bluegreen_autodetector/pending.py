@@ -22,7 +22,9 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -40,6 +42,35 @@ CONTRACT_MARKER = "bluegreen_contract"  # on a cleanup: its contract's name
 CLEANUP_MARKER = "bluegreen_cleanup"  # on a contract: its cleanup's pending stem
 MARKERS = (CLEANUP_MARKER, CONTRACT_MARKER)
 _CLASS_LINE = re.compile(r"^class Migration\(migrations\.Migration\):\n", re.MULTILINE)
+
+# The errors of pending files that could not be loaded while ``tolerated()``.
+_tolerated: ContextVar[list[CommandError] | None] = ContextVar(
+    "bluegreen_tolerated", default=None
+)
+
+
+@contextmanager
+def tolerated() -> Iterator[list[CommandError]]:
+    """
+    While the block runs, ``list_pending`` leaves out the pending files it
+    cannot load and collects their errors in the list it yields. ``migrate``
+    never runs pending files: one that is broken must not stop it.
+    """
+    errors: list[CommandError] = []
+    token = _tolerated.set(errors)
+    try:
+        yield errors
+    finally:
+        _tolerated.reset(token)
+
+
+def tolerating() -> bool:
+    return _tolerated.get() is not None
+
+
+def tolerated_errors() -> list[str]:
+    """The messages collected so far by ``tolerated()``, each once."""
+    return list(dict.fromkeys(str(error) for error in _tolerated.get() or ()))
 
 
 def migrations_directory(app_label: str) -> str | None:
@@ -186,11 +217,17 @@ def list_pending(app_label: str) -> list[PendingCleanup]:
     directory = pending_directory(app_label)
     if not directory or not os.path.isdir(directory):
         return []
-    return [
-        load_pending(app_label, os.path.join(directory, filename))
-        for filename in sorted(os.listdir(directory))
-        if filename.endswith(".py") and not filename.startswith(("_", "."))
-    ]
+    loaded, errors = [], _tolerated.get()
+    for filename in sorted(os.listdir(directory)):
+        if not filename.endswith(".py") or filename.startswith(("_", ".")):
+            continue
+        try:
+            loaded.append(load_pending(app_label, os.path.join(directory, filename)))
+        except CommandError as error:
+            if errors is None:
+                raise
+            errors.append(error)
+    return loaded
 
 
 def load_pending(app_label: str, path: str) -> PendingCleanup:

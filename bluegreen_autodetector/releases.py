@@ -23,6 +23,7 @@ from django.db.migrations import Migration
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils.connection import ConnectionDoesNotExist
 
 from .pending import CLEANUP_PREFIX, CONTRACT_MARKER
 
@@ -36,7 +37,7 @@ def applied_on(alias: str) -> set[Key]:
     """The migrations recorded as applied on database ``alias``."""
     try:
         return set(MigrationRecorder(connections[alias]).applied_migrations())
-    except DatabaseError as error:
+    except (DatabaseError, ConnectionDoesNotExist) as error:
         raise CommandError(
             f"Cannot read which migrations database {alias!r} has applied "
             f"({error}). Name the database of the release that serves with "

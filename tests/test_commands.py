@@ -5,6 +5,7 @@ import re
 import pytest
 
 from .oracles import Release
+from .project import assert_stopped
 
 V1 = """
 class Book(models.Model):
@@ -441,3 +442,39 @@ class Legacy(models.Model):
     assert "bluegreen" not in project.manage("check").stderr
     project.manage("migrate", "-v0")
     assert "shop_book" in project.probe("schema")
+
+
+def test_a_broken_pending_file_stops_makemigrations_and_promotion_not_migrate(
+    make_project,
+):
+    release = Release(make_project("sqlite"), V1, V2)
+    release.make_v2()
+    project = release.project
+    (broken,) = project.pending_files()
+    broken.write_text(broken.read_text() + "\nthis is not python\n")
+    # migrate never runs a pending file: it applies the contract, and says
+    # which file the other commands will stop on.
+    result = project.manage("migrate")
+    assert "Applying shop." + release.v2 in result.stdout
+    assert f"Pending cleanup {broken} cannot be loaded" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "SystemCheckError" not in result.stderr
+    # The others stop on system check bluegreen.E001: one line, no traceback.
+    for command in ("makemigrations", "promotemigrations"):
+        result = project.manage(command, check=False)
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr, result.stderr
+        assert f"(bluegreen.E001) Pending cleanup {broken} cannot be loaded" in (
+            result.stderr
+        )
+    assert broken.read_text().endswith("this is not python\n")
+
+
+def test_promotion_from_an_unknown_database_stops_on_one_line(make_project):
+    release = Release(make_project("sqlite"), V1, V2)
+    release.make_v2()
+    assert_stopped(
+        release.project.manage("promotemigrations", "--database", "nosuch", check=False),
+        "Cannot read which migrations database 'nosuch' has applied",
+    )
+    assert len(release.project.pending_files()) == 1

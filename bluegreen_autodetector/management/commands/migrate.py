@@ -21,6 +21,19 @@ class Command(migrate.Command):
     # makemigrations and migrate must share one autodetector (commands.E001).
     autodetector = BlueGreenAutodetector
 
+    def execute(self, *args, **options):
+        # The system checks run before handle(): they too must not stop on a
+        # pending file that cannot be loaded.
+        with pending.tolerated():
+            result = super().execute(*args, **options)
+            unloadable = pending.tolerated_errors()
+        for message in unloadable:
+            self.stderr.write(
+                f"{message} (migrate never runs a pending file; makemigrations "
+                f"and promotemigrations stop on it.)"
+            )
+        return result
+
     def handle(self, *args, **options):
         self.database = options["database"]
         split = conf.enabled()
