@@ -1,5 +1,6 @@
 """
-Short lock timeouts for ``migrate``, with bounded retries.
+Short lock timeouts for ``migrate``, with bounded retries; on SQLite, each
+migration takes the write lock first.
 
 A DDL statement that waits for a table lock also makes every later query of
 that table wait behind it (PostgreSQL's lock queue; MariaDB's metadata
@@ -7,7 +8,8 @@ locks), so one long-running reader can stall the whole site during a deploy.
 With ``BLUEGREEN_LOCK_TIMEOUT``, every statement ``migrate`` runs on
 PostgreSQL or MySQL/MariaDB gives up after that many seconds instead, and the
 migration is tried again after a growing pause, ``BLUEGREEN_LOCK_RETRIES``
-times at most.
+times at most. On SQLite the timeout is the busy timeout: how long a
+migration waits for the other release's writes to let it write.
 
 The timeout lives in the ``migrate`` command, not in the migrations: contract
 migrations stay plain Django migrations. A migration is retried only when
@@ -27,9 +29,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 from . import conf
 
-# SQLSTATE 55P03 (lock_not_available) on PostgreSQL, error 1205 on MySQL.
+# SQLSTATE 55P03 (lock_not_available) on PostgreSQL, error 1205 on MySQL,
+# SQLITE_BUSY (5) on SQLite.
 POSTGRESQL_LOCK_NOT_AVAILABLE = "55P03"
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
+SQLITE_BUSY = 5
 
 
 def is_lock_timeout(connection, error: BaseException) -> bool:
@@ -38,6 +42,9 @@ def is_lock_timeout(connection, error: BaseException) -> bool:
         return getattr(cause, "sqlstate", None) == POSTGRESQL_LOCK_NOT_AVAILABLE
     if connection.vendor == "mysql":
         return bool(cause.args) and cause.args[0] == MYSQL_LOCK_WAIT_TIMEOUT
+    if connection.vendor == "sqlite":
+        code = getattr(cause, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF == SQLITE_BUSY
     return False
 
 
@@ -57,53 +64,104 @@ def set_timeout(connection, seconds: float | None) -> None:
                 whole = max(1, round(seconds))
                 cursor.execute(f"SET SESSION lock_wait_timeout = {whole}")
                 cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {whole}")
+        elif connection.vendor == "sqlite" and seconds is not None:
+            cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
 
 @contextmanager
 def lock_timeouts(connection, log: Callable[[str], None]):
     """While the block runs, migrations on ``connection`` time out and retry."""
-    seconds = conf.lock_timeout()
-    if not seconds or connection.vendor not in ("postgresql", "mysql"):
+    with _write_lock_first(connection):
+        seconds = conf.lock_timeout()
+        if not seconds or connection.vendor not in ("postgresql", "mysql", "sqlite"):
+            yield
+            return
+        patched = {
+            name: getattr(MigrationExecutor, name)
+            for name in ("apply_migration", "unapply_migration")
+        }
+        for name, original in patched.items():
+            setattr(
+                MigrationExecutor,
+                name,
+                _retrying(original, connection, seconds, conf.lock_retries(), log),
+            )
+        before = _sqlite_busy_timeout(connection)
+        set_timeout(connection, seconds)
+        try:
+            yield
+        finally:
+            for name, original in patched.items():
+                setattr(MigrationExecutor, name, original)
+            set_timeout(connection, before)
+
+
+@contextmanager
+def _write_lock_first(connection):
+    """
+    On SQLite, each migration's transaction takes the database's write lock
+    when it begins (``BEGIN IMMEDIATE``), waiting its turn. A deferred
+    transaction that has read (a cleanup checks what the table holds) and
+    then writes gets "database is locked" at once while another connection
+    writes: SQLite does not wait where waiting could deadlock.
+    """
+    if connection.vendor != "sqlite":
         yield
         return
-    retries = conf.lock_retries()
-    original = MigrationExecutor.apply_migration
+    mode = connection.transaction_mode
+    connection.transaction_mode = "IMMEDIATE"
+    try:
+        yield
+    finally:
+        connection.transaction_mode = mode
 
-    def apply_migration(executor, state, migration, fake=False, fake_initial=False):
+
+def _sqlite_busy_timeout(connection) -> float | None:
+    """SQLite's busy timeout now (seconds), to put back; None elsewhere."""
+    if connection.vendor != "sqlite":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        (milliseconds,) = cursor.fetchone()
+    return milliseconds / 1000
+
+
+def _retrying(original, connection, seconds, retries, log):
+    """
+    ``MigrationExecutor.apply_migration`` or ``unapply_migration``, tried
+    again after a growing pause when ``connection`` timed out waiting for a
+    lock, if nothing of the migration stayed applied.
+    """
+
+    def run(executor, state, migration, *args, **kwargs):
         if executor.connection is not connection:
-            return original(executor, state, migration, fake, fake_initial)
+            return original(executor, state, migration, *args, **kwargs)
         for attempt in range(retries + 1):
             executed = []
             try:
                 with connection.execute_wrapper(_count(executed)):
-                    # Migration.apply changes the state it is given: each try
+                    # A migration changes the state it is given: each try
                     # starts from its own copy.
-                    return original(
-                        executor, state.clone(), migration, fake, fake_initial
-                    )
+                    return original(executor, state.clone(), migration, *args, **kwargs)
             except DatabaseError as error:
-                rolled_back = connection.features.can_rollback_ddl and migration.atomic
-                if (
-                    not is_lock_timeout(connection, error)
-                    or attempt == retries
-                    or (executed and not rolled_back)
-                ):
-                    if is_lock_timeout(connection, error):
-                        # One line, as migrate prints a CommandError.
-                        raise CommandError(
-                            f"{migration.app_label}.{migration.name} could not take "
-                            f"its locks within {seconds}s, {attempt + 1} time(s): "
-                            f"a long transaction holds them. Nothing of it was "
-                            f"applied"
-                            + (
-                                "."
-                                if rolled_back or not executed
-                                else f" but its first {len(executed)} statement(s)."
-                            )
-                            + " Migrate again when it ends (BLUEGREEN_LOCK_TIMEOUT, "
-                            "BLUEGREEN_LOCK_RETRIES)."
-                        ) from error
+                if not is_lock_timeout(connection, error):
                     raise
+                rolled_back = connection.features.can_rollback_ddl and migration.atomic
+                if attempt == retries or (executed and not rolled_back):
+                    # One line, as migrate prints a CommandError.
+                    raise CommandError(
+                        f"{migration.app_label}.{migration.name} could not take "
+                        f"its locks within {seconds}s, {attempt + 1} time(s): "
+                        f"a long transaction holds them. Nothing of it was "
+                        f"applied"
+                        + (
+                            "."
+                            if rolled_back or not executed
+                            else f" but its first {len(executed)} statement(s)."
+                        )
+                        + " Migrate again when it ends (BLUEGREEN_LOCK_TIMEOUT, "
+                        "BLUEGREEN_LOCK_RETRIES)."
+                    ) from error
                 pause = min(0.5 * 2**attempt, 10)
                 log(
                     f"  {migration.app_label}.{migration.name}: lock not taken within "
@@ -113,13 +171,7 @@ def lock_timeouts(connection, log: Callable[[str], None]):
                 time.sleep(pause)
         raise AssertionError("unreachable")
 
-    set_timeout(connection, seconds)
-    MigrationExecutor.apply_migration = apply_migration
-    try:
-        yield
-    finally:
-        MigrationExecutor.apply_migration = original
-        set_timeout(connection, None)
+    return run
 
 
 def _count(executed: list):

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from .model_sources import BOOK, BOOK_WITH_RATING
 from .oracles import Release
 
-V1 = """
-class Book(models.Model):
-    title = models.CharField(max_length=200)
-    rating = models.IntegerField()
-"""
-
-V2 = """
-class Book(models.Model):
-    title = models.CharField(max_length=200)
-"""
+V1, V2 = BOOK_WITH_RATING, BOOK
 
 
 @pytest.mark.parametrize("vendor", ["sqlite", "postgresql"], indirect=True)

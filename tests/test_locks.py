@@ -5,19 +5,11 @@ import time
 
 import pytest
 
+from .model_sources import BOOK, BOOK_WITH_RATING
 from .oracles import Release
 from .project import SERVERS, assert_stopped
 
-V1 = """
-class Book(models.Model):
-    title = models.CharField(max_length=200)
-    rating = models.IntegerField()
-"""
-
-V2 = """
-class Book(models.Model):
-    title = models.CharField(max_length=200)
-"""
+V1, V2 = BOOK_WITH_RATING, BOOK
 
 SETTINGS = "BLUEGREEN_LOCK_TIMEOUT = 0.5\nBLUEGREEN_LOCK_RETRIES = {retries}\n"
 

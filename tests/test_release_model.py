@@ -9,18 +9,10 @@ in one run on a database that was serving the release before.
 
 import re
 
+from .model_sources import BOOK, BOOK_WITH_RATING
 from .oracles import Release, failures
 
-V1 = """
-class Book(models.Model):
-    title = models.CharField(max_length=200)
-    rating = models.IntegerField()
-"""
-
-V2 = """
-class Book(models.Model):
-    title = models.CharField(max_length=200)
-"""
+V1, V2 = BOOK_WITH_RATING, BOOK
 
 # A NOT NULL addition whose default lives in Python: the contract keeps a
 # database default, the cleanup drops it.
