@@ -27,21 +27,30 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.db.migrations.executor import MigrationExecutor
 
-from . import conf
+from . import conf, lock_order
 
 # SQLSTATE 55P03 (lock_not_available) on PostgreSQL, error 1205 on MySQL,
-# SQLITE_BUSY (5) on SQLite.
+# SQLITE_BUSY (5) on SQLite. A deadlock the server broke by aborting the
+# migration (SQLSTATE 40P01, MySQL error 1213) is retried the same way.
 POSTGRESQL_LOCK_NOT_AVAILABLE = "55P03"
+POSTGRESQL_DEADLOCK_DETECTED = "40P01"
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
+MYSQL_LOCK_DEADLOCK = 1213
 SQLITE_BUSY = 5
 
 
 def is_lock_timeout(connection, error: BaseException) -> bool:
     cause = error.__cause__ or error
     if connection.vendor == "postgresql":
-        return getattr(cause, "sqlstate", None) == POSTGRESQL_LOCK_NOT_AVAILABLE
+        return getattr(cause, "sqlstate", None) in (
+            POSTGRESQL_LOCK_NOT_AVAILABLE,
+            POSTGRESQL_DEADLOCK_DETECTED,
+        )
     if connection.vendor == "mysql":
-        return bool(cause.args) and cause.args[0] == MYSQL_LOCK_WAIT_TIMEOUT
+        return bool(cause.args) and cause.args[0] in (
+            MYSQL_LOCK_WAIT_TIMEOUT,
+            MYSQL_LOCK_DEADLOCK,
+        )
     if connection.vendor == "sqlite":
         code = getattr(cause, "sqlite_errorcode", None)
         return code is not None and code & 0xFF == SQLITE_BUSY
@@ -139,7 +148,10 @@ def _retrying(original, connection, seconds, retries, log):
         for attempt in range(retries + 1):
             executed = []
             try:
-                with connection.execute_wrapper(_count(executed)):
+                with (
+                    connection.execute_wrapper(_count(executed)),
+                    lock_order.locked_first(migration, state, connection, seconds),
+                ):
                     # A migration changes the state it is given: each try
                     # starts from its own copy.
                     return original(executor, state.clone(), migration, *args, **kwargs)

@@ -32,7 +32,7 @@ def blocking_rows(migration: Migration, connection) -> list[BlockingRows]:
     """
     altered = [
         operation
-        for operation in _database_operations(migration.operations)
+        for operation in database_operations(migration.operations)
         if isinstance(operation, operations.AlterField) and operation.field.null
     ]
     if not altered:
@@ -78,9 +78,10 @@ def refuse_if_blocked(migration: Migration, connection) -> None:
     )
 
 
-def _database_operations(ops):
+def database_operations(ops):
+    """The operations that run on the database, SeparateDatabaseAndState's opened."""
     for operation in ops:
         if isinstance(operation, operations.SeparateDatabaseAndState):
-            yield from _database_operations(operation.database_operations)
+            yield from database_operations(operation.database_operations)
         else:
             yield operation
