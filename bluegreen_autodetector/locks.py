@@ -117,6 +117,8 @@ def _write_lock_first(connection):
     if connection.vendor != "sqlite":
         yield
         return
+    # Connecting sets transaction_mode from the settings: connect first.
+    connection.ensure_connection()
     mode = connection.transaction_mode
     connection.transaction_mode = "IMMEDIATE"
     try:

@@ -266,7 +266,7 @@ class RunAlterSQL(CleanupSQL):
         blocking = [
             line
             for foreign_key in sorted(self._missing_foreign_keys(connection, states))
-            if (line := _dangling(connection, states[1], self.table, *foreign_key))
+            if (line := dangling_rows(connection, states[1], self.table, *foreign_key))
         ]
         if blocking:
             raise CommandError(
@@ -307,7 +307,7 @@ def foreign_keys_of(state, table: str) -> set[tuple[str, str, str]]:
     return found
 
 
-def _dangling(connection, state, table, column, target_table, target_column):
+def dangling_rows(connection, state, table, column, target_table, target_column):
     """Say how many rows of ``table`` name in ``column`` a row that is gone."""
     model = next(
         m

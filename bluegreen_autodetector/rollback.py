@@ -1,39 +1,41 @@
 """
 Migrating back past a contract: say which rows block it, before any DDL.
 
-A contract relaxes NOT NULL on a column the new release stops writing;
-rows the new release inserted then hold NULL there, and unapplying the
-contract restores NOT NULL. The database would refuse too, but late (after
-other DDL, which MySQL cannot roll back) and without naming the rows. Data
-is never invented or dropped to get through.
+A contract relaxes what the new release no longer honours: NOT NULL on a
+column it stops writing, the foreign-key constraint of a relation it
+removes. Rows the new release wrote may then hold NULL there, or name rows
+it deleted, and unapplying the contract restores NOT NULL and the
+constraint. The database would refuse too, but late (after other DDL, which
+MariaDB cannot roll back, leaving the migration half-unapplied) and without
+naming the rows. Data is never invented or deleted to get through.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
+from .operations import RunCleanupSQL, dangling_rows
 
-@dataclass
-class BlockingRows:
-    table: str
-    column: str
-    count: int
-    sample: list  # primary keys of the first few
+SAMPLE = 5  # primary keys named per blocking column
 
 
-def blocking_rows(migration: Migration, connection) -> list[BlockingRows]:
+def blocking_rows(
+    migration: Migration, connection, recreated: frozenset = frozenset()
+) -> list[str]:
     """
-    Rows that stop ``migration`` from being unapplied on ``connection``:
-    NULLs in a column that one of its AlterFields made nullable.
+    What stops ``migration`` from being unapplied on ``connection``, a line
+    each: NULLs in a column one of its AlterFields made nullable, values of a
+    relation whose constraint one of them dropped that name rows gone.
+    ``recreated``: (table, column) pairs that an earlier step of the same
+    ``migrate`` re-creates empty (a cleanup's column, unapplied): every row
+    will hold NULL there.
     """
     altered = [
         operation
         for operation in database_operations(migration.operations)
-        if isinstance(operation, operations.AlterField) and operation.field.null
+        if isinstance(operation, operations.AlterField)
     ]
     if not altered:
         return []
@@ -41,41 +43,108 @@ def blocking_rows(migration: Migration, connection) -> list[BlockingRows]:
     before = loader.project_state((migration.app_label, migration.name), at_end=False)
     found = []
     for operation in altered:
-        model_state = before.models[migration.app_label, operation.model_name_lower]
-        if model_state.fields[operation.name].null:
-            continue
         model = before.apps.get_model(migration.app_label, operation.model_name)
-        field = model._meta.get_field(operation.name)
-        table, column = model._meta.db_table, field.column
-        quote = connection.ops.quote_name
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {quote(model._meta.pk.column)} FROM {quote(table)} "
-                f"WHERE {quote(column)} IS NULL ORDER BY 1"
-            )
-            keys = [row[0] for row in cursor.fetchall()]
-        if keys:
-            found.append(BlockingRows(table, column, len(keys), keys[:5]))
+        restored = model._meta.get_field(operation.name)
+        if restored.column and not restored.null and operation.field.null:
+            found += _nulls(connection, model, restored.column, recreated)
+        if _constraint_dropped(restored, operation.field):
+            for child, column, parent, parent_column in _foreign_keys(restored):
+                if (child, column) in recreated:
+                    continue  # re-created empty: NULL everywhere, said above
+                line = dangling_rows(
+                    connection, before, child, column, parent, parent_column
+                )
+                found += [line] if line else []
     return found
 
 
-def refuse_if_blocked(migration: Migration, connection) -> None:
-    blocked = blocking_rows(migration, connection)
+def _nulls(connection, model, column, recreated) -> list[str]:
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        where = "" if (table, column) in recreated else f" WHERE {quote(column)} IS NULL"
+        cursor.execute(
+            f"SELECT {quote(model._meta.pk.column)} FROM {quote(table)}{where} "
+            f"ORDER BY 1"
+        )
+        keys = [row[0] for row in cursor.fetchall()]
+    if not keys:
+        return []
+    how = (
+        "will hold NULL (the cleanup before it in this migrate re-creates the "
+        "column empty: dropping it lost its values)"
+        if where == ""
+        else "hold NULL"
+    )
+    return [
+        f"{len(keys)} row(s) of {table} {how} in {column} (primary keys "
+        f"{', '.join(map(str, keys[:SAMPLE]))}{', ...' if len(keys) > SAMPLE else ''})"
+    ]
+
+
+def _constraint_dropped(restored, relaxed) -> bool:
+    return (
+        restored.is_relation
+        and restored.db_constraint
+        and not (relaxed.is_relation and relaxed.db_constraint)
+    )
+
+
+def _foreign_keys(field):
+    """(table, column, referenced table, referenced column) of ``field``'s constraints."""
+    if field.many_to_many:
+        through = field.remote_field.through
+        if not through._meta.auto_created:
+            return []
+        fields = [f for f in through._meta.local_fields if f.is_relation]
+    else:
+        fields = [field]
+    return [
+        (
+            f.model._meta.db_table,
+            f.column,
+            f.target_field.model._meta.db_table,
+            f.target_field.column,
+        )
+        for f in fields
+    ]
+
+
+def refuse_if_blocked(
+    migration: Migration, connection, recreated: frozenset = frozenset()
+) -> None:
+    """Raise CommandError naming the rows that stop ``migration``'s unapplying."""
+    blocked = blocking_rows(migration, connection, recreated)
     if not blocked:
         return
-    lines = [
-        f"  {b.count} row(s) of {b.table} hold NULL in {b.column} "
-        f"(primary keys {', '.join(map(str, b.sample))}"
-        f"{', ...' if b.count > len(b.sample) else ''})"
-        for b in blocked
-    ]
     raise CommandError(
         f"Cannot unapply {migration.app_label}.{migration.name}: the release "
-        f"before it declares these columns NOT NULL, and rows written since "
-        f"hold NULL:\n" + "\n".join(lines) + "\nSet a value in those rows or "
-        "delete them, then migrate back again. Nothing of this migration was "
-        "unapplied."
+        f"before it declares these columns NOT NULL, or their foreign keys, and "
+        f"rows do not fit:\n"
+        + "\n".join(f"  {line}" for line in blocked)
+        + "\nGive those rows values the release before accepts (UPDATE ... SET "
+        "the column to an existing row's key), or restore what was dropped or "
+        "deleted from a backup, then migrate back again. Nothing of this "
+        "migration was unapplied."
     )
+
+
+def refuse_blocked_plan(plan: list[tuple[Migration, bool]], connection) -> None:
+    """
+    Before ``migrate`` runs any DDL of ``plan`` (Django's ``[(migration,
+    backwards)]``): stop if rows block one of the migrations it unapplies,
+    counting the columns that the cleanups unapplied before re-create.
+    """
+    recreated: set[tuple[str, str]] = set()
+    for migration, backwards in plan:
+        if not backwards:
+            continue
+        refuse_if_blocked(migration, connection, frozenset(recreated))
+        recreated |= {
+            (operation.table, operation.column)
+            for operation in database_operations(migration.operations)
+            if isinstance(operation, RunCleanupSQL) and operation.column
+        }
 
 
 def database_operations(ops):

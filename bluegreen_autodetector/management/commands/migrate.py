@@ -64,6 +64,7 @@ class Command(migrate.Command):
             return
         self.plan_checked = True
         releases.refuse_same_deploy(plan, using)
+        rollback.refuse_blocked_plan(plan, connections[using])
 
     def _report_pending(self):
         waiting = [
