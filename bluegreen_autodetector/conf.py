@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -54,6 +55,14 @@ def vendors() -> list[str]:
     """
     configured = getattr(settings, "BLUEGREEN_VENDORS", None)
     if configured is not None:
+        if not isinstance(configured, (list, tuple)) or not all(
+            isinstance(vendor, str) for vendor in configured
+        ):
+            raise _bad_setting(
+                "BLUEGREEN_VENDORS",
+                configured,
+                "a list of vendors, e.g. ['postgresql']",
+            )
         chosen = list(dict.fromkeys(configured))
         where = "BLUEGREEN_VENDORS names"
     else:
@@ -92,12 +101,35 @@ def lock_timeout() -> float | None:
     for a lock on PostgreSQL or MySQL/MariaDB before the migration is retried
     (default 2; ``None`` or 0 turns it off).
     """
-    return getattr(settings, "BLUEGREEN_LOCK_TIMEOUT", 2.0) or None
+    return _seconds("BLUEGREEN_LOCK_TIMEOUT", 2.0) or None
 
 
 def lock_retries() -> int:
     """``BLUEGREEN_LOCK_RETRIES``: how many times a timed-out migration is retried (5)."""
-    return int(getattr(settings, "BLUEGREEN_LOCK_RETRIES", 5))
+    retries = getattr(settings, "BLUEGREEN_LOCK_RETRIES", 5)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise _bad_setting(
+            "BLUEGREEN_LOCK_RETRIES", retries, "a whole number, 0 or more"
+        )
+    return retries
+
+
+def _seconds(name: str, default: float) -> float | None:
+    value = getattr(settings, name, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise _bad_setting(name, value, "a number of seconds, or None")
+    return value
+
+
+def _bad_setting(name: str, value, expected: str) -> CommandError:
+    module = sys.modules.get(settings.SETTINGS_MODULE or "")
+    where = getattr(module, "__file__", None) or "your settings"
+    return CommandError(
+        f"settings.{name} is {value!r}: it must be {expected}. Fix it in "
+        f"{where}, then run the command again."
+    )
 
 
 def marks_cleanups_for_linter() -> bool:

@@ -474,7 +474,38 @@ def test_promotion_from_an_unknown_database_stops_on_one_line(make_project):
     release = Release(make_project("sqlite"), V1, V2)
     release.make_v2()
     assert_stopped(
-        release.project.manage("promotemigrations", "--database", "nosuch", check=False),
+        release.project.manage(
+            "promotemigrations", "--database", "nosuch", check=False
+        ),
         "Cannot read which migrations database 'nosuch' has applied",
     )
     assert len(release.project.pending_files()) == 1
+
+
+@pytest.mark.parametrize(
+    "setting, command",
+    [
+        ("BLUEGREEN_LOCK_TIMEOUT = 'soon'", "migrate"),
+        ("BLUEGREEN_LOCK_RETRIES = 'many'", "migrate"),
+        ("BLUEGREEN_LOCK_RETRIES = -1", "migrate"),
+        ("BLUEGREEN_VENDORS = 'postgresql'", "makemigrations"),
+    ],
+)
+def test_a_bad_setting_stops_the_command_on_one_line(make_project, setting, command):
+    project = make_project("sqlite", extra_settings=setting + "\n")
+    project.set_models(V1)
+    if command == "migrate":
+        project.manage("makemigrations", "-v0")
+    name = setting.split()[0]
+    assert_stopped(
+        project.manage(command, check=False),
+        f"settings.{name} is {setting.split(' = ')[1]}: it must be ",
+    )
+    assert f"Fix it in {project.root / 'settings.py'}, then" in (
+        project.manage(command, check=False).stderr
+    )
+    # Nothing was written or migrated.
+    assert project.migration_names() == (
+        ["0001_initial"] if command == "migrate" else []
+    )
+    assert "shop_book" not in project.probe("schema")
