@@ -23,6 +23,7 @@ def describe_contract(contract: Migration, cleanup: Migration) -> None:
     The operation's deconstruction, hence the file, is untouched.
     """
     finished = _finished_by(cleanup)
+    dropped_tables = _dropped_tables(cleanup)
     removed, deleted = set(), set()
     for operation in contract.operations:
         if _state_only(operation):
@@ -36,7 +37,7 @@ def describe_contract(contract: Migration, cleanup: Migration) -> None:
             continue  # described already (--update relinks several cleanups)
         if _state_only(operation):
             text = "\n    ".join(
-                _state_step(step, cleanup) for step in operation.state_operations
+                _state_step(step, dropped_tables) for step in operation.state_operations
             )
         elif isinstance(operation, operations.AlterField | operations.AddField):
             key = (operation.model_name_lower, operation.name_lower)
@@ -101,9 +102,16 @@ def _state_only(operation) -> bool:
     )
 
 
-def _state_step(step, cleanup: Migration) -> str:
+def _state_step(step, dropped_tables: dict[str, list[str]]) -> str:
     if isinstance(step, operations.RemoveField):
-        table = _dropped_m2m_table(step, cleanup)
+        table = next(
+            (
+                table
+                for table in dropped_tables.get(step.model_name_lower, ())
+                if table.endswith(f"_{step.name_lower}")
+            ),
+            None,
+        )
         what = f"its table {table}" if table else "the column"
         return (
             f"- Remove field {step.name} from {step.model_name} "
@@ -114,17 +122,14 @@ def _state_step(step, cleanup: Migration) -> str:
     return f"{step.formatted_description()} (state only)"
 
 
-def _dropped_m2m_table(step, cleanup: Migration) -> str | None:
-    """The many-to-many table the cleanup drops for removed field ``step``."""
+def _dropped_tables(cleanup: Migration) -> dict[str, list[str]]:
+    """The tables the cleanup drops, by the model (lower-case) they belong to."""
+    tables: dict[str, list[str]] = {}
     for operation in cleanup.operations:
-        if (
-            isinstance(operation, RunCleanupSQL)
-            and operation.column is None
-            and operation.hints.get("model_name") == step.model_name_lower
-            and operation.table.endswith(f"_{step.name_lower}")
-        ):
-            return operation.table
-    return None
+        if isinstance(operation, RunCleanupSQL) and operation.column is None:
+            model = operation.hints.get("model_name")
+            tables.setdefault(model, []).append(operation.table)
+    return tables
 
 
 def _finished_by(cleanup: Migration) -> dict[tuple[str, str], str]:

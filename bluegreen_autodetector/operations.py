@@ -307,8 +307,14 @@ def foreign_keys_of(state, table: str) -> set[tuple[str, str, str]]:
     return found
 
 
-def dangling_rows(connection, state, table, column, target_table, target_column):
-    """Say how many rows of ``table`` name in ``column`` a row that is gone."""
+def dangling_rows(
+    connection, state, table, column, target_table, target_column, target_empty=False
+):
+    """
+    Say how many rows of ``table`` name in ``column`` a row that is gone
+    (``target_empty``: ``target_table`` is to be re-created empty; every
+    value will be).
+    """
     model = next(
         m
         for m in state.apps.get_models(include_auto_created=True)
@@ -316,11 +322,12 @@ def dangling_rows(connection, state, table, column, target_table, target_column)
     )
     quote = connection.ops.quote_name
     keys = ", ".join(f"c.{quote(f.column)}" for f in model._meta.pk_fields)
-    where = (
-        f"FROM {quote(table)} c WHERE c.{quote(column)} IS NOT NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM {quote(target_table)} p "
-        f"WHERE p.{quote(target_column)} = c.{quote(column)})"
-    )
+    where = f"FROM {quote(table)} c WHERE c.{quote(column)} IS NOT NULL"
+    if not target_empty:
+        where += (
+            f" AND NOT EXISTS (SELECT 1 FROM {quote(target_table)} p "
+            f"WHERE p.{quote(target_column)} = c.{quote(column)})"
+        )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) {where}")
         (count,) = cursor.fetchone()

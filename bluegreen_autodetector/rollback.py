@@ -28,9 +28,9 @@ def blocking_rows(
     What stops ``migration`` from being unapplied on ``connection``, a line
     each: NULLs in a column one of its AlterFields made nullable, values of a
     relation whose constraint one of them dropped that name rows gone.
-    ``recreated``: (table, column) pairs that an earlier step of the same
-    ``migrate`` re-creates empty (a cleanup's column, unapplied): every row
-    will hold NULL there.
+    ``recreated``: what an earlier step of the same ``migrate`` re-creates
+    empty (a cleanup's, unapplied): (table, column) pairs, where every row
+    will hold NULL, and (table, None), a table without rows.
     """
     altered = [
         operation
@@ -41,18 +41,31 @@ def blocking_rows(
         return []
     loader = MigrationLoader(connection)
     before = loader.project_state((migration.app_label, migration.name), at_end=False)
+    # The tables with rows: those there now, but none re-created empty.
+    with connection.cursor() as cursor:
+        tables = set(connection.introspection.table_names(cursor)) - {
+            table for table, column in recreated if column is None
+        }
     found = []
     for operation in altered:
         model = before.apps.get_model(migration.app_label, operation.model_name)
         restored = model._meta.get_field(operation.name)
+        if model._meta.db_table not in tables:
+            continue  # an empty table the migrate re-creates, or none at all
         if restored.column and not restored.null and operation.field.null:
             found += _nulls(connection, model, restored.column, recreated)
         if _constraint_dropped(restored, operation.field):
             for child, column, parent, parent_column in _foreign_keys(restored):
-                if (child, column) in recreated:
+                if child not in tables or (child, column) in recreated:
                     continue  # re-created empty: NULL everywhere, said above
                 line = dangling_rows(
-                    connection, before, child, column, parent, parent_column
+                    connection,
+                    before,
+                    child,
+                    column,
+                    parent,
+                    parent_column,
+                    target_empty=parent not in tables,
                 )
                 found += [line] if line else []
     return found
@@ -83,11 +96,15 @@ def _nulls(connection, model, column, recreated) -> list[str]:
 
 
 def _constraint_dropped(restored, relaxed) -> bool:
-    return (
-        restored.is_relation
-        and restored.db_constraint
-        and not (relaxed.is_relation and relaxed.db_constraint)
-    )
+    return _constrained(restored) and not _constrained(relaxed)
+
+
+def _constrained(field) -> bool:
+    """Whether ``field`` has foreign-key constraints (an M2M: its table's)."""
+    if not field.is_relation:
+        return False
+    holder = field.remote_field if field.many_to_many else field
+    return bool(getattr(holder, "db_constraint", False))
 
 
 def _foreign_keys(field):
@@ -143,7 +160,7 @@ def refuse_blocked_plan(plan: list[tuple[Migration, bool]], connection) -> None:
         recreated |= {
             (operation.table, operation.column)
             for operation in database_operations(migration.operations)
-            if isinstance(operation, RunCleanupSQL) and operation.column
+            if isinstance(operation, RunCleanupSQL)
         }
 
 

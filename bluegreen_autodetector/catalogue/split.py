@@ -58,12 +58,14 @@ class Walk:
         """
         this = model_name.lower()
         table = options.get("db_table") or f"{self.app_label}_{this}"
-        for (app_label, name), other in self.state.models.items():
+        # Only the models this migration creates or deletes can: never a
+        # search of the whole project per deleted model.
+        for name in sorted((self.created_models | self.deleted_models) - {this}):
+            other = self.state.models.get((self.app_label, name))
             if (
-                app_label == self.app_label
-                and name != this
-                and name in self.created_models | self.deleted_models
-                and (other.options.get("db_table") or f"{app_label}_{name}") == table
+                other is not None
+                and (other.options.get("db_table") or f"{self.app_label}_{name}")
+                == table
             ):
                 return other
         return None
