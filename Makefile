@@ -4,7 +4,10 @@
 #   make test-matrix  the suite on every Django/Python leg of noxfile.py
 #   make lint   ruff, if installed
 #   make rehearsal  deploy rehearsal under load, stock vs bluegreen (benchmarks/)
-#   make bench      lock footprint and makemigrations overhead (benchmarks/)
+#   make bench      lock footprint, lock timeout, makemigrations overhead and
+#                   write stall (benchmarks/)
+#   make write-stall  write stall only: every catalogue row's deploy steps, 10k and
+#                     1M rows, PostgreSQL and MariaDB (benchmarks/write_stall.py)
 #   make test-django  Django's own tests/migrations with the package substituted,
 #                     on every leg (tests/django_suite/)
 #   make test-corpus  real apps' migration histories through the split (tests/corpus/)
@@ -14,7 +17,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-matrix lint clean rehearsal bench test-django test-corpus
+.PHONY: venv demo test test-matrix lint clean rehearsal bench write-stall test-django test-corpus
 
 venv: $(STAMP)
 
@@ -91,7 +94,8 @@ test-corpus: $(CORPUS_VENV)/.installed
 		$(CORPUS_VENV)/bin/python tests/corpus/run.py --vendor $$vendor || status=1; \
 	done; exit $$status
 
-# Benchmarks: see benchmarks/README.md. Both need PostgreSQL (started if stopped).
+# Benchmarks: see benchmarks/README.md. They need PostgreSQL and MariaDB
+# (started if stopped); the rehearsal runs on PostgreSQL, MariaDB and SQLite.
 rehearsal: venv
 	bash scripts/services.sh
 	$(VPY) benchmarks/rollout.py
@@ -99,6 +103,10 @@ rehearsal: venv
 bench: venv
 	bash scripts/services.sh
 	$(VPY) benchmarks/bench.py
+
+write-stall: venv
+	bash scripts/services.sh
+	$(VPY) benchmarks/write_stall.py
 
 # Migrations are generated code (Django's writer + black): not linted.
 LINT_PATHS := bluegreen_autodetector tests example_project scripts

@@ -1,7 +1,7 @@
 """
 Deploy rehearsal: failed requests during a real blue-green rollout.
 
-    python benchmarks/rollout.py [--vendors postgresql,sqlite]
+    python benchmarks/rollout.py [--vendors postgresql,mysql,sqlite]
         [--modes stock,bluegreen] [--threads 4] [--interval 0.01]
         [--settle 3] [--max-requests 60000] [--smoke] [--keep]
 
@@ -36,7 +36,8 @@ negative control: the rehearsal must show the failures stock Django causes.
 ``--smoke``: short phases and light load, for CI; it checks completion and
 bluegreen's zero only.
 
-PostgreSQL: 127.0.0.1:5432, user postgres (trust); each rehearsal creates
+PostgreSQL: 127.0.0.1:5432, user postgres (trust); MariaDB (vendor
+``mysql``): 127.0.0.1:3306, user root, empty password; each rehearsal creates
 its own database and drops it afterwards. SQLite: a file in the temporary
 directory, in WAL mode, shared by both releases and ``migrate``.
 """
@@ -70,6 +71,7 @@ PHASES = (
     "5 cleanup: promote+migrate, v2 serves",
 )
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 
 
 class DeployFailed(Exception):
@@ -87,6 +89,35 @@ def pg_admin(sql):
 
     with psycopg.connect(dbname="postgres", autocommit=True, **PG) as conn:
         conn.execute(sql)
+
+
+def mariadb_admin(sql):
+    import MySQLdb
+
+    connection = MySQLdb.connect(**MARIADB)
+    try:
+        connection.cursor().execute(sql)
+    finally:
+        connection.close()
+
+
+def create_database(vendor, name):
+    """A fresh server database (SQLite: nothing to do, the file is made)."""
+    if vendor == "postgresql":
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+        pg_admin(f'CREATE DATABASE "{name}"')
+    elif vendor == "mysql":
+        mariadb_admin(f"DROP DATABASE IF EXISTS `{name}`")
+        mariadb_admin(
+            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+
+
+def drop_database(vendor, name):
+    if vendor == "postgresql":
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    elif vendor == "mysql":
+        mariadb_admin(f"DROP DATABASE IF EXISTS `{name}`")
 
 
 class Server:
@@ -156,7 +187,7 @@ class Rehearsal:
         self.servers = []
         self.served = {}  # release -> "model(field, ...)" as its GET /api/ says
         self.log_lines = []
-        if vendor == "postgresql":
+        if vendor in ("postgresql", "mysql"):
             self.db_name = f"bg_rehearsal_{mode}_{os.getpid()}"
         else:
             self.db_name = str(self.root / "db.sqlite3")
@@ -222,9 +253,7 @@ class Rehearsal:
     # -- the deploy -----------------------------------------------------------
 
     def run(self):
-        if self.vendor == "postgresql":
-            pg_admin(f'DROP DATABASE IF EXISTS "{self.db_name}"')
-            pg_admin(f'CREATE DATABASE "{self.db_name}"')
+        create_database(self.vendor, self.db_name)
         load = LoadGenerator(
             threads=self.args.threads,
             interval=self.args.interval,
@@ -236,8 +265,7 @@ class Rehearsal:
             load.stop()
             for server in self.servers:
                 server.stop()
-            if self.vendor == "postgresql":
-                pg_admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+            drop_database(self.vendor, self.db_name)
 
     def deploy(self, load):
         flag = "--bluegreen" if self.mode == "bluegreen" else "--no-bluegreen"
@@ -333,7 +361,7 @@ def report(vendor, results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--vendors", default="postgresql,sqlite")
+    parser.add_argument("--vendors", default="postgresql,mysql,sqlite")
     parser.add_argument("--modes", default="stock,bluegreen")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument(

@@ -1,0 +1,173 @@
+"""
+The model changes benchmarks/write_stall.py deploys: one per catalogue row of
+DESIGN.md, and two stock operations the split passes through, each as
+release v1's and v2's models of an app ``shop``, the rows the tables are
+filled with, and the single-row writes each release makes.
+
+SQL is written once for PostgreSQL and MariaDB: unquoted lower-case names,
+``concat()``, ``%`` and literals only (no driver parameters). In ``fill``,
+``g`` is the row number (1..count), ``{n}`` the size and ``{m}`` the number
+of tags (at most 1000); in ``old`` and ``new``, ``{i}`` is the write's
+number, ``{pk}`` a row of the size filled (1..n) and ``{tag}`` a tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fill:
+    table: str
+    columns: str
+    values: str  # expressions of g, {n}, {m}
+    tags: bool = False  # this table holds {m} rows, not {n}
+
+
+@dataclass(frozen=True)
+class Row:
+    """
+    ``old``: the writes of release v1 (during the contract, or stock's
+    migration: v1 still serves); ``new``: those of v2 (during the cleanup,
+    which ships once no v1 instance runs).
+    """
+
+    name: str
+    change: str
+    v1: str
+    v2: str
+    fill: tuple[Fill, ...]
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+
+
+ITEMS = Fill("shop_item", "name", "concat('item ', g)")
+OWNERS = Fill("shop_owner", "name", "concat('owner ', g)")
+INSERT_ITEM = "INSERT INTO shop_item (name) VALUES ('w{i}')"
+UPDATE_ITEM = "UPDATE shop_item SET name = 'u{i}' WHERE id = {pk}"
+OWNER = "class Owner(models.Model):\n    name = models.CharField(max_length=100)\n"
+TAG = "class Tag(models.Model):\n    name = models.CharField(max_length=100)\n"
+
+
+def item(*fields: str, meta: str = "") -> str:
+    body = "".join(
+        f"    {field}\n"
+        for field in ("name = models.CharField(max_length=100)", *fields)
+    )
+    return f"class Item(models.Model):\n{body}{meta}"
+
+
+def with_column(column: str, value: str, update: str) -> tuple[str, ...]:
+    return (
+        f"INSERT INTO shop_item (name, {column}) VALUES ('w{{i}}', {value})",
+        f"UPDATE shop_item SET name = 'u{{i}}', {column} = {update} WHERE id = {{pk}}",
+    )
+
+
+FK = "owner = models.ForeignKey(Owner, models.CASCADE)"
+NULLABLE_FK = "owner = models.ForeignKey(Owner, models.CASCADE, null=True)"
+
+ROWS = (
+    Row(
+        "remove_not_null",
+        "RemoveField, NOT NULL, no default",
+        item("rating = models.IntegerField()"),
+        item(),
+        (Fill("shop_item", "name, rating", "concat('item ', g), g % 5"),),
+        with_column("rating", "3", "4"),
+        (INSERT_ITEM, UPDATE_ITEM),
+    ),
+    Row(
+        "remove_not_null_default",
+        "RemoveField, NOT NULL, constant default",
+        item("rating = models.IntegerField(default=0)"),
+        item(),
+        (Fill("shop_item", "name, rating", "concat('item ', g), g % 5"),),
+        with_column("rating", "3", "4"),
+        (INSERT_ITEM, UPDATE_ITEM),
+    ),
+    Row(
+        "remove_nullable",
+        "RemoveField, nullable",
+        item("note = models.CharField(max_length=100, null=True)"),
+        item(),
+        (Fill("shop_item", "name, note", "concat('item ', g), concat('note ', g)"),),
+        with_column("note", "'n{i}'", "NULL"),
+        (INSERT_ITEM, UPDATE_ITEM),
+    ),
+    Row(
+        "remove_fk",
+        "RemoveField of a ForeignKey",
+        OWNER + "\n\n" + item(FK),
+        OWNER + "\n\n" + item(),
+        (OWNERS, Fill("shop_item", "name, owner_id", "concat('item ', g), g")),
+        with_column("owner_id", "{pk}", "{pk}"),
+        (INSERT_ITEM, UPDATE_ITEM),
+    ),
+    Row(
+        "remove_m2m",
+        "RemoveField of a ManyToManyField",
+        TAG + "\n\n" + item("tags = models.ManyToManyField(Tag)"),
+        TAG + "\n\n" + item(),
+        (
+            Fill("shop_tag", "name", "concat('tag ', g)", tags=True),
+            ITEMS,
+            Fill("shop_item_tags", "item_id, tag_id", "g, 1 + g % {m}"),
+        ),
+        (
+            "INSERT INTO shop_item_tags (item_id, tag_id) VALUES ({pk}, {tag})",
+            UPDATE_ITEM,
+        ),
+        (INSERT_ITEM, UPDATE_ITEM),
+    ),
+    Row(
+        "delete_model",
+        "DeleteModel (with a ForeignKey)",
+        OWNER + "\n\n" + item(FK),
+        OWNER,
+        (OWNERS, Fill("shop_item", "name, owner_id", "concat('item ', g), g")),
+        with_column("owner_id", "{pk}", "{pk}"),
+        (
+            "INSERT INTO shop_owner (name) VALUES ('w{i}')",
+            "UPDATE shop_owner SET name = 'u{i}' WHERE id = {pk}",
+        ),
+    ),
+    Row(
+        "add_not_null_default",
+        "AddField NOT NULL, constant default",
+        item(),
+        item("stock = models.IntegerField(default=0)"),
+        (ITEMS,),
+        (INSERT_ITEM, UPDATE_ITEM),
+        with_column("stock", "5", "6"),
+    ),
+    Row(
+        "alter_not_null",
+        "AlterField null=True -> False",
+        item("note = models.CharField(max_length=100, null=True)"),
+        item("note = models.CharField(max_length=100, default='')"),
+        (Fill("shop_item", "name, note", "concat('item ', g), concat('note ', g)"),),
+        with_column("note", "NULL", "'n{i}'"),  # v1 may write NULL
+        with_column("note", "'n{i}'", "'m{i}'"),
+    ),
+    Row(
+        "add_fk_nullable",
+        "AddField of a nullable ForeignKey (split)",
+        OWNER + "\n\n" + item(),
+        OWNER + "\n\n" + item(NULLABLE_FK),
+        (OWNERS, ITEMS),
+        (INSERT_ITEM, UPDATE_ITEM),
+        with_column("owner_id", "{pk}", "{pk}"),
+    ),
+    Row(
+        "add_index",
+        "AddIndex (passes through)",
+        item(),
+        item(
+            meta="\n    class Meta:\n        indexes = [models.Index(fields=['name'])]\n"
+        ),
+        (ITEMS,),
+        (INSERT_ITEM, UPDATE_ITEM),
+        (INSERT_ITEM, UPDATE_ITEM),
+    ),
+)
