@@ -51,7 +51,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
         )
 
     def changes(self, graph, trim_to_apps=None, convert_apps=None, migration_name=None):
-        if pending.tolerating() and pending.tolerated_errors():
+        if pending.tolerated_errors():
             # A pending cleanup that cannot be loaded hides what it changes:
             # whether the models have unmigrated changes cannot be told.
             return {}
