@@ -114,6 +114,15 @@ def lock_retries() -> int:
     return retries
 
 
+def online_ddl() -> bool:
+    """
+    ``BLUEGREEN_ONLINE_DDL``: ``migrate`` runs statements that would lock a big
+    table while they scan or copy it in the vendor's online form (default on;
+    ``online.py``).
+    """
+    return bool(getattr(settings, "BLUEGREEN_ONLINE_DDL", True))
+
+
 def _seconds(name: str, default: float) -> float | None:
     value = getattr(settings, name, default)
     if value is None:

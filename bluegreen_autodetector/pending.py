@@ -107,8 +107,9 @@ def with_markers(text: str, migration: Migration) -> str:
     ``text``, a migration file as Django's writer renders it, with a line
     ``bluegreen_cleanup = "..."`` / ``bluegreen_contract = "..."`` for each
     marker set on ``migration``, right after the class line, spaced as the
-    writer spaces ``initial = True`` (so it stays black-clean). A marker
-    already in the text is not repeated.
+    writer spaces ``initial = True`` (so it stays black-clean), and
+    ``atomic = False`` if it must run outside a transaction (Django's writer
+    writes neither). A line already in the text is not repeated.
     """
     text = describe.explain_empty_contract(text, migration, CLEANUP_MARKER)
     lines = "".join(
@@ -117,6 +118,8 @@ def with_markers(text: str, migration: Migration) -> str:
         if getattr(migration, marker, None)
         and not re.search(rf"^    {marker} = ", text, re.MULTILINE)
     )
+    if not migration.atomic and not re.search(r"^    atomic = ", text, re.MULTILINE):
+        lines += "\n    atomic = False\n"
     if not lines:
         return text
     match = _CLASS_LINE.search(text)
@@ -342,6 +345,7 @@ def plan_promotions(
         fragment = _fragment(cleanup.migration.name)
         migration = Migration(f"{number:04d}_{fragment}", app_label)
         migration.operations = cleanup.migration.operations
+        migration.atomic = cleanup.migration.atomic
         migration.dependencies = [
             dependency
             for dependency in cleanup.migration.dependencies

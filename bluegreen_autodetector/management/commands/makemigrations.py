@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from django.core.management.commands import makemigrations
 from django.db.migrations.loader import MigrationLoader
 
-from ... import companions, conf, describe, notes, pending
+from ... import companions, conf, describe, notes, online, pending
 from ...autodetector import BlueGreenAutodetector
 
 
@@ -100,6 +100,7 @@ class Command(makemigrations.Command):
     def _write_split(self, changes, update_previous_migration_paths):
         if not self.dry_run:
             self.written_app_labels.update(changes)
+        self._outside_transactions(changes)
         splits = []
         for app_label, migrations in changes.items():
             relinked = getattr(self, "cleanups_to_relink", {}).get(app_label, [])
@@ -143,12 +144,26 @@ class Command(makemigrations.Command):
             # As Django prints the contract: the whole file, written nowhere.
             for _, cleanup in splits:
                 path = self.get_relative_path(pending.pending_path(cleanup))
-                self.log(
-                    self.style.MIGRATE_HEADING(f"Full migrations file '{path}':")
-                )
+                self.log(self.style.MIGRATE_HEADING(f"Full migrations file '{path}':"))
                 self.log(pending.render(cleanup, self.include_header))
         if self.pr_notes and not self.dry_run:
             self._write_notes(splits)
+
+    @staticmethod
+    def _outside_transactions(changes):
+        """
+        On PostgreSQL, a migration that builds an index or validates a
+        constraint on a table in use runs online only outside a transaction
+        (online.py): it is written ``atomic = False``.
+        """
+        if not conf.enabled():
+            return
+        vendors = conf.vendors()
+        for migrations in changes.values():
+            for migration in migrations:
+                for each in (migration, getattr(migration, "cleanup", None)):
+                    if each is not None and online.needs_autocommit(each, vendors):
+                        each.atomic = False
 
     def _mark_written(self, changes):
         """
@@ -161,7 +176,9 @@ class Command(makemigrations.Command):
             return
         for migrations in changes.values():
             for migration in migrations:
-                if any(getattr(migration, m, None) for m in pending.MARKERS):
+                if not migration.atomic or any(
+                    getattr(migration, m, None) for m in pending.MARKERS
+                ):
                     pending.mark_file(pending.migration_path(migration), migration)
 
     def _refuse_missing_cleanups(self, app_labels):

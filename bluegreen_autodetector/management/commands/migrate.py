@@ -1,6 +1,7 @@
 """
 ``migrate``: Django's, plus what a blue-green deploy needs: short lock
-timeouts with bounded retries (``locks.py``), the rows that block migrating
+timeouts with bounded retries (``locks.py``), statements in their online
+forms (``online.py``), the rows that block migrating
 back past a contract named before any DDL, a refusal before any DDL to run a
 cleanup with its contract on a database that was serving (``releases.py``),
 and a word when cleanups are waiting for promotion.
@@ -13,7 +14,7 @@ from django.core.management.commands import migrate
 from django.db import connections
 from django.db.models.signals import pre_migrate
 
-from ... import conf, locks, pending, releases, rollback
+from ... import conf, locks, online, pending, releases, rollback
 from ...autodetector import BlueGreenAutodetector
 
 
@@ -44,9 +45,11 @@ class Command(migrate.Command):
         # before its first DDL (syncdb included): the plan is judged there.
         pre_migrate.connect(self._refuse_same_deploy, dispatch_uid=id(self))
         try:
+            connection = connections[self.database]
             with (
                 conf.forced(False),
-                locks.lock_timeouts(connections[self.database], self.stdout.write),
+                locks.lock_timeouts(connection, self.stdout.write),
+                online.online_statements(connection, self.stdout.write),
             ):
                 super().handle(*args, **options)
         finally:

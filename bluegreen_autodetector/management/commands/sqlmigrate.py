@@ -1,7 +1,8 @@
 """
 ``sqlmigrate``: Django's, and it also shows a *pending* cleanup's SQL by its
 name (``sqlmigrate shop cleanup_0002``), which is when a reviewer wants it:
-in PR 1, before the cleanup is promoted.
+in PR 1, before the cleanup is promoted. It shows the statements in the
+online forms ``migrate`` runs them in (``online.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.core.management.commands import sqlmigrate
 from django.db import connections
 from django.db.migrations.loader import AmbiguityError, MigrationLoader
 
-from ... import pending
+from ... import online, pending
 
 
 class Command(sqlmigrate.Command):
@@ -22,6 +23,11 @@ class Command(sqlmigrate.Command):
     )
 
     def handle(self, *args, **options):
+        # The statements migrate runs: their online forms (online.py).
+        with online.online_statements(connections[options["database"]]):
+            return self._handle(*args, **options)
+
+    def _handle(self, *args, **options):
         app_label, name = options["app_label"], options["migration_name"]
         cleanup = self._pending_cleanup(app_label, name)
         if cleanup is None:

@@ -1,0 +1,410 @@
+"""
+Online DDL: ``migrate`` runs the statements that would hold a big table's
+lock for as long as they scan or copy it in the vendor's online form.
+
+The captured SQL of a cleanup stays what Django's schema editor wrote (what
+``sqlmigrate`` of stock Django shows, reviewable in the PR), and stock
+operations that pass through keep their stock SQL: the forms below are
+chosen where the statements run, as the lock timeout is (``locks.py``),
+because only the server tells which form it accepts.
+
+PostgreSQL, where the migration runs outside a transaction (``atomic =
+False``, which ``makemigrations`` writes when a migration needs it; in a
+transaction the first statement's lock is held to COMMIT, so nothing here
+would help):
+
+- ``CREATE INDEX`` becomes ``CREATE INDEX CONCURRENTLY IF NOT EXISTS``, after
+  dropping an invalid index a failed try left under that name;
+- ``ADD CONSTRAINT ... FOREIGN KEY`` is added ``NOT VALID``, then validated
+  (``VALIDATE CONSTRAINT`` lets writes go on);
+- ``SET NOT NULL`` is preceded by a ``CHECK (column IS NOT NULL) NOT VALID``
+  constraint, validated, which ``SET NOT NULL`` uses instead of scanning the
+  table (PostgreSQL 12 and later); the check is then dropped.
+
+Each step is skipped when the database already has what it makes, so a
+migration that stopped part-way runs again.
+
+MariaDB/MySQL (DDL is never transactional): every ``ALTER TABLE`` asks for
+``ALGORITHM=INSTANT``, then ``NOCOPY``, then ``INPLACE`` with ``LOCK=NONE``,
+and runs as written only if the server refuses all three; ``CREATE INDEX``
+asks for ``NOCOPY`` with ``LOCK=NONE``. A foreign key is added with
+``foreign_key_checks`` off, which lets InnoDB add it in place instead of
+copying the table, after a query has found no row naming a row that is not
+there (the check the server would otherwise make).
+
+In both, a statement that timed out waiting for a lock, in autocommit, is
+tried again after a pause (``BLUEGREEN_LOCK_RETRIES``): it changed nothing.
+SQLite has no concurrent writers to spare; its statements run as written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.management.base import CommandError
+from django.db import DatabaseError
+from django.db.migrations import Migration, operations
+
+from . import conf
+
+# The server refused the algorithm or lock asked for (MariaDB/MySQL).
+MYSQL_ALTER_NOT_SUPPORTED = (1845, 1846)
+MYSQL_ALGORITHMS = (
+    ", ALGORITHM=INSTANT",
+    ", ALGORITHM=NOCOPY, LOCK=NONE",
+    ", ALGORITHM=INPLACE, LOCK=NONE",
+    "",
+)
+MYSQL_INDEX_ALGORITHMS = (" ALGORITHM=NOCOPY LOCK=NONE", "")
+
+_NAME = r'(?:"[^"]+"|`[^`]+`|\w+)'
+_PG_CREATE_INDEX = re.compile(
+    rf"^CREATE (?P<unique>UNIQUE )?INDEX (?P<name>{_NAME}) ON (?P<rest>.*)$", re.S
+)
+_PG_ADD_FOREIGN_KEY = re.compile(
+    rf"^ALTER TABLE (?P<table>{_NAME}(?:\.{_NAME})?) ADD CONSTRAINT "
+    rf"(?P<name>{_NAME}) FOREIGN KEY .*$",
+    re.S,
+)
+_PG_SET_NOT_NULL = re.compile(
+    rf"^ALTER TABLE (?P<table>{_NAME}(?:\.{_NAME})?) ALTER COLUMN "
+    rf"(?P<column>{_NAME}) SET NOT NULL$"
+)
+_MYSQL_FOREIGN_KEY = re.compile(
+    rf"^ALTER TABLE (?P<table>{_NAME}) ADD CONSTRAINT {_NAME} FOREIGN KEY "
+    rf"\((?P<column>{_NAME})\) REFERENCES (?P<target>{_NAME}) "
+    rf"\((?P<target_column>{_NAME})\)$"
+)
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1] if name[:1] in '"`' else name
+
+
+# -- makemigrations: which migrations run outside a transaction ---------------
+
+
+def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
+    """
+    Whether ``migration`` should be written ``atomic = False``: PostgreSQL is
+    deployed on, and an operation builds an index of, or validates a
+    constraint on, a table that exists (one created by the same migration is
+    empty and unused: its statements need no online form). A migration with
+    ``RunPython`` or ``RunSQL`` of its author's stays atomic.
+    """
+    if "postgresql" not in vendors or not migration.atomic:
+        return False
+    from .operations import CleanupSQL
+
+    created = {
+        operation.name_lower
+        for operation in migration.operations
+        if isinstance(operation, operations.CreateModel)
+    }
+    online = False
+    for operation in _database_operations(migration.operations):
+        if isinstance(operation, CleanupSQL):
+            online = online or any(
+                _pg_online_form(statement)
+                for statement in operation.sql.get("postgresql", [])
+            )
+        elif isinstance(operation, (operations.RunPython, operations.RunSQL)):
+            return False
+        elif isinstance(operation, operations.AddIndex):
+            online = online or operation.model_name_lower not in created
+        elif isinstance(operation, operations.AddField):
+            field = operation.field
+            indexed = field.db_index or field.unique or field.is_relation
+            online = online or (indexed and operation.model_name_lower not in created)
+    return online
+
+
+def _database_operations(operation_list) -> Iterator:
+    for operation in operation_list:
+        if isinstance(operation, operations.SeparateDatabaseAndState):
+            yield from _database_operations(operation.database_operations)
+        else:
+            yield operation
+
+
+def _pg_online_form(statement: str) -> bool:
+    return any(
+        pattern.match(statement.strip().rstrip(";"))
+        for pattern in (_PG_CREATE_INDEX, _PG_ADD_FOREIGN_KEY, _PG_SET_NOT_NULL)
+    )
+
+
+# -- migrate and sqlmigrate: the statements as they run --------------------------
+
+
+@contextmanager
+def online_statements(connection, log=None) -> Iterator[None]:
+    """
+    While the block runs, the schema editors of ``connection`` run (or, for
+    ``sqlmigrate``, show) each statement in its online form.
+    """
+    if connection.vendor not in ("postgresql", "mysql") or not conf.online_ddl():
+        yield
+        return
+    original = connection.schema_editor
+
+    def schema_editor(*args, **kwargs):
+        editor = original(*args, **kwargs)
+        execute = editor.execute
+
+        def run(sql, params, alternatives=()):
+            _first_accepted(editor, execute, sql, params, alternatives)
+
+        def online_execute(sql, params=()):
+            statement = str(sql).strip()
+            if statement.endswith(";") and "\n" not in statement:
+                statement = statement[:-1]
+            steps = _steps(editor, statement, params)
+            if steps is None:  # no online form: as Django wrote it
+                return execute(sql, params)
+            for step in steps:
+                if callable(step):
+                    _retrying(editor, lambda step=step: step(run), log)
+                else:
+                    _retrying(editor, lambda step=step: run(*step), log)
+
+        editor.execute = online_execute
+        return editor
+
+    connection.schema_editor = schema_editor
+    try:
+        yield
+    finally:
+        del connection.schema_editor
+
+
+def _first_accepted(editor, execute, sql, params, alternatives=()) -> None:
+    """
+    Execute ``sql`` with each suffix of ``alternatives`` in turn, until the
+    server accepts one (``sqlmigrate``: show ``sql`` and the forms tried).
+    """
+    suffixes = alternatives or ("",)
+    if editor.collect_sql:
+        if len(suffixes) > 1:
+            editor.collected_sql.append(
+                "-- migrate runs the first form the server accepts of: "
+                + " / ".join(s.strip(", ") or "as written" for s in suffixes)
+            )
+        execute(sql, params)
+        return
+    for suffix in suffixes:
+        try:
+            execute(sql + suffix, params)
+            return
+        except DatabaseError as error:
+            if not _refused(editor.connection, error) or suffix == suffixes[-1]:
+                raise
+
+
+def _retrying(editor, step, log) -> None:
+    """
+    Run ``step``; in autocommit, again after a growing pause when it timed
+    out waiting for a lock (it changed nothing), ``BLUEGREEN_LOCK_RETRIES``
+    times at most.
+    """
+    from .locks import is_lock_timeout
+
+    connection = editor.connection
+    retries = conf.lock_retries()
+    for attempt in range(retries + 1):
+        try:
+            return step()
+        except DatabaseError as error:
+            if (
+                editor.collect_sql
+                or connection.in_atomic_block
+                or not is_lock_timeout(connection, error)
+                or attempt == retries
+            ):
+                raise
+            pause = min(0.5 * 2**attempt, 10)
+            if log is not None:
+                log(
+                    f"  lock not taken (statement try {attempt + 1} of "
+                    f"{retries + 1}); retrying in {pause}s"
+                )
+            time.sleep(pause)
+
+
+def _refused(connection, error: BaseException) -> bool:
+    cause = error.__cause__ or error
+    return (
+        connection.vendor == "mysql"
+        and bool(cause.args)
+        and cause.args[0] in MYSQL_ALTER_NOT_SUPPORTED
+    )
+
+
+def _steps(editor, statement: str, params):
+    """
+    What runs for ``statement``: (sql, params[, alternatives]) to execute, or
+    a callable given the function that executes those; None when it runs as
+    written.
+    """
+    vendor = editor.connection.vendor
+    if vendor == "postgresql":
+        outside = (
+            not editor.atomic_migration
+            if editor.collect_sql
+            else not editor.connection.in_atomic_block
+        )
+        if outside and not params:
+            return _postgresql(editor, statement)
+    if vendor == "mysql" and not params:
+        return _mysql(editor, statement)
+    return None
+
+
+def _postgresql(editor, statement: str) -> list:
+    if match := _PG_CREATE_INDEX.match(statement):
+        name = match["name"]
+        create = (
+            f"CREATE {match['unique'] or ''}INDEX CONCURRENTLY IF NOT EXISTS "
+            f"{name} ON {match['rest']}"
+        )
+        if editor.collect_sql:
+            return [(create, ())]
+
+        def create_concurrently(run):
+            # A try that failed (a lock timeout, a duplicate) leaves an
+            # invalid index under the name: drop it, build it again.
+            valid = _pg_index_valid(editor.connection, _unquote(name))
+            if valid:
+                return
+            if valid is False:
+                run(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", ())
+            run(create, ())
+
+        return [create_concurrently]
+    if match := _PG_ADD_FOREIGN_KEY.match(statement):
+        table, name = match["table"], match["name"]
+        steps = [(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}", ())]
+        if editor.collect_sql or not _pg_constraint_exists(
+            editor.connection, table, _unquote(name)
+        ):
+            steps.insert(0, (f"{statement} NOT VALID", ()))
+        return steps
+    if match := _PG_SET_NOT_NULL.match(statement):
+        table, column = match["table"], match["column"]
+        if not editor.collect_sql and _pg_not_null(editor.connection, table, column):
+            return []
+        check = editor.quote_name(_check_name(table, column))
+        steps = [
+            (f"ALTER TABLE {table} VALIDATE CONSTRAINT {check}", ()),
+            (statement, ()),
+            (f"ALTER TABLE {table} DROP CONSTRAINT {check}", ()),
+        ]
+        if editor.collect_sql or not _pg_constraint_exists(
+            editor.connection, table, _unquote(check)
+        ):
+            steps.insert(
+                0,
+                (
+                    f"ALTER TABLE {table} ADD CONSTRAINT {check} "
+                    f"CHECK ({column} IS NOT NULL) NOT VALID",
+                    (),
+                ),
+            )
+        return steps
+    return None
+
+
+def _check_name(table: str, column: str) -> str:
+    """A name for the temporary NOT NULL check, within PostgreSQL's 63 bytes."""
+    base = f"{_unquote(table.split('.')[-1])}_{_unquote(column)}"
+    digest = hashlib.md5(f"{table}.{column}".encode(), usedforsecurity=False)
+    return f"{base[:40]}_{digest.hexdigest()[:8]}_notnull"
+
+
+def _pg_index_valid(connection, name: str) -> bool | None:
+    """Whether the index ``name`` is valid; None if there is none."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c "
+            "ON c.oid = i.indexrelid WHERE c.relname = %s "
+            "AND pg_table_is_visible(c.oid)",
+            [name],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def _pg_constraint_exists(connection, table: str, name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_constraint WHERE conname = %s "
+            "AND conrelid = to_regclass(%s)",
+            [name, table],
+        )
+        return cursor.fetchone() is not None
+
+
+def _pg_not_null(connection, table: str, column: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attnotnull FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+            "AND attname = %s",
+            [table, _unquote(column)],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _mysql(editor, statement: str) -> list:
+    upper = statement.upper()
+    if "ALGORITHM" in upper or "\n" in statement:
+        return None
+    if upper.startswith("CREATE INDEX ") or upper.startswith("CREATE UNIQUE INDEX "):
+        return [(statement, (), MYSQL_INDEX_ALGORITHMS)]
+    if not upper.startswith("ALTER TABLE "):
+        return None
+    match = _MYSQL_FOREIGN_KEY.match(statement)
+    if match is None:
+        return [(statement, (), MYSQL_ALGORITHMS)]
+    connection = editor.connection
+    if editor.collect_sql:
+        return [
+            ("SET SESSION foreign_key_checks = 0", ()),
+            (statement, (), MYSQL_ALGORITHMS),
+            ("SET SESSION foreign_key_checks = 1", ()),
+        ]
+
+    def add_in_place(run):
+        _refuse_dangling(connection, match)
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION foreign_key_checks = 0")
+        try:
+            run(statement, (), MYSQL_ALGORITHMS)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SET SESSION foreign_key_checks = 1")
+
+    return [add_in_place]
+
+
+def _refuse_dangling(connection, match) -> None:
+    """The check InnoDB skips with foreign_key_checks off, made first."""
+    table, column = match["table"], match["column"]
+    target, target_column = match["target"], match["target_column"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {table} c WHERE c.{column} IS NOT NULL AND NOT "
+            f"EXISTS (SELECT 1 FROM {target} p WHERE p.{target_column} = c.{column})"
+        )
+        (count,) = cursor.fetchone()
+    if count:
+        raise CommandError(
+            f"Cannot add the foreign key of {_unquote(table)}.{_unquote(column)}: "
+            f"{count} row(s) name a row of {_unquote(target)} that is not there. "
+            f"Point them at rows that exist or set them to NULL, then migrate "
+            f"again; nothing of this statement ran."
+        )
