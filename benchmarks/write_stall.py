@@ -121,14 +121,19 @@ STEPS = ("contract", "cleanup", "unsplit", "stock")
 # -- the worker: one migrate, timed, in its own process -----------------------
 
 
-def worker(project: Path, target: str) -> None:
-    """Run ``migrate shop target`` in this process; print a JSON report."""
+def worker(project: Path, target: str, mode: str) -> None:
+    """
+    Run ``migrate shop target`` in this process (stock: Django's own
+    ``migrate``, without the package's lock timeouts and online forms);
+    print a JSON report.
+    """
     sys.path.insert(0, str(project))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
     import django
 
     django.setup()
     from django.core.management import call_command
+    from django.core.management.commands.migrate import Command as StockMigrate
     from django.db import connection, transaction
 
     ddl = {"first": None, "last": None, "commit": None, "sql": []}
@@ -156,7 +161,12 @@ def worker(project: Path, target: str) -> None:
         start = time.monotonic()
         try:
             call_command(
-                "migrate", APP, target, verbosity=1, stdout=output, stderr=output
+                StockMigrate() if mode == "stock" else "migrate",
+                APP,
+                target,
+                verbosity=1,
+                stdout=output,
+                stderr=output,
             )
         except Exception as exc:  # reported, the driver exits non-zero
             error = f"{type(exc).__name__}: {exc}"
@@ -406,6 +416,7 @@ def measure(
                 "--worker",
                 str(project.root),
                 target,
+                mode,
             ],
             cwd=project.root,
             env=env,
@@ -546,10 +557,10 @@ def main(argv: list[str] | None = None) -> int:
         "--smoke", action="store_true", help="100,1000 rows; 1 row (CI)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the projects")
-    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(Path(args.worker[0]), args.worker[1])
+        worker(Path(args.worker[0]), args.worker[1], args.worker[2])
         return 0
     settle = SETTLE
     if args.smoke:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.management.base import CommandError
 from django.db import DatabaseError
@@ -37,6 +38,19 @@ POSTGRESQL_DEADLOCK_DETECTED = "40P01"
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_LOCK_DEADLOCK = 1213
 SQLITE_BUSY = 5
+
+# The statements of the migration being tried that changed something.
+_executed: ContextVar[list | None] = ContextVar("bluegreen_executed", default=None)
+
+
+def statements_run() -> int | None:
+    """
+    How many statements of the migration being tried have changed
+    something (None outside a try): while none has, a lock timeout retries
+    the whole migration.
+    """
+    executed = _executed.get()
+    return None if executed is None else len(executed)
 
 
 def is_lock_timeout(connection, error: BaseException) -> bool:
@@ -149,6 +163,7 @@ def _retrying(original, connection, seconds, retries, log):
             return original(executor, state, migration, *args, **kwargs)
         for attempt in range(retries + 1):
             executed = []
+            token = _executed.set(executed)
             try:
                 with (
                     connection.execute_wrapper(_count(executed)),
@@ -183,6 +198,8 @@ def _retrying(original, connection, seconds, retries, log):
                     f"{pause}s"
                 )
                 time.sleep(pause)
+            finally:
+                _executed.reset(token)
         raise AssertionError("unreachable")
 
     return run

@@ -207,11 +207,11 @@ def _first_accepted(editor, execute, sql, params, alternatives=()) -> None:
 
 def _retrying(editor, step, log) -> None:
     """
-    Run ``step``; in autocommit, again after a growing pause when it timed
-    out waiting for a lock (it changed nothing), ``BLUEGREEN_LOCK_RETRIES``
-    times at most.
+    Run ``step``; in autocommit, once earlier statements of the migration
+    have run, again after a growing pause when it timed out waiting for a
+    lock (it changed nothing), ``BLUEGREEN_LOCK_RETRIES`` times at most.
     """
-    from .locks import is_lock_timeout
+    from .locks import is_lock_timeout, statements_run
 
     connection = editor.connection
     retries = conf.lock_retries()
@@ -224,13 +224,16 @@ def _retrying(editor, step, log) -> None:
                 or connection.in_atomic_block
                 or not is_lock_timeout(connection, error)
                 or attempt == retries
+                # Before the migration changed anything, locks.py tries it
+                # all again.
+                or not statements_run()
             ):
                 raise
             pause = min(0.5 * 2**attempt, 10)
             if log is not None:
                 log(
-                    f"  lock not taken (statement try {attempt + 1} of "
-                    f"{retries + 1}); retrying in {pause}s"
+                    f"  lock not taken within {conf.lock_timeout()}s by a statement "
+                    f"(try {attempt + 1} of {retries + 1}); retrying it in {pause}s"
                 )
             time.sleep(pause)
 
