@@ -25,6 +25,7 @@ from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.exceptions import BadMigrationError, NodeNotFoundError
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 
 from . import conf, live, pending, verifier
 
@@ -113,6 +114,17 @@ def _loader(connection) -> MigrationLoader | None:
         return None
 
 
+def _serves(connection) -> bool:
+    """
+    Whether ``connection``'s database has applied migrations (one query; no
+    migration graph is built for a fresh or unreachable database).
+    """
+    try:
+        return bool(MigrationRecorder(connection).applied_migrations())
+    except DatabaseError:
+        return False
+
+
 # What is lost when another app's command runs instead of ours.
 OUR_COMMANDS = {
     "makemigrations": "backward-incompatible changes are not split",
@@ -150,7 +162,10 @@ def _hazards(configs) -> list[checks.CheckMessage]:
     serving (the applied migrations) or the one they ship. A fresh database
     serves no release; one that cannot be reached says nothing.
     """
-    loader = _loader(connections[DEFAULT_DB_ALIAS])
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not _serves(connection):
+        return []
+    loader = _loader(connection)
     if loader is None:
         return []
     applied = set(loader.applied_migrations or ())

@@ -95,7 +95,21 @@ def column_of(name: str, field: models.Field) -> str | None:
     """The column of the field ``name`` (None: it has none of its own)."""
     if field.many_to_many:
         return None
+    # Django's own naming, read without binding a copy of the field (the
+    # verifier asks for every column of every model a change touches).
+    kind = type(field)
+    if kind.get_attname_column in _STOCK_ATTNAME_COLUMN:
+        if kind.get_attname is models.Field.get_attname:
+            return field.db_column or name
+        if kind.get_attname is models.ForeignKey.get_attname:
+            return field.db_column or f"{name}_id"
     return bound_copy(field, name).column
+
+
+_STOCK_ATTNAME_COLUMN = (
+    models.Field.get_attname_column,
+    models.ForeignKey.get_attname_column,
+)
 
 
 def bound_copy(field: models.Field, name: str) -> models.Field:
@@ -350,13 +364,13 @@ def _add_model(state, key, model_state: ModelState, tables: Shape) -> None:
             if field.remote_field.through is None:
                 _add_m2m_table(state, key, model_state, name, field, tables)
             continue
-        bound = bound_copy(field, name)
-        if bound.column is None:
+        column = column_of(name, field)
+        if column is None:
             continue  # No column of its own (CompositePrimaryKey, ForeignObject).
-        columns_of[name] = bound.column
-        table.columns[bound.column] = _column(state, key, name, bound)
-        if bound.unique and not bound.primary_key:
-            table.unique.add(frozenset([bound.column]))
+        columns_of[name] = column
+        table.columns[column] = _column(state, key, name, field)
+        if field.unique and not field.primary_key:
+            table.unique.add(frozenset([column]))
     for together in normalize_together(model_state.options.get("unique_together")):
         table.unique.add(frozenset(columns_of.get(name, name) for name in together))
     for constraint in model_state.options.get("constraints") or ():
