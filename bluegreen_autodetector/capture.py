@@ -16,8 +16,7 @@ at, in a throwaway app registry. It never renders the whole project state.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
+from typing import NamedTuple
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
@@ -35,8 +34,7 @@ from .sqlite_schema import column_definition, edit_column_definitions
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
 
 
-@dataclass
-class LingeringColumn:
+class LingeringColumn(NamedTuple):
     """A column the contract removed from Django's state but not from its table."""
 
     model: ModelKey
@@ -44,7 +42,6 @@ class LingeringColumn:
     lingering: models.Field  # the field as the contract left it in the database
 
 
-@dataclass
 class LingeringTable:
     """
     A table the contract removed from Django's state but not from the
@@ -52,37 +49,54 @@ class LingeringTable:
     that many-to-many field.
     """
 
-    model: ModelKey
-    lingering_fields: dict[str, models.Field] = dataclass_field(default_factory=dict)
-    options: dict = dataclass_field(default_factory=dict)
-    m2m: str | None = None
+    def __init__(
+        self,
+        model: ModelKey,
+        lingering_fields: dict[str, models.Field] | None = None,
+        options: dict | None = None,
+        m2m: str | None = None,
+    ) -> None:
+        self.model = model
+        self.lingering_fields = lingering_fields if lingering_fields is not None else {}
+        self.options = options if options is not None else {}
+        self.m2m = m2m
 
 
-@dataclass
 class AlterColumn:
     """
     A column the contract left tolerant of the old release (a database
-    default, or NULL allowed) that the cleanup brings to the model's shape.
+    default, or NULL allowed) that the cleanup brings to the model's shape:
+    ``before`` as the contract left it, ``after`` as the model declares it,
+    ``backfill`` a constant to fill NULLs with first (None: none).
     ``model_states`` are the states of the models the field joins, for a
     model that the capture state lacks (created in the same run).
     """
 
-    model: ModelKey
-    name: str
-    before: models.Field  # as the contract left it
-    after: models.Field  # as the model declares it
-    backfill: object = None  # a constant to fill NULLs with first (None: none)
-    state_operations: list = dataclass_field(default_factory=list)
-    model_states: dict = dataclass_field(default_factory=dict)
-
     adds_foreign_keys = False  # see AddForeignKeys
+
+    def __init__(
+        self,
+        model: ModelKey,
+        name: str,
+        before: models.Field,
+        after: models.Field,
+        backfill: object = None,
+        state_operations: list | None = None,
+        model_states: dict | None = None,
+    ) -> None:
+        self.model = model
+        self.name = name
+        self.before = before
+        self.after = after
+        self.backfill = backfill
+        self.state_operations = state_operations if state_operations is not None else []
+        self.model_states = model_states if model_states is not None else {}
 
     @property
     def sets_not_null(self) -> bool:
         return self.before.null and not self.after.null
 
 
-@dataclass
 class AddForeignKeys(AlterColumn):
     """
     A relation the contract added without its foreign-key constraint (the
@@ -98,14 +112,14 @@ class AddForeignKeys(AlterColumn):
         return False
 
 
-@dataclass
 class CapturedSQL:
     """Forward and reverse statements of one cleanup step, keyed by vendor."""
 
-    table: str
-    column: str | None = None
-    sql: dict[str, list[str]] = dataclass_field(default_factory=dict)
-    reverse_sql: dict[str, list[str]] = dataclass_field(default_factory=dict)
+    def __init__(self, table: str, column: str | None = None) -> None:
+        self.table = table
+        self.column = column
+        self.sql: dict[str, list[str]] = {}
+        self.reverse_sql: dict[str, list[str]] = {}
 
 
 class Capture:

@@ -17,7 +17,7 @@ from a live database.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import models
 from django.db.migrations import Migration, operations
@@ -31,8 +31,7 @@ from .verifier import ModelKey, column_of, db_table, m2m_table
 Node = tuple[str, str]
 
 
-@dataclass
-class LiveReleases:
+class LiveReleases(NamedTuple):
     old: ProjectState  # the oldest release that may still run
     old_name: str  # how findings name it
     database: ProjectState  # the database's real shape at the leaf

@@ -25,8 +25,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from importlib import import_module
+from typing import NamedTuple
 
 from django.core.management.base import CommandError
 from django.db.migrations import Migration
@@ -147,8 +147,7 @@ def pending_path(cleanup: Migration) -> str:
     return os.path.join(directory, PENDING_DIRNAME, f"{cleanup.name}.py")
 
 
-@dataclass
-class PendingCleanup:
+class PendingCleanup(NamedTuple):
     """A cleanup migration waiting in the pending folder."""
 
     path: str
@@ -273,8 +272,7 @@ def load_pending(app_label: str, path: str) -> PendingCleanup:
     return PendingCleanup(path, migration, contracts[0])
 
 
-@dataclass
-class Promotion:
+class Promotion(NamedTuple):
     """One pending cleanup moved into the migrations folder."""
 
     pending: PendingCleanup
@@ -282,8 +280,7 @@ class Promotion:
     path: str  # where it goes
 
 
-@dataclass
-class Waiting:
+class Waiting(NamedTuple):
     """A pending cleanup that stays pending: its contract has not shipped."""
 
     pending: PendingCleanup

@@ -22,7 +22,6 @@ or model must be planned with it:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from django.db import models
 from django.db.migrations import Migration, operations
@@ -33,11 +32,13 @@ from .operations import RunAlterSQL
 from .pending import PendingCleanup
 
 
-@dataclass
 class Replan:
-    refusals: list[str] = field(default_factory=list)
-    # Pending cleanups to write again, by path.
-    rewrites: dict[str, PendingCleanup] = field(default_factory=dict)
+    """What re-planning the pending cleanups refuses, and what it rewrites."""
+
+    def __init__(self) -> None:
+        self.refusals: list[str] = []
+        # Pending cleanups to write again, by path.
+        self.rewrites: dict[str, PendingCleanup] = {}
 
 
 def _finishing(cleanups: list[PendingCleanup]) -> dict:

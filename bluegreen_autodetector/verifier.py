@@ -16,8 +16,7 @@ command line. The database's real shape is a ``ProjectState`` too, made by
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
+from typing import NamedTuple
 
 from django.db import models
 from django.db.migrations.state import ModelState, ProjectState
@@ -30,8 +29,7 @@ ERROR = "error"  # the statement fails whatever the values
 WARNING = "warning"  # the statement may fail, depending on the values
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One statement of one release that fails against the database."""
 
     release: str  # e.g. "the old release (before shop.0002_remove_book_rating)"
@@ -48,8 +46,7 @@ class Finding:
         )
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A column as a release believes it is, or as the database holds it."""
 
     field: str  # the field's name, for messages
@@ -67,14 +64,14 @@ class Column:
     relies_on_db_default: bool = False
 
 
-@dataclass
 class Table:
     """A table: its columns by name, and its unique column sets and checks."""
 
-    model: str  # "app_label.Model", for messages
-    columns: dict[str, Column] = dataclass_field(default_factory=dict)
-    unique: set[frozenset[str]] = dataclass_field(default_factory=set)
-    checks: set[str] = dataclass_field(default_factory=set)
+    def __init__(self, model: str) -> None:
+        self.model = model  # "app_label.Model", for messages
+        self.columns: dict[str, Column] = {}
+        self.unique: set[frozenset[str]] = set()
+        self.checks: set[str] = set()
 
 
 Shape = dict[str, Table]  # by table name

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
-
 from django.db import models
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
@@ -13,35 +10,51 @@ from django.db.migrations.utils import resolve_relation
 from .shapes import same_columns
 
 
-@dataclass
 class Split:
     """How one operation becomes a contract (now) and a cleanup (next release)."""
 
-    # Run on the database and the state, before any state-only removal.
-    contract_database: list[Operation] = dataclass_field(default_factory=list)
-    # Run on the state only (inside SeparateDatabaseAndState), at the very end.
-    contract_state: list[Operation] = dataclass_field(default_factory=list)
-    # What the cleanup migration drops or finishes, in this order.
-    cleanup: list = dataclass_field(default_factory=list)
-    # Said to the user by makemigrations.
-    warnings: list[str] = dataclass_field(default_factory=list)
+    def __init__(
+        self,
+        contract_database: list[Operation] | None = None,
+        contract_state: list[Operation] | None = None,
+        cleanup: list | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        # Run on the database and the state, before any state-only removal.
+        self.contract_database = (
+            contract_database if contract_database is not None else []
+        )
+        # Run on the state only (inside SeparateDatabaseAndState), at the end.
+        self.contract_state = contract_state if contract_state is not None else []
+        # What the cleanup migration drops or finishes, in this order.
+        self.cleanup = cleanup if cleanup is not None else []
+        # Said to the user by makemigrations.
+        self.warnings = warnings if warnings is not None else []
 
 
 class Refused(Exception):
     """An operation no split makes safe: the message gives the safe recipe."""
 
 
-@dataclass
 class Walk:
     """Django's state as the operations of one migration are walked through."""
 
-    app_label: str
-    state: ProjectState
-    deleted_models: set[str]  # lower-case names deleted by this migration
-    created_models: set[str] = dataclass_field(default_factory=set)  # ...created
-    # Fields already removed from the state of a model this migration
-    # deletes: their columns linger with the table until the cleanup.
-    absorbed: dict[str, dict[str, models.Field]] = dataclass_field(default_factory=dict)
+    def __init__(
+        self,
+        app_label: str,
+        state: ProjectState,
+        deleted_models: set[str],
+        created_models: set[str] | None = None,
+    ) -> None:
+        self.app_label = app_label
+        self.state = state
+        self.deleted_models = deleted_models  # lower-case names deleted ...
+        self.created_models = (
+            created_models if created_models is not None else set()
+        )  # ... and created here
+        # Fields already removed from the state of a model this migration
+        # deletes: their columns linger with the table until the cleanup.
+        self.absorbed: dict[str, dict[str, models.Field]] = {}
 
     def model_state(self, model_name: str):
         return self.state.models[self.key(model_name)]
