@@ -2,7 +2,7 @@
 makemigrations overhead: stock vs bluegreen, by project shape and size.
 
     python benchmarks/makemigrations_overhead.py [--shape chain,star,flat]
-        [--models 300,1000,3000] [--repeat 5] [--smoke]
+        [--models 300,1000,3000] [--repeat 5] [--instructions] [--smoke]
 
 For each shape and size, generates a one-app project of ``--models`` models,
 makes its first migration, then changes the models as a release would: a
@@ -30,6 +30,13 @@ deleted model and that bluegreen split it (its output names the cleanup
 migration), and stops otherwise: a bluegreen run that silently did nothing
 would make a meaningless ratio. ``--smoke`` (CI): 30 models of each shape,
 one pair; checks completion only.
+
+``--instructions``: instead of timing, count the instructions each side
+executes, one run of each under valgrind's callgrind (about 50 times
+slower). The count is the same from run to run whatever else the machine
+does, where a shared machine's wall-clock medians move by 10 % or more
+between two runs of the table; the ratio of the counts is the package's
+cost without the noise.
 """
 
 from __future__ import annotations
@@ -162,6 +169,47 @@ class Timing(NamedTuple):
     cpu: float  # user + system seconds of the process
 
 
+def instructions(root: Path, mode: str) -> int:
+    """The instructions one ``makemigrations --dry-run`` of ``mode`` executes."""
+    settings = "stock_settings" if mode == "stock" else "settings"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    result = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "manage.py",
+            "makemigrations",
+            "--dry-run",
+        ],
+        cwd=root,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if result.returncode != 0 or found is None:
+        sys.exit(f"callgrind of {mode} failed:\n{result.stdout}{result.stderr}")
+    return int(found.group(1))
+
+
+def count_instructions(shape: str, count: int) -> dict[str, int]:
+    """Instructions of each side on a new project, after a warm-up run."""
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        build(root, shape, count)
+        outputs = {
+            mode: run(root, mode, "makemigrations", "--dry-run")[1]
+            for mode in ("stock", "bluegreen")
+        }
+        check_outputs(outputs["stock"], outputs["bluegreen"], count)
+        return {mode: instructions(root, mode) for mode in outputs}
+
+
 def check_outputs(stock: str, bluegreen: str, count: int) -> None:
     """Both sides must see the change; bluegreen must have split it."""
     listed = len(re.findall(r"^\s*- Delete model ", stock, re.MULTILINE))
@@ -222,11 +270,32 @@ def main() -> None:
     parser.add_argument(
         "--smoke", action="store_true", help="30 models of each shape, one pair (CI)"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions under callgrind instead of timing",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.models, args.repeat = [30], 1
     if args.repeat < 1 or min(args.models) < 30:
         parser.error("need --repeat >= 1 and --models >= 30")
+    if args.instructions:
+        print(
+            "makemigrations --dry-run, whole process, instructions executed "
+            "(valgrind --tool=callgrind), one run of each side\n"
+            "| shape | models | stock | bluegreen | ratio |\n|---|---:|---:|---:|---:|"
+        )
+        for shape in args.shape:
+            for count in args.models:
+                counted = count_instructions(shape, count)
+                stock, bluegreen = counted["stock"], counted["bluegreen"]
+                print(
+                    f"| {shape} | {count} | {stock / 1e9:.3f} G | "
+                    f"{bluegreen / 1e9:.3f} G | {bluegreen / stock:.3f} |",
+                    flush=True,
+                )
+        return
     print(
         f"makemigrations --dry-run, whole process, median of {args.repeat} "
         f"alternating pairs; wall-clock seconds, and CPU seconds (user + "
