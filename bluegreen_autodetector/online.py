@@ -25,9 +25,9 @@ Each step is skipped when the database already has what it makes, so a
 migration that stopped part-way runs again.
 
 MariaDB/MySQL (DDL is never transactional): every ``ALTER TABLE`` asks for
-``ALGORITHM=INSTANT``, then ``NOCOPY``, then ``INPLACE`` with ``LOCK=NONE``,
-and runs as written only if the server refuses all three; ``CREATE INDEX``
-asks for ``NOCOPY`` with ``LOCK=NONE``. A foreign key is added with
+``ALGORITHM=INSTANT``, then ``NOCOPY`` (MariaDB only), then ``INPLACE`` with
+``LOCK=NONE``, and runs as written only if the server refuses them all;
+``CREATE INDEX`` asks for ``NOCOPY`` (MySQL: ``INPLACE``) with ``LOCK=NONE``. A foreign key is added with
 ``foreign_key_checks`` off, which lets InnoDB add it in place instead of
 copying the table, after a query has found no row naming a row that is not
 there (the check the server would otherwise make).
@@ -53,13 +53,17 @@ from . import conf
 
 # The server refused the algorithm or lock asked for (MariaDB/MySQL).
 MYSQL_ALTER_NOT_SUPPORTED = (1845, 1846)
-MYSQL_ALGORITHMS = (
+# The forms asked for, least locking first. NOCOPY is MariaDB's (10.3+);
+# MySQL knows INSTANT and INPLACE.
+MARIADB_ALGORITHMS = (
     ", ALGORITHM=INSTANT",
     ", ALGORITHM=NOCOPY, LOCK=NONE",
     ", ALGORITHM=INPLACE, LOCK=NONE",
     "",
 )
-MYSQL_INDEX_ALGORITHMS = (" ALGORITHM=NOCOPY LOCK=NONE", "")
+MYSQL_ALGORITHMS = (", ALGORITHM=INSTANT", ", ALGORITHM=INPLACE, LOCK=NONE", "")
+MARIADB_INDEX_ALGORITHMS = (" ALGORITHM=NOCOPY LOCK=NONE", "")
+MYSQL_INDEX_ALGORITHMS = (" ALGORITHM=INPLACE LOCK=NONE", "")
 
 _NAME = r'(?:"[^"]+"|`[^`]+`|\w+)'
 _PG_CREATE_INDEX = re.compile(
@@ -363,21 +367,24 @@ def _pg_not_null(connection, table: str, column: str) -> bool:
 
 
 def _mysql(editor, statement: str) -> list:
+    mariadb = editor.connection.mysql_is_mariadb
+    algorithms = MARIADB_ALGORITHMS if mariadb else MYSQL_ALGORITHMS
+    index_algorithms = MARIADB_INDEX_ALGORITHMS if mariadb else MYSQL_INDEX_ALGORITHMS
     upper = statement.upper()
     if "ALGORITHM" in upper or "\n" in statement:
         return None
     if upper.startswith("CREATE INDEX ") or upper.startswith("CREATE UNIQUE INDEX "):
-        return [(statement, (), MYSQL_INDEX_ALGORITHMS)]
+        return [(statement, (), index_algorithms)]
     if not upper.startswith("ALTER TABLE "):
         return None
     match = _MYSQL_FOREIGN_KEY.match(statement)
     if match is None:
-        return [(statement, (), MYSQL_ALGORITHMS)]
+        return [(statement, (), algorithms)]
     connection = editor.connection
     if editor.collect_sql:
         return [
             ("SET SESSION foreign_key_checks = 0", ()),
-            (statement, (), MYSQL_ALGORITHMS),
+            (statement, (), algorithms),
             ("SET SESSION foreign_key_checks = 1", ()),
         ]
 
@@ -386,7 +393,7 @@ def _mysql(editor, statement: str) -> list:
         with connection.cursor() as cursor:
             cursor.execute("SET SESSION foreign_key_checks = 0")
         try:
-            run(statement, (), MYSQL_ALGORITHMS)
+            run(statement, (), algorithms)
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SET SESSION foreign_key_checks = 1")
