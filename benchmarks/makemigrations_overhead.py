@@ -132,20 +132,15 @@ def build(root: Path, shape: str, count: int) -> None:
     (app / "models.py").write_text(models_source(shape, count, v2=True))
 
 
-def run(root: Path, mode: str, *args: str) -> tuple[Timing, str]:
-    """
-    Run manage.py with stock Django (``mode`` "stock") or the package;
-    return (seconds, stdout). Stops with its output on failure.
-    """
+def manage(root: Path, mode: str, command: list[str]) -> subprocess.CompletedProcess:
+    """Run ``command`` (a manage.py command line) in the project of ``mode``."""
     settings = "stock_settings" if mode == "stock" else "settings"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
     # As installed: Python's bytecode cached (the warm-up run writes the
     # package's, as a user's first run does; pip wrote Django's).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
+    return subprocess.run(
+        command,
         cwd=root,
         env=env,
         check=False,
@@ -153,6 +148,16 @@ def run(root: Path, mode: str, *args: str) -> tuple[Timing, str]:
         text=True,
         stdin=subprocess.DEVNULL,
     )
+
+
+def run(root: Path, mode: str, *args: str) -> tuple[Timing, str]:
+    """
+    Run manage.py with stock Django (``mode`` "stock") or the package;
+    return (seconds, stdout). Stops with its output on failure.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = manage(root, mode, [sys.executable, "manage.py", *args])
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -171,10 +176,9 @@ class Timing(NamedTuple):
 
 def instructions(root: Path, mode: str) -> int:
     """The instructions one ``makemigrations --dry-run`` of ``mode`` executes."""
-    settings = "stock_settings" if mode == "stock" else "settings"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    result = subprocess.run(
+    result = manage(
+        root,
+        mode,
         [
             "valgrind",
             "--tool=callgrind",
@@ -184,12 +188,6 @@ def instructions(root: Path, mode: str) -> int:
             "makemigrations",
             "--dry-run",
         ],
-        cwd=root,
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
     )
     found = re.search(r"Collected : (\d+)", result.stderr)
     if result.returncode != 0 or found is None:
