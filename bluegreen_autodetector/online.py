@@ -50,6 +50,9 @@ from django.db import DatabaseError
 from django.db.migrations import Migration, operations
 
 from . import conf
+from .locks import is_lock_timeout, statements_run
+from .operations import CleanupSQL
+from .rollback import database_operations
 
 # The server refused the algorithm or lock asked for (MariaDB/MySQL).
 MYSQL_ALTER_NOT_SUPPORTED = (1845, 1846)
@@ -102,15 +105,13 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
     """
     if "postgresql" not in vendors or not migration.atomic:
         return False
-    from .operations import CleanupSQL
-
     created = {
         operation.name_lower
         for operation in migration.operations
         if isinstance(operation, operations.CreateModel)
     }
     online = False
-    for operation in _database_operations(migration.operations):
+    for operation in database_operations(migration.operations):
         if isinstance(operation, CleanupSQL):
             online = online or any(
                 _pg_online_form(statement)
@@ -125,14 +126,6 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
             indexed = field.db_index or field.unique or field.is_relation
             online = online or (indexed and operation.model_name_lower not in created)
     return online
-
-
-def _database_operations(operation_list) -> Iterator:
-    for operation in operation_list:
-        if isinstance(operation, operations.SeparateDatabaseAndState):
-            yield from _database_operations(operation.database_operations)
-        else:
-            yield operation
 
 
 def _pg_online_form(statement: str) -> bool:
@@ -215,8 +208,6 @@ def _retrying(editor, step, log) -> None:
     have run, again after a growing pause when it timed out waiting for a
     lock (it changed nothing), ``BLUEGREEN_LOCK_RETRIES`` times at most.
     """
-    from .locks import is_lock_timeout, statements_run
-
     connection = editor.connection
     retries = conf.lock_retries()
     for attempt in range(retries + 1):
