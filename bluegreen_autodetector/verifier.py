@@ -21,6 +21,7 @@ from typing import NamedTuple
 from django.db import models
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.utils import resolve_relation
+from django.db.models.fields import AutoFieldMixin
 from django.db.models.options import normalize_together
 
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
@@ -124,21 +125,25 @@ def shape(
     state: ProjectState,
     keys: Iterable[ModelKey],
     columns_of: Iterable[ModelKey] | None = None,
+    columns: dict | None = None,
 ) -> Shape:
     """
     The tables of the models ``keys`` of ``state`` (their M2M tables too).
     With ``columns_of``, the tables of the other models are listed by name
     only: a model no migration judged touches has the same table in every
-    state, so only whether it exists can differ.
+    state, so only whether it exists can differ. ``columns``: the columns
+    already read, shared by the shapes of states that share field objects
+    (a state's clone does), to be read once.
     """
     tables: Shape = {}
+    columns = {} if columns is None else columns
     full = None if columns_of is None else set(columns_of)
     for key in keys:
         model_state = state.models.get(key)
         if model_state is None or not _has_table(model_state):
             continue
         if full is None or key in full:
-            _add_model(state, key, model_state, tables)
+            _add_model(state, key, model_state, tables, columns)
         else:
             tables[db_table(key[0], model_state)] = Table(
                 f"{key[0]}.{model_state.name}"
@@ -173,12 +178,13 @@ def verify(
     """
     judged = set(keys)
     keys = related_keys([database, *releases.values()], judged)
-    actual = shape(database, keys, judged)
+    columns: dict = {}
+    actual = shape(database, keys, judged, columns)
     # Why a column is gone before its cleanup (live.py sets it, on SQLite).
     why_gone = getattr(database, "bluegreen_dropped", {})
     findings: list[Finding] = []
     for release, state in releases.items():
-        believed = shape(state, keys, judged)
+        believed = shape(state, keys, judged, columns)
         for table, seen in believed.items():
             findings += _judge_table(release, table, seen, actual.get(table), why_gone)
         findings += _judge_deletes(release, believed, actual)
@@ -352,7 +358,7 @@ def _table_of(state: ProjectState, key: ModelKey) -> str:
     return db_table(key[0], model_state) if model_state else f"{key[0]}_{key[1]}"
 
 
-def _add_model(state, key, model_state: ModelState, tables: Shape) -> None:
+def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> None:
     table = Table(f"{key[0]}.{model_state.name}")
     tables[db_table(key[0], model_state)] = table
     columns_of = {}
@@ -365,7 +371,15 @@ def _add_model(state, key, model_state: ModelState, tables: Shape) -> None:
         if column is None:
             continue  # No column of its own (CompositePrimaryKey, ForeignObject).
         columns_of[name] = column
-        table.columns[column] = _column(state, key, name, field)
+        relation = _table_of(state, _target(field, key)) if field.is_relation else None
+        # The field itself is kept in the entry, so that its id is not reused.
+        read = columns.get((id(field), name, relation))
+        if read is None:
+            read = columns[id(field), name, relation] = (
+                field,
+                _column(name, field, relation),
+            )
+        table.columns[column] = read[1]
         if field.unique and not field.primary_key:
             table.unique.add(frozenset([column]))
     for together in normalize_together(model_state.options.get("unique_together")):
@@ -379,12 +393,11 @@ def _add_model(state, key, model_state: ModelState, tables: Shape) -> None:
             table.checks.add(constraint.name)
 
 
-def _column(state, key, name: str, field: models.Field) -> Column:
-    auto = isinstance(field, models.AutoField)
+def _column(name: str, field: models.Field, relation: str | None) -> Column:
+    """The column of ``field``; ``relation``: the table it refers to, if any."""
+    # AutoFieldMixin: isinstance of AutoField asks its metaclass, slowly.
+    auto = isinstance(field, AutoFieldMixin)
     generated = getattr(field, "generated", False)
-    relation = None
-    if field.is_relation:
-        relation = _table_of(state, _target(field, key))
     return Column(
         field=name,
         null=field.null,
