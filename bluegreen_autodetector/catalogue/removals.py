@@ -10,7 +10,6 @@ from .shapes import (
     has_auto_through,
     has_column,
     lingering_field,
-    same,
 )
 from .split import Split, Walk, taken_over_table
 
@@ -22,7 +21,7 @@ def _linger(
     if table_stays:
         check_default(field, f"{walk.app_label}.{model_name}.{name}")
     lingering = lingering_field(field, table_stays=table_stays)
-    if not same(lingering, field):
+    if lingering is not field:
         split.contract_database.append(
             operations.AlterField(model_name=model_name, name=name, field=lingering)
         )
@@ -57,9 +56,9 @@ def remove_field(operation: operations.RemoveField, walk: Walk) -> Split | None:
     key = walk.key(operation.model_name)
     if not table_stays:
         # The table goes as a whole in the cleanup of its DeleteModel.
-        walk.absorbed.setdefault(operation.model_name_lower, {})[operation.name] = (
-            lingering
-        )
+        walk.absorbed.setdefault(operation.model_name_lower, {})[
+            operation.name
+        ] = lingering
     elif field.many_to_many:
         split.cleanup.append(
             LingeringTable(key, {operation.name: lingering}, m2m=operation.name)

@@ -34,15 +34,18 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     Python default as a database default (NOT NULL stays), or else becomes
     nullable; and it loses its index and uniqueness, since on SQLite only
     such a plain column can be dropped without rebuilding the table.
+
+    ``field`` itself where it already has that shape.
     """
     if field.generated:
         # The database computes it: no release writes it, none is blocked.
-        return field.clone()
+        return field
     name, path, args, kwargs = deconstruct(field)
+    declared = (path, args, dict(kwargs))
     if field.is_relation and kwargs.get("db_constraint", True):
         kwargs["db_constraint"] = False
     if field.many_to_many or not table_stays:
-        return rebuild(path, args, kwargs)
+        return _unless_same(field, declared, rebuild(path, args, kwargs))
     if isinstance(field, models.OneToOneField):
         # A one-to-one is unique by definition; a plain foreign key is not.
         path = "django.db.models.ForeignKey"
@@ -54,7 +57,12 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     kwargs.pop("primary_key", None)
     if field.is_relation or field.db_index:
         kwargs["db_index"] = False
-    return rebuild(path, args, kwargs)
+    return _unless_same(field, declared, rebuild(path, args, kwargs))
+
+
+def _unless_same(field: models.Field, declared: tuple, shaped: models.Field):
+    """``shaped``, or ``field`` if ``declared`` (its deconstruction) is alike."""
+    return field if deconstruct(shaped)[1:] == declared else shaped
 
 
 def unconstrained(field: models.Field) -> models.Field:
@@ -157,10 +165,6 @@ def check_default(field: models.Field, where: str) -> None:
             f"type (in models.py, or at the prompt), then run makemigrations "
             f"again."
         ) from error
-
-
-def same(a: models.Field, b: models.Field) -> bool:
-    return deconstruct(a)[1:] == deconstruct(b)[1:]
 
 
 def has_auto_through(field: models.Field) -> bool:
