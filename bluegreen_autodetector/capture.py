@@ -11,6 +11,10 @@ to create the column or table in the shape the contract left it.
 Capture renders only what it needs: a skeleton of the model holding the
 captured fields and its primary key, plus the primary keys those fields point
 at, in a throwaway app registry. It never renders the whole project state.
+Where the installed model already is what a skeleton would be to the schema
+editor, it is used instead: the host of a lingering column (dropping and
+adding a column reads only its table's name), and a model a skeleton points
+at whose primary key is the database's.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.utils import resolve_relation
 from django.db.models.constants import LOOKUP_SEP
+from django.utils.functional import cached_property
 
 from . import foreign_keys
 from .capture_connections import capture_connection
+from .fields import deconstruct
 from .sqlite_schema import column_definition, edit_column_definitions
 
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
@@ -153,7 +159,13 @@ class Capture:
             for key, model_state in getattr(item, "model_states", {}).items()
             if key not in self.state.models
         }
+        hosts = {}
         for item in items:
+            if isinstance(item, LingeringColumn):
+                host = self._project_host(item)
+                if host is not None:
+                    hosts[id(item)] = host
+                    continue
             fields = wanted.setdefault(item.model, {})
             if isinstance(item, AddForeignKeys):
                 # An M2M field builds its table from the model's name, which
@@ -177,13 +189,18 @@ class Capture:
         registry = self._skeletons(wanted, options)
         captured = []
         for item in items:
+            if id(item) in hosts:
+                captured.append(self._drop_column(*hosts[id(item)]))
+                continue
             model = registry[item.model]
             if isinstance(item, AddForeignKeys):
                 if not item.after.many_to_many:
                     model = registry[_twin(item.model)]
                 captured.append(self._add_foreign_keys(model, item.name))
             elif isinstance(item, LingeringColumn):
-                captured.append(self._drop_column(model, item.name))
+                captured.append(
+                    self._drop_column(model, model._meta.get_field(item.name))
+                )
             elif isinstance(item, AlterColumn):
                 captured.append(
                     self._alter_column(
@@ -243,8 +260,8 @@ class Capture:
             )
         return captured
 
-    def _drop_column(self, model: type[models.Model], name: str) -> CapturedSQL:
-        field = model._meta.get_field(name)
+    def _drop_column(self, model: type[models.Model], field) -> CapturedSQL:
+        """Drop column ``field`` (bound to ``model``, its table's model)."""
         captured = CapturedSQL(model._meta.db_table, field.column)
         for vendor in self.vendors:
             connection = capture_connection(vendor)
@@ -290,6 +307,80 @@ class Capture:
                 connection, lambda editor: editor.create_model(model)
             )
         return captured
+
+    def _project_host(self, item: LingeringColumn):
+        """
+        The project's own model of the column's table, with a copy of the
+        lingering field bound to it (not added to it), where the schema
+        editor would write the same SQL there as on a skeleton: the model
+        has the table's name, and a relation points at a project's model
+        whose primary key is the one the database has. None otherwise (a
+        skeleton is rendered). Dropping and adding a column reads nothing
+        of its model but the table's name, so most removals render nothing.
+        """
+        field = item.lingering
+        if field.many_to_many or getattr(field, "generated", False):
+            return None  # An M2M table, or an expression over other fields.
+        model = self._project_model(item.model)
+        if model is None:
+            return None
+        bound = _clone(_database_shape(field))
+        if field.is_relation:
+            if list(getattr(field, "to_fields", ())) != [None]:
+                return None  # A to_field, or a ForeignObject: a skeleton has it.
+            key = resolve_relation(field.remote_field.model, *item.model)
+            target = self._project_model(key)
+            if target is None or not self._same_primary_key(key, target):
+                return None
+            bound.remote_field.model = target
+        bound.set_attributes_from_name(item.name)
+        bound.model = model
+        return model, bound
+
+    def _project_model(self, key: ModelKey) -> type[models.Model] | None:
+        """The installed model ``key`` if it has its table's name in ``self.state``."""
+        model_state = self.state.models.get(key)
+        if model_state is None:
+            return None
+        try:
+            model = global_apps.get_model(*key)
+        except LookupError:
+            return None
+        # Both declare db_table, or neither does: Django names (and
+        # truncates) the table the same way for both.
+        if model._meta.proxy or model._meta.swapped:
+            return None
+        if model._meta.original_attrs.get("db_table") != model_state.options.get(
+            "db_table"
+        ):
+            return None
+        return model
+
+    def _same_primary_key(self, key: ModelKey, model: type[models.Model]) -> bool:
+        """Whether ``model``'s primary key is the one model ``key`` has in the state."""
+        fields = self.state.models[key].fields
+        pk = model._meta.pk
+        return (
+            pk.name in fields
+            and fields[pk.name].primary_key
+            and (deconstruct(fields[pk.name])[1:] == deconstruct(pk)[1:])
+        )
+
+    def _project_target(
+        self, key: ModelKey, fields: dict[str, models.Field]
+    ) -> type[models.Model] | None:
+        """
+        The installed model ``key``, for a skeleton that only points at its
+        primary key, if that key is the one the database has. The registry
+        holds it as it is: every relation a skeleton has is hidden (see
+        ``_clone``), so resolving one sets nothing on the installed model.
+        """
+        if len(fields) != 1 or not next(iter(fields.values())).primary_key:
+            return None
+        model = self._project_model(key)
+        if model is None or not self._same_primary_key(key, model):
+            return None
+        return model
 
     def _model_state(self, key: ModelKey):
         for model_states in (
@@ -364,6 +455,12 @@ class Capture:
         for model_key, model_fields in chosen.items():
             if model_key[1].endswith(TWIN):
                 continue
+            if model_key not in wanted:
+                target = self._project_target(model_key, model_fields)
+                if target is not None:
+                    apps.register_model(model_key[0], target)
+                    built[model_key] = target
+                    continue
             model_state = self._model_state(model_key)
             # Fields in the model's own order, as CREATE TABLE lists them.
             order = list(model_state.fields)
@@ -470,19 +567,54 @@ def _alter(editor, model, before, twin, after) -> None:
 
 def _clone(field: models.Field) -> models.Field:
     """
-    ``field.clone()``, for a skeleton. A relation field's ``deconstruct``
-    asks Django which setting may swap its target, a search through every
-    model of the project for each target not asked about yet; a skeleton
-    only produces SQL, for which the target is the same either way.
+    An unbound copy of ``field`` for a skeleton, made as Django's
+    ``Field.__deepcopy__`` makes one (its own relation object, the rest
+    shared) rather than through ``deconstruct``, which costs a skeleton a
+    field's whole constructor, and for a relation a search of the project
+    for the setting that may swap its target. What binding leaves on the
+    copy (its model, values cached from it) is not carried over, and it
+    gets a creation counter of its own, so that its model lists it where
+    the skeleton declares it, as a new field would be.
     """
-    if not getattr(field, "swappable", False):
-        return field.clone()
-    swappable = field.swappable
-    field.swappable = False
-    try:
-        return field.clone()
-    finally:
-        field.swappable = swappable
+    clone = _unbound_copy(field)
+    # The model it was bound to (a relation object's "model" is its target,
+    # and stays).
+    clone.__dict__.pop("model", None)
+    clone.creation_counter = models.Field.creation_counter
+    models.Field.creation_counter += 1
+    if field.remote_field is not None:
+        clone.remote_field = _unbound_copy(field.remote_field)
+        clone.remote_field.field = clone
+        # Hidden: no reverse accessor on its target, which may be an
+        # installed model (what a relation is called backwards is no SQL).
+        related_name = clone.remote_field.related_name
+        if not (related_name and related_name.endswith("+")):
+            clone.remote_field.related_name = "+"
+    return clone
+
+
+def _unbound_copy(item):
+    """A shallow copy of a field or relation without what binding set."""
+    clone = copy.copy(item)
+    for name in _bound_attributes(type(item)):
+        clone.__dict__.pop(name, None)
+    return clone
+
+
+def _bound_attributes(kind: type) -> frozenset[str]:
+    """The values a ``kind`` caches, which binding it to a model may have set."""
+    names = _BOUND.get(kind)
+    if names is None:
+        names = _BOUND[kind] = frozenset(
+            name
+            for klass in kind.__mro__
+            for name, value in vars(klass).items()
+            if isinstance(value, cached_property)
+        )
+    return names
+
+
+_BOUND: dict[type, frozenset[str]] = {}
 
 
 def _redeclare_check(editor, field: models.Field, emitted: int) -> None:
@@ -520,13 +652,14 @@ def _database_shape(field: models.Field) -> models.Field:
     """
     ``field`` without its Python default: only what the database holds.
     (A Python default makes the schema editor set and drop a default, and
-    makes SQLite's add_field rebuild the table.)
+    makes SQLite's add_field rebuild the table.) A copy, as a skeleton's
+    fields are (see ``_clone``).
     """
     if not field.has_default():
         return field
-    name, path, args, kwargs = field.deconstruct()
-    kwargs.pop("default")
-    return type(field)(*args, **kwargs)
+    shaped = _clone(field)
+    shaped.default = models.NOT_PROVIDED
+    return shaped
 
 
 def _copy_options(options: dict) -> dict:
