@@ -45,7 +45,7 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     if field.is_relation and kwargs.get("db_constraint", True):
         kwargs["db_constraint"] = False
     if field.many_to_many or not table_stays:
-        return _unless_same(field, declared, rebuild(path, args, kwargs))
+        return _unless_same(field, declared, (path, args, kwargs))
     if isinstance(field, models.OneToOneField):
         # A one-to-one is unique by definition; a plain foreign key is not.
         path = "django.db.models.ForeignKey"
@@ -57,12 +57,17 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     kwargs.pop("primary_key", None)
     if field.is_relation or field.db_index:
         kwargs["db_index"] = False
-    return _unless_same(field, declared, rebuild(path, args, kwargs))
+    return _unless_same(field, declared, (path, args, kwargs))
 
 
-def _unless_same(field: models.Field, declared: tuple, shaped: models.Field):
-    """``shaped``, or ``field`` if ``declared`` (its deconstruction) is alike."""
-    return field if deconstruct(shaped)[1:] == declared else shaped
+def _unless_same(field: models.Field, declared: tuple, shaped: tuple) -> models.Field:
+    """
+    ``field`` if ``shaped`` (its deconstruction, edited) is still ``declared``
+    (as it was), else the field ``shaped`` describes. Each edit above sets
+    what the field's ``deconstruct`` would then return, so an edit that
+    changes the arguments changes the field.
+    """
+    return field if shaped == declared else rebuild(*shaped)
 
 
 def unconstrained(field: models.Field) -> models.Field:
