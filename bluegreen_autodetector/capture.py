@@ -118,6 +118,14 @@ class AddForeignKeys(AlterColumn):
         return False
 
 
+class _Host(NamedTuple):
+    """A lingering column captured on its installed model (``_project_host``)."""
+
+    model: type[models.Model]
+    field: models.Field  # bound to ``model``, not added to it
+    target: ModelKey | None  # the skeleton its relation points at, if any
+
+
 class CapturedSQL:
     """Forward and reverse statements of one cleanup step, keyed by vendor."""
 
@@ -149,6 +157,7 @@ class Capture:
         # migrations, which Django's state never holds.
         self.later = later
         self.created: dict = {}  # states of models the items create
+        self._targets: dict = {}  # see _installed_target
 
     def capture(self, items: list) -> list[CapturedSQL]:
         wanted: dict[ModelKey, dict[str, models.Field]] = {}
@@ -165,6 +174,8 @@ class Capture:
                 host = self._project_host(item)
                 if host is not None:
                     hosts[id(item)] = host
+                    if host.target is not None:
+                        wanted.setdefault(host.target, {})  # Its primary key.
                     continue
             fields = wanted.setdefault(item.model, {})
             if isinstance(item, AddForeignKeys):
@@ -190,7 +201,10 @@ class Capture:
         captured = []
         for item in items:
             if id(item) in hosts:
-                captured.append(self._drop_column(*hosts[id(item)]))
+                host = hosts[id(item)]
+                if host.target is not None:
+                    host.field.remote_field.model = registry[host.target]
+                captured.append(self._drop_column(host.model, host.field))
                 continue
             model = registry[item.model]
             if isinstance(item, AddForeignKeys):
@@ -308,15 +322,16 @@ class Capture:
             )
         return captured
 
-    def _project_host(self, item: LingeringColumn):
+    def _project_host(self, item: LingeringColumn) -> _Host | None:
         """
         The project's own model of the column's table, with a copy of the
         lingering field bound to it (not added to it), where the schema
-        editor would write the same SQL there as on a skeleton: the model
-        has the table's name, and a relation points at a project's model
-        whose primary key is the one the database has. None otherwise (a
-        skeleton is rendered). Dropping and adding a column reads nothing
-        of its model but the table's name, so most removals render nothing.
+        editor writes the same SQL there as on a skeleton: the model has the
+        table's name. A relation points at the installed model of its target
+        if that has the database's primary key, else at the target's
+        skeleton (``target``). None: the column's table gets a skeleton.
+        Dropping and adding a column reads nothing of its model but the
+        table's name, so most removals render nothing.
         """
         field = item.lingering
         if field.many_to_many or getattr(field, "generated", False):
@@ -325,17 +340,17 @@ class Capture:
         if model is None:
             return None
         bound = _clone(_database_shape(field))
+        skeleton = None
         if field.is_relation:
             if list(getattr(field, "to_fields", ())) != [None]:
                 return None  # A to_field, or a ForeignObject: a skeleton has it.
             key = resolve_relation(field.remote_field.model, *item.model)
-            target = self._project_model(key)
-            if target is None or not self._same_primary_key(key, target):
-                return None
-            bound.remote_field.model = target
+            bound.remote_field.model = self._installed_target(key)
+            if bound.remote_field.model is None:
+                skeleton = key
         bound.set_attributes_from_name(item.name)
         bound.model = model
-        return model, bound
+        return _Host(model, bound, skeleton)
 
     def _project_model(self, key: ModelKey) -> type[models.Model] | None:
         """The installed model ``key`` if it has its table's name in ``self.state``."""
@@ -356,31 +371,37 @@ class Capture:
             return None
         return model
 
-    def _same_primary_key(self, key: ModelKey, model: type[models.Model]) -> bool:
-        """Whether ``model``'s primary key is the one model ``key`` has in the state."""
-        fields = self.state.models[key].fields
-        pk = model._meta.pk
-        return (
-            pk.name in fields
-            and fields[pk.name].primary_key
-            and (deconstruct(fields[pk.name])[1:] == deconstruct(pk)[1:])
-        )
+    def _installed_target(self, key: ModelKey) -> type[models.Model] | None:
+        """
+        The installed model ``key``, to point at, if its primary key is the
+        one the database has (``self.state``'s); else None.
+        """
+        if key not in self._targets:
+            model = self._project_model(key)
+            if model is not None:
+                fields = self.state.models[key].fields
+                pk = model._meta.pk
+                if not (
+                    pk.name in fields
+                    and fields[pk.name].primary_key
+                    and deconstruct(fields[pk.name])[1:] == deconstruct(pk)[1:]
+                ):
+                    model = None
+            self._targets[key] = model
+        return self._targets[key]
 
     def _project_target(
         self, key: ModelKey, fields: dict[str, models.Field]
     ) -> type[models.Model] | None:
         """
-        The installed model ``key``, for a skeleton that only points at its
-        primary key, if that key is the one the database has. The registry
-        holds it as it is: every relation a skeleton has is hidden (see
-        ``_clone``), so resolving one sets nothing on the installed model.
+        The installed model ``key`` for a skeleton that only points at its
+        primary key (``_installed_target``). The registry holds it as it is:
+        every relation a skeleton has is hidden (see ``_clone``), so
+        resolving one sets nothing on the installed model.
         """
         if len(fields) != 1 or not next(iter(fields.values())).primary_key:
             return None
-        model = self._project_model(key)
-        if model is None or not self._same_primary_key(key, model):
-            return None
-        return model
+        return self._installed_target(key)
 
     def _model_state(self, key: ModelKey):
         for model_states in (
