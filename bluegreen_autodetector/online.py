@@ -68,20 +68,21 @@ MYSQL_ALGORITHMS = (", ALGORITHM=INSTANT", ", ALGORITHM=INPLACE, LOCK=NONE", "")
 MARIADB_INDEX_ALGORITHMS = (" ALGORITHM=NOCOPY LOCK=NONE", "")
 MYSQL_INDEX_ALGORITHMS = (" ALGORITHM=INPLACE LOCK=NONE", "")
 
+# Patterns, not compiled ones: re compiles (and caches) each on first use,
+# which most runs of makemigrations never come to.
 _NAME = r'(?:"[^"]+"|`[^`]+`|\w+)'
-_PG_CREATE_INDEX = re.compile(
-    rf"^CREATE (?P<unique>UNIQUE )?INDEX (?P<name>{_NAME}) ON (?P<rest>.*)$", re.S
+_PG_CREATE_INDEX = (
+    rf"(?s)^CREATE (?P<unique>UNIQUE )?INDEX (?P<name>{_NAME}) ON (?P<rest>.*)$"
 )
-_PG_ADD_FOREIGN_KEY = re.compile(
-    rf"^ALTER TABLE (?P<table>{_NAME}(?:\.{_NAME})?) ADD CONSTRAINT "
-    rf"(?P<name>{_NAME}) FOREIGN KEY .*$",
-    re.S,
+_PG_ADD_FOREIGN_KEY = (
+    rf"(?s)^ALTER TABLE (?P<table>{_NAME}(?:\.{_NAME})?) ADD CONSTRAINT "
+    rf"(?P<name>{_NAME}) FOREIGN KEY .*$"
 )
-_PG_SET_NOT_NULL = re.compile(
+_PG_SET_NOT_NULL = (
     rf"^ALTER TABLE (?P<table>{_NAME}(?:\.{_NAME})?) ALTER COLUMN "
     rf"(?P<column>{_NAME}) SET NOT NULL$"
 )
-_MYSQL_FOREIGN_KEY = re.compile(
+_MYSQL_FOREIGN_KEY = (
     rf"^ALTER TABLE (?P<table>{_NAME}) ADD CONSTRAINT {_NAME} FOREIGN KEY "
     rf"\((?P<column>{_NAME})\) REFERENCES (?P<target>{_NAME}) "
     rf"\((?P<target_column>{_NAME})\)$"
@@ -130,7 +131,7 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
 
 def _pg_online_form(statement: str) -> bool:
     return any(
-        pattern.match(statement.strip().rstrip(";"))
+        re.match(pattern, statement.strip().rstrip(";"))
         for pattern in (_PG_CREATE_INDEX, _PG_ADD_FOREIGN_KEY, _PG_SET_NOT_NULL)
     )
 
@@ -263,7 +264,7 @@ def _steps(editor, statement: str, params):
 
 
 def _postgresql(editor, statement: str) -> list:
-    if match := _PG_CREATE_INDEX.match(statement):
+    if match := re.match(_PG_CREATE_INDEX, statement):
         name = match["name"]
         create = (
             f"CREATE {match['unique'] or ''}INDEX CONCURRENTLY IF NOT EXISTS "
@@ -283,7 +284,7 @@ def _postgresql(editor, statement: str) -> list:
             run(create, ())
 
         return [create_concurrently]
-    if match := _PG_ADD_FOREIGN_KEY.match(statement):
+    if match := re.match(_PG_ADD_FOREIGN_KEY, statement):
         table, name = match["table"], match["name"]
         steps = [(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}", ())]
         if editor.collect_sql or not _pg_constraint_exists(
@@ -291,7 +292,7 @@ def _postgresql(editor, statement: str) -> list:
         ):
             steps.insert(0, (f"{statement} NOT VALID", ()))
         return steps
-    if match := _PG_SET_NOT_NULL.match(statement):
+    if match := re.match(_PG_SET_NOT_NULL, statement):
         table, column = match["table"], match["column"]
         if not editor.collect_sql and _pg_not_null(editor.connection, table, column):
             return []
@@ -368,7 +369,7 @@ def _mysql(editor, statement: str) -> list:
         return [(statement, (), index_algorithms)]
     if not upper.startswith("ALTER TABLE "):
         return None
-    match = _MYSQL_FOREIGN_KEY.match(statement)
+    match = re.match(_MYSQL_FOREIGN_KEY, statement)
     if match is None:
         return [(statement, (), algorithms)]
     connection = editor.connection

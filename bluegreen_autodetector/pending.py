@@ -41,7 +41,7 @@ CLEANUP_PREFIX = "cleanup_"
 CONTRACT_MARKER = "bluegreen_contract"  # on a cleanup: its contract's name
 CLEANUP_MARKER = "bluegreen_cleanup"  # on a contract: its cleanup's pending stem
 MARKERS = (CLEANUP_MARKER, CONTRACT_MARKER)
-_CLASS_LINE = re.compile(r"^class Migration\(migrations\.Migration\):\n", re.MULTILINE)
+_CLASS_LINE = r"(?m)^class Migration\(migrations\.Migration\):\n"  # re caches it
 
 # The errors of pending files that could not be loaded while ``tolerated()``.
 _tolerated: ContextVar[list[CommandError] | None] = ContextVar(
@@ -122,7 +122,7 @@ def with_markers(text: str, migration: Migration) -> str:
         lines += "\n    atomic = False\n"
     if not lines:
         return text
-    match = _CLASS_LINE.search(text)
+    match = re.search(_CLASS_LINE, text)
     if match is None:
         raise CommandError(
             f"Cannot mark migration {migration.app_label}.{migration.name}: its "

@@ -30,7 +30,7 @@ from .pending import CLEANUP_PREFIX, CONTRACT_MARKER
 Key = tuple[str, str]  # (app_label, migration name)
 
 # How promotemigrations names a cleanup: '0004_cleanup_remove_book_rating'.
-_PROMOTED_NAME = re.compile(rf"^\d+_{CLEANUP_PREFIX.rstrip('_')}(_|$)")
+_PROMOTED_NAME = rf"^\d+_{CLEANUP_PREFIX.rstrip('_')}(_|$)"  # re caches it
 
 
 def applied_on(alias: str) -> set[Key]:
@@ -104,7 +104,7 @@ def contract_of(migration: Migration) -> Key | None:
     marked = getattr(migration, CONTRACT_MARKER, None)
     if marked:
         return (migration.app_label, marked)
-    if not _PROMOTED_NAME.match(migration.name):
+    if not re.match(_PROMOTED_NAME, migration.name):
         return None
     own = sorted(
         tuple(dependency)
