@@ -56,9 +56,9 @@ def remove_field(operation: operations.RemoveField, walk: Walk) -> Split | None:
     key = walk.key(operation.model_name)
     if not table_stays:
         # The table goes as a whole in the cleanup of its DeleteModel.
-        walk.absorbed.setdefault(operation.model_name_lower, {})[
-            operation.name
-        ] = lingering
+        walk.absorbed.setdefault(operation.model_name_lower, {})[operation.name] = (
+            lingering
+        )
     elif field.many_to_many:
         split.cleanup.append(
             LingeringTable(key, {operation.name: lingering}, m2m=operation.name)
