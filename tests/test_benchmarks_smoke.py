@@ -1,6 +1,7 @@
 """
 The benchmarks' short smoke runs (small sizes): they complete, and the
-deploy rehearsal counts no failed request for bluegreen. The measurements
+deploy rehearsal counts no failed request for bluegreen and some for stock
+(run on SQLite only, the negative control). The measurements
 themselves are `make bench` and `make rehearsal`, never timed tests.
 """
 
