@@ -362,6 +362,16 @@ def plan_promotions(
     return promotions, waiting
 
 
+def disk_loader() -> MigrationLoader:
+    """
+    The migrations on disk (``disk_migrations``), without building the
+    graph: what ``missing_cleanups`` reads, at the cost of the files alone.
+    """
+    loader = MigrationLoader(None, load=False, ignore_no_migrations=True)
+    loader.load_disk()
+    return loader
+
+
 def missing_cleanups(
     app_label: str, loader: MigrationLoader
 ) -> list[tuple[Migration, str]]:

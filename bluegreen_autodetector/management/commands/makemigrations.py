@@ -187,7 +187,7 @@ class Command(makemigrations.Command):
         not yet made: detection would write it again, as one migration, and
         drop what the release still serving uses. Stop before detecting.
         """
-        loader = MigrationLoader(None, ignore_no_migrations=True)
+        loader = pending.disk_loader()
         # A label of no installed app is Django's to report (exit status 2).
         labels = {label for label in app_labels if label in apps.app_configs} or {
             label for label, _ in loader.disk_migrations
