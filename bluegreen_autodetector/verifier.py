@@ -16,7 +16,6 @@ command line. The database's real shape is a ``ProjectState`` too, made by
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from django.db import models
 from django.db.migrations.state import ModelState, ProjectState
@@ -30,15 +29,28 @@ ERROR = "error"  # the statement fails whatever the values
 WARNING = "warning"  # the statement may fail, depending on the values
 
 
-class Finding(NamedTuple):
+class Finding:
     """One statement of one release that fails against the database."""
 
-    release: str  # e.g. "the old release (before shop.0002_remove_book_rating)"
-    statement: str  # SELECT, INSERT, UPDATE or DELETE
-    table: str
-    column: str | None
-    reason: str
-    severity: str = ERROR
+    # Plain classes, not NamedTuples: makemigrations imports this module on
+    # every run, and a NamedTuple costs its class a generated constructor.
+    __slots__ = ("release", "statement", "table", "column", "reason", "severity")
+
+    def __init__(
+        self,
+        release: str,  # e.g. "the old release (before shop.0002_remove_book_rating)"
+        statement: str,  # SELECT, INSERT, UPDATE or DELETE
+        table: str,
+        column: str | None,
+        reason: str,
+        severity: str = ERROR,
+    ) -> None:
+        self.release = release
+        self.statement = statement
+        self.table = table
+        self.column = column
+        self.reason = reason
+        self.severity = severity
 
     def __str__(self) -> str:
         fails = "fails" if self.severity == ERROR else "may fail"
@@ -46,23 +58,48 @@ class Finding(NamedTuple):
             f"{self.release}: {self.statement} on {self.table} {fails}: {self.reason}"
         )
 
+    def __repr__(self) -> str:
+        return f"<Finding {self.severity}: {self}>"
 
-class Column(NamedTuple):
+
+class Column:
     """A column as a release believes it is, or as the database holds it."""
 
-    field: str  # the field's name, for messages
-    null: bool
-    # The database fills it when an INSERT leaves it out (db_default, an
-    # auto-incremented primary key, a generated column).
-    filled: bool
-    type: tuple
-    relation: str | None = None  # the table a relation refers to
-    constrained: bool = False  # ... with a foreign-key constraint
-    # Seen from a release: it writes the column (every concrete field but an
-    # auto-incremented key and a generated column), and leaves the value to
-    # the database (db_default without a Python default).
-    written: bool = True
-    relies_on_db_default: bool = False
+    __slots__ = (
+        "field",
+        "null",
+        "filled",
+        "type",
+        "relation",
+        "constrained",
+        "written",
+        "relies_on_db_default",
+    )
+
+    def __init__(
+        self,
+        field: str,  # the field's name, for messages
+        null: bool,
+        # The database fills it when an INSERT leaves it out (db_default, an
+        # auto-incremented primary key, a generated column).
+        filled: bool,
+        type: tuple,
+        relation: str | None = None,  # the table a relation refers to
+        constrained: bool = False,  # ... with a foreign-key constraint
+        # Seen from a release: it writes the column (every concrete field but
+        # an auto-incremented key and a generated column), and leaves the
+        # value to the database (db_default without a Python default).
+        written: bool = True,
+        relies_on_db_default: bool = False,
+    ) -> None:
+        self.field = field
+        self.null = null
+        self.filled = filled
+        self.type = type
+        self.relation = relation
+        self.constrained = constrained
+        self.written = written
+        self.relies_on_db_default = relies_on_db_default
 
 
 class Table:
@@ -154,7 +191,9 @@ def shape(
 def related_keys(states: Iterable[ProjectState], keys: set[ModelKey]) -> set[ModelKey]:
     """``keys`` and every model one of them refers to, in any of ``states``."""
     found = set(keys)
-    for state in states:
+    # The same state may come twice (the old release is the database's state
+    # when nothing is pending).
+    for state in {id(state): state for state in states}.values():
         for key in keys:
             model_state = state.models.get(key)
             if model_state is None:
@@ -211,7 +250,8 @@ def _judge_table(release: str, table: str, seen: Table, real: Table | None, why_
                 + (f": {why_gone[table, name]}" if (table, name) in why_gone else ""),
             )
             continue
-        yield from _judge_column(release, table, seen, name, column, there)
+        if column is not there:  # One read of the same field finds nothing.
+            yield from _judge_column(release, table, seen, name, column, there)
     for name, there in real.columns.items():
         if name in seen.columns and seen.columns[name].written:
             continue
@@ -301,6 +341,8 @@ def _judge_column(release, table, seen: Table, name, column: Column, there: Colu
 
 def _rejects(there: tuple, written: tuple) -> bool:
     """Whether a column of type ``there`` may reject values of type ``written``."""
+    if there == written:
+        return False
     if there[0] != written[0]:
         return True
     # Same type: only a narrower length or precision rejects anything.
@@ -367,20 +409,23 @@ def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> N
             if field.remote_field.through is None:
                 _add_m2m_table(state, key, model_state, name, field, tables)
             continue
-        column = column_of(name, field)
-        if column is None:
-            continue  # No column of its own (CompositePrimaryKey, ForeignObject).
-        columns_of[name] = column
         relation = _table_of(state, _target(field, key)) if field.is_relation else None
         # The field itself is kept in the entry, so that its id is not reused.
         read = columns.get((id(field), name, relation))
         if read is None:
+            column = column_of(name, field)
             read = columns[id(field), name, relation] = (
                 field,
-                _column(name, field, relation),
+                column,
+                None if column is None else _column(name, field, relation),
+                column is not None and field.unique and not field.primary_key,
             )
-        table.columns[column] = read[1]
-        if field.unique and not field.primary_key:
+        _, column, described, unique = read
+        if column is None:
+            continue  # No column of its own (CompositePrimaryKey, ForeignObject).
+        columns_of[name] = column
+        table.columns[column] = described
+        if unique:
             table.unique.add(frozenset([column]))
     for together in normalize_together(model_state.options.get("unique_together")):
         table.unique.add(frozenset(columns_of.get(name, name) for name in together))
