@@ -20,7 +20,6 @@ at whose primary key is the database's.
 from __future__ import annotations
 
 import copy
-from typing import NamedTuple
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
@@ -40,12 +39,18 @@ from .sqlite_schema import column_definition, edit_column_definitions
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
 
 
-class LingeringColumn(NamedTuple):
+class LingeringColumn:
     """A column the contract removed from Django's state but not from its table."""
 
-    model: ModelKey
-    name: str  # the field's name
-    lingering: models.Field  # the field as the contract left it in the database
+    def __init__(
+        self,
+        model: ModelKey,
+        name: str,  # the field's name
+        lingering: models.Field,  # the field as the contract left it in the database
+    ) -> None:
+        self.model = model
+        self.name = name
+        self.lingering = lingering
 
 
 class LingeringTable:
@@ -118,12 +123,18 @@ class AddForeignKeys(AlterColumn):
         return False
 
 
-class _Host(NamedTuple):
+class _Host:
     """A lingering column captured on its installed model (``_project_host``)."""
 
-    model: type[models.Model]
-    field: models.Field  # bound to ``model``, not added to it
-    target: ModelKey | None  # the skeleton its relation points at, if any
+    def __init__(
+        self,
+        model: type[models.Model],
+        field: models.Field,  # bound to ``model``, not added to it
+        target: ModelKey | None,  # the skeleton its relation points at, if any
+    ) -> None:
+        self.model = model
+        self.field = field
+        self.target = target
 
 
 class CapturedSQL:
@@ -339,7 +350,9 @@ class Capture:
         model = self._project_model(item.model)
         if model is None:
             return None
-        bound = _clone(_database_shape(field))
+        bound = _database_shape(field)  # A copy where it has a default.
+        if bound is field:
+            bound = _clone(field)
         skeleton = None
         if field.is_relation:
             if list(getattr(field, "to_fields", ())) != [None]:

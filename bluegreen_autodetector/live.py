@@ -17,7 +17,6 @@ from a live database.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from django.db import models
 from django.db.migrations import Migration, operations
@@ -31,11 +30,20 @@ from .verifier import ModelKey, column_of, db_table, m2m_table
 Node = tuple[str, str]
 
 
-class LiveReleases(NamedTuple):
-    old: ProjectState  # the oldest release that may still run
-    old_name: str  # how findings name it
-    database: ProjectState  # the database's real shape at the leaf
-    unreleased: list[Node]  # migrations the old release does not have, in order
+class LiveReleases:
+    """The releases that may run at once, and the database they run against."""
+
+    def __init__(
+        self,
+        old: ProjectState,  # the oldest release that may still run
+        old_name: str,  # how findings name it
+        database: ProjectState,  # the database's real shape at the leaf
+        unreleased: list[Node],  # migrations the old release lacks, in order
+    ) -> None:
+        self.old = old
+        self.old_name = old_name
+        self.database = database
+        self.unreleased = unreleased
 
 
 def copy_state(state: ProjectState, keys: Iterable[ModelKey] | None = None):

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from importlib import import_module
-from typing import NamedTuple
 
 from django.core.management.base import CommandError
 from django.db.migrations import Migration
@@ -147,12 +146,18 @@ def pending_path(cleanup: Migration) -> str:
     return os.path.join(directory, PENDING_DIRNAME, f"{cleanup.name}.py")
 
 
-class PendingCleanup(NamedTuple):
+class PendingCleanup:
     """A cleanup migration waiting in the pending folder."""
 
-    path: str
-    migration: Migration  # as loaded; its name is the file's name
-    contract: tuple[str, str]  # (app_label, name) of its contract migration
+    def __init__(
+        self,
+        path: str,
+        migration: Migration,  # as loaded; its name is the file's name
+        contract: tuple[str, str],  # (app_label, name) of its contract migration
+    ) -> None:
+        self.path = path
+        self.migration = migration
+        self.contract = contract
 
 
 def write_files(files: dict[str, str]) -> None:
@@ -272,19 +277,30 @@ def load_pending(app_label: str, path: str) -> PendingCleanup:
     return PendingCleanup(path, migration, contracts[0])
 
 
-class Promotion(NamedTuple):
+class Promotion:
     """One pending cleanup moved into the migrations folder."""
 
-    pending: PendingCleanup
-    migration: Migration  # renamed and rewired
-    path: str  # where it goes
+    def __init__(
+        self,
+        pending: PendingCleanup,
+        migration: Migration,  # renamed and rewired
+        path: str,  # where it goes
+    ) -> None:
+        self.pending = pending
+        self.migration = migration
+        self.path = path
 
 
-class Waiting(NamedTuple):
+class Waiting:
     """A pending cleanup that stays pending: its contract has not shipped."""
 
-    pending: PendingCleanup
-    reason: str  # e.g. "contract 0003_x is not applied on database 'default'"
+    def __init__(
+        self,
+        pending: PendingCleanup,
+        reason: str,  # e.g. "contract 0003_x is not applied on database 'default'"
+    ) -> None:
+        self.pending = pending
+        self.reason = reason
 
 
 def plan_promotions(
