@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from django.core.management.commands import makemigrations
 from django.db.migrations.loader import MigrationLoader
 
-from ... import companions, conf, describe, notes, online, pending
+from ... import companions, conf, describe, notes, pending
 from ...autodetector import BlueGreenAutodetector
 
 
@@ -159,6 +159,12 @@ class Command(makemigrations.Command):
         if not conf.enabled():
             return
         vendors = conf.vendors()
+        if "postgresql" not in vendors:
+            return  # online.needs_autocommit: only PostgreSQL's DDL runs so.
+        # Imported here, as in migrate: its lock and online-DDL machinery is
+        # migrate's, and every command's system checks import this module.
+        from ... import online
+
         for migrations in changes.values():
             for migration in migrations:
                 for each in (migration, getattr(migration, "cleanup", None)):

@@ -14,8 +14,12 @@ from django.core.management.commands import migrate
 from django.db import connections
 from django.db.models.signals import pre_migrate
 
-from ... import conf, locks, online, pending, releases, rollback
+from ... import conf, pending
 from ...autodetector import BlueGreenAutodetector
+
+# locks, online, releases and rollback are imported where migrate runs: every
+# command's system checks load this class (commands.E001), makemigrations'
+# included, which needs none of them.
 
 
 class Command(migrate.Command):
@@ -36,6 +40,8 @@ class Command(migrate.Command):
         return result
 
     def handle(self, *args, **options):
+        from ... import locks, online
+
         self.database = options["database"]
         split = conf.enabled()
         # migrate only asks whether models have unmigrated changes; a split
@@ -59,6 +65,8 @@ class Command(migrate.Command):
 
     def migration_progress_callback(self, action, migration=None, fake=False):
         if action == "unapply_start" and not fake:
+            from ... import rollback
+
             rollback.refuse_if_blocked(migration, connections[self.database])
         super().migration_progress_callback(action, migration, fake)
 
@@ -66,6 +74,8 @@ class Command(migrate.Command):
         if self.plan_checked or using != self.database or plan is None:
             return
         self.plan_checked = True
+        from ... import releases, rollback
+
         releases.refuse_same_deploy(plan, using)
         rollback.refuse_blocked_plan(plan, connections[using])
 
