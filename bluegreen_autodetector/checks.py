@@ -76,7 +76,7 @@ def check_cleanups_present(app_configs=None, **kwargs) -> list[checks.CheckMessa
     configs = app_configs or apps.get_app_configs()
     try:
         loader = pending.disk_loader()
-    except (ValueError, BadMigrationError):
+    except BadMigrationError:
         return []  # Django's commands report a migration they cannot load.
     messages = []
     for config in configs:

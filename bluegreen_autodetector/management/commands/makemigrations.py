@@ -160,7 +160,7 @@ class Command(makemigrations.Command):
             return
         vendors = conf.vendors()
         if "postgresql" not in vendors:
-            return  # online.needs_autocommit: only PostgreSQL's DDL runs so.
+            return  # Only PostgreSQL's online DDL needs autocommit.
         # Imported here, as in migrate: its lock and online-DDL machinery is
         # migrate's, and every command's system checks import this module.
         from ... import online
