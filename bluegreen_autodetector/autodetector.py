@@ -111,7 +111,8 @@ class BlueGreenAutodetector(MigrationAutodetector):
             scope = verifier.related_keys(
                 [releases.database, releases.old, self.to_state], keys
             )
-            database = live.part_of(releases.database, scope)
+            # Only the models the migrations change are copied.
+            database = live.part_of(releases.database, scope, keys)
         for migration in ordered:
             live.database_forwards(migration, database, sqlite)
         findings = verifier.verify(

@@ -58,15 +58,28 @@ def copy_state(state: ProjectState, keys: Iterable[ModelKey] | None = None):
     return _with_bookkeeping(state, model_states)
 
 
-def part_of(state: ProjectState, keys: Iterable[ModelKey]) -> ProjectState:
+def part_of(
+    state: ProjectState,
+    keys: Iterable[ModelKey],
+    changed: Iterable[ModelKey] | None = None,
+) -> ProjectState:
     """
-    A copy of the models ``keys`` only, the others left out: Django's state
-    operations look through every model of a state (which fields refer to
-    the one they change), so replaying a few migrations on the few models
-    they touch costs what they touch, not the size of the project.
+    The models ``keys`` only, the others left out: Django's state operations
+    look through every model of a state (which fields refer to the one they
+    change), so replaying a few migrations on the few models they touch
+    costs what they touch, not the size of the project. The models
+    ``changed`` (default: all of ``keys``) are copies; the others are shared,
+    to be read, not changed.
     """
+    changed = None if changed is None else set(changed)
     model_states = {
-        key: state.models[key].clone() for key in keys if key in state.models
+        key: (
+            state.models[key].clone()
+            if changed is None or key in changed
+            else state.models[key]
+        )
+        for key in keys
+        if key in state.models
     }
     return _with_bookkeeping(state, model_states)
 
