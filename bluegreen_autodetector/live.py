@@ -59,25 +59,18 @@ def copy_state(state: ProjectState, keys: Iterable[ModelKey] | None = None):
 
 
 def part_of(
-    state: ProjectState,
-    keys: Iterable[ModelKey],
-    changed: Iterable[ModelKey] | None = None,
+    state: ProjectState, keys: Iterable[ModelKey], changed: Iterable[ModelKey]
 ) -> ProjectState:
     """
     The models ``keys`` only, the others left out: Django's state operations
     look through every model of a state (which fields refer to the one they
     change), so replaying a few migrations on the few models they touch
-    costs what they touch, not the size of the project. The models
-    ``changed`` (default: all of ``keys``) are copies; the others are shared,
-    to be read, not changed.
+    costs what they touch, not the size of the project. Of those, the
+    models ``changed`` are copies; the others are shared, to be read only.
     """
-    changed = None if changed is None else set(changed)
+    changed = set(changed)
     model_states = {
-        key: (
-            state.models[key].clone()
-            if changed is None or key in changed
-            else state.models[key]
-        )
+        key: state.models[key].clone() if key in changed else state.models[key]
         for key in keys
         if key in state.models
     }
