@@ -404,6 +404,7 @@ def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> N
     table = Table(f"{key[0]}.{model_state.name}")
     tables[db_table(key[0], model_state)] = table
     columns_of = {}
+    by_name = table.columns
     for name, field in model_state.fields.items():
         if field.many_to_many:
             if field.remote_field.through is None:
@@ -420,16 +421,18 @@ def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> N
                 None if column is None else _column(name, field, relation),
                 column is not None and field.unique and not field.primary_key,
             )
-        _, column, described, unique = read
+        column = read[1]
         if column is None:
             continue  # No column of its own (CompositePrimaryKey, ForeignObject).
         columns_of[name] = column
-        table.columns[column] = described
-        if unique:
+        by_name[column] = read[2]
+        if read[3]:
             table.unique.add(frozenset([column]))
-    for together in normalize_together(model_state.options.get("unique_together")):
-        table.unique.add(frozenset(columns_of.get(name, name) for name in together))
-    for constraint in model_state.options.get("constraints") or ():
+    options = model_state.options
+    if options.get("unique_together"):
+        for together in normalize_together(options["unique_together"]):
+            table.unique.add(frozenset(columns_of.get(name, name) for name in together))
+    for constraint in options.get("constraints") or ():
         if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
             table.unique.add(
                 frozenset(columns_of.get(name, name) for name in constraint.fields)
@@ -441,18 +444,32 @@ def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> N
 def _column(name: str, field: models.Field, relation: str | None) -> Column:
     """The column of ``field``; ``relation``: the table it refers to, if any."""
     # AutoFieldMixin: isinstance of AutoField asks its metaclass, slowly.
-    auto = isinstance(field, AutoFieldMixin)
-    generated = getattr(field, "generated", False)
+    database_filled = isinstance(field, AutoFieldMixin) or field.generated
+    db_default = field.has_db_default()
+    if relation:
+        return Column(
+            name,
+            field.null,
+            database_filled or db_default,
+            _RELATION,
+            relation,
+            field.db_constraint,
+            not database_filled,
+            db_default and not field.has_default(),
+        )
     return Column(
-        field=name,
-        null=field.null,
-        filled=auto or generated or field.has_db_default(),
-        type=("relation", None, None, None) if relation else _type(field),
-        relation=relation,
-        constrained=bool(relation) and field.db_constraint,
-        written=not (auto or generated),
-        relies_on_db_default=field.has_db_default() and not field.has_default(),
+        name,
+        field.null,
+        database_filled or db_default,
+        _type(field),
+        None,
+        False,
+        not database_filled,
+        db_default and not field.has_default(),
     )
+
+
+_RELATION = ("relation", None, None, None)
 
 
 def _add_m2m_table(state, key, model_state, name, field, tables: Shape) -> None:
