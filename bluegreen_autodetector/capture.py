@@ -29,6 +29,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.utils import resolve_relation
 from django.db.models.constants import LOOKUP_SEP
+from django.db.models.fields.reverse_related import ForeignObjectRel, ManyToOneRel
 from django.utils.functional import cached_property
 
 from . import foreign_keys
@@ -629,26 +630,49 @@ def _clone(field: models.Field) -> models.Field:
 
 def _unbound_copy(item):
     """A shallow copy of a field or relation without what binding set."""
-    clone = copy.copy(item)
-    for name in _bound_attributes(type(item)):
-        clone.__dict__.pop(name, None)
+    bound, own_copy = _BOUND.get(type(item)) or _bound_attributes(type(item))
+    if own_copy:
+        clone = copy.copy(item)
+        for name in bound:
+            clone.__dict__.pop(name, None)
+        return clone
+    # What Django's __copy__ (a field's) or __getstate__ (a relation's)
+    # copies, without the detour through the copy module: the instance's
+    # dictionary (less what binding cached, which they drop some of too).
+    clone = object.__new__(type(item))
+    clone.__dict__ = {
+        name: value for name, value in item.__dict__.items() if name not in bound
+    }
     return clone
 
 
-def _bound_attributes(kind: type) -> frozenset[str]:
-    """The values a ``kind`` caches, which binding it to a model may have set."""
-    names = _BOUND.get(kind)
-    if names is None:
-        names = _BOUND[kind] = frozenset(
-            name
-            for klass in kind.__mro__
-            for name, value in vars(klass).items()
-            if isinstance(value, cached_property)
+def _bound_attributes(kind: type) -> tuple[frozenset[str], bool]:
+    """
+    The values a ``kind`` caches, which binding it to a model may have set;
+    and whether it copies itself otherwise than Django's fields and
+    relations do (a ``__copy__`` of its own).
+    """
+    names = frozenset(
+        name
+        for klass in kind.__mro__
+        for name, value in vars(klass).items()
+        if isinstance(value, cached_property)
+    )
+    own_copy = not (
+        getattr(kind, "__copy__", None) in _DJANGO_COPIES
+        or (
+            not hasattr(kind, "__copy__")
+            and kind.__reduce_ex__ is object.__reduce_ex__
+            and kind.__getstate__ in _DJANGO_STATES
         )
-    return names
+    )
+    _BOUND[kind] = names, own_copy
+    return _BOUND[kind]
 
 
-_BOUND: dict[type, frozenset[str]] = {}
+_DJANGO_COPIES = (models.Field.__copy__, models.ForeignObject.__copy__)
+_DJANGO_STATES = (ForeignObjectRel.__getstate__, ManyToOneRel.__getstate__)
+_BOUND: dict[type, tuple[frozenset[str], bool]] = {}
 
 
 def _redeclare_check(editor, field: models.Field, emitted: int) -> None:
