@@ -34,7 +34,7 @@ from django.utils.functional import cached_property
 
 from . import foreign_keys
 from .capture_connections import capture_connection
-from .fields import deconstruct
+from .fields import same_declaration
 from .sqlite_schema import column_definition, edit_column_definitions
 
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
@@ -398,7 +398,7 @@ class Capture:
                 if not (
                     pk.name in fields
                     and fields[pk.name].primary_key
-                    and deconstruct(fields[pk.name])[1:] == deconstruct(pk)[1:]
+                    and same_declaration(fields[pk.name], pk)
                 ):
                     model = None
             self._targets[key] = model

@@ -10,12 +10,16 @@ project again: the number of removals times the number of models. Here the
 labels that some setting swaps are found once per registry, and a field
 whose target is none of them is deconstructed as not swappable, which is
 what Django would answer.
+
+``same_declaration(a, b)``: whether two fields deconstruct alike, mostly
+without deconstructing them.
 """
 
 from __future__ import annotations
 
 from django.apps import apps
 from django.db import models
+from django.utils.functional import cached_property
 
 _labels: list = []  # [the registry's model list it was read from, the labels]
 
@@ -49,3 +53,53 @@ def _swappable_labels() -> frozenset[str]:
                 labels.add(model._meta.label_lower)
         _labels[:] = [every, frozenset(labels)]
     return _labels[1]
+
+
+def same_declaration(a: models.Field, b: models.Field) -> bool:
+    """
+    Whether ``a`` and ``b`` deconstruct alike, but for their names. Two
+    fields of one Django class that hold the same arguments (what their
+    constructor stored: the instance dictionary, less what binding to a
+    model set and what the field cached) are alike without deconstructing
+    either; otherwise their deconstructions are compared.
+    """
+    kind = type(a)
+    if kind is type(b):
+        ignored = _ignored.get(kind)
+        if ignored is None:
+            ignored = _ignored[kind] = _ignored_attributes(kind)
+        if ignored is not _DECONSTRUCT and {
+            name: value for name, value in a.__dict__.items() if name not in ignored
+        } == {name: value for name, value in b.__dict__.items() if name not in ignored}:
+            return True
+    return deconstruct(a)[1:] == deconstruct(b)[1:]
+
+
+def _ignored_attributes(kind: type) -> frozenset[str]:
+    """What ``same_declaration`` leaves out for ``kind``, or ``_DECONSTRUCT``."""
+    if not kind.deconstruct.__module__.startswith("django.db.models."):
+        return _DECONSTRUCT  # Its deconstruct may read anything.
+    return _BINDING | {
+        name
+        for klass in kind.__mro__
+        for name, value in vars(klass).items()
+        if isinstance(value, cached_property)
+    }
+
+
+# What binding a field to a model sets (set_attributes_from_name,
+# contribute_to_class); no deconstruct of Django's reads them (it reads
+# ``_verbose_name``, the argument, not ``verbose_name``).
+_BINDING = frozenset(
+    [
+        "name",
+        "attname",
+        "column",
+        "concrete",
+        "verbose_name",
+        "model",
+        "creation_counter",
+    ]
+)
+_DECONSTRUCT = frozenset()
+_ignored: dict[type, frozenset[str]] = {}

@@ -110,3 +110,67 @@ def test_deconstruct_is_djangos_without_its_search_of_every_model(with_auth, fie
     ours, django = deconstruct(field()), field().deconstruct()
     assert ours == django
     assert type(ours[3].get("to")) is type(django[3].get("to"))  # SettingsReference
+
+
+class _OwnDeconstruct(models.IntegerField):
+    """Its deconstruct reads what it likes: same_declaration deconstructs it."""
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["db_comment"] = getattr(getattr(self, "model", None), "__name__", "")
+        return name, path, args, kwargs
+
+
+@pytest.mark.parametrize(
+    "a, b, alike",
+    [
+        (
+            lambda: models.BigAutoField(primary_key=True),
+            # As a migration declares it: binding made the model's unserialized.
+            lambda: models.BigAutoField(primary_key=True, serialize=False),
+            True,
+        ),
+        (lambda: models.BigAutoField(primary_key=True), None, False),
+        (
+            lambda: models.BigAutoField(primary_key=True),
+            lambda: models.AutoField(primary_key=True),
+            False,
+        ),
+        (
+            lambda: models.BigAutoField(primary_key=True),
+            lambda: models.BigAutoField(primary_key=True, db_column="key"),
+            False,
+        ),
+        (
+            lambda: models.CharField(max_length=10, primary_key=True),
+            lambda: models.CharField(max_length=20, primary_key=True),
+            False,
+        ),
+        (
+            lambda: models.CharField(max_length=10, primary_key=True),
+            lambda: models.CharField(max_length=10, primary_key=True, db_comment="x"),
+            False,
+        ),
+        (lambda: _OwnDeconstruct(primary_key=True, serialize=False), None, False),
+    ],
+)
+def test_same_declaration_is_equal_deconstruction(with_auth, a, b, alike):
+    """
+    An installed model's field (bound, its caches filled) against a state's
+    (unbound): alike exactly when Django's deconstructions but for the name
+    are, with or without the shortcut.
+    """
+    from django.db.migrations.state import StateApps
+
+    from bluegreen_autodetector.fields import same_declaration
+
+    b = b or a
+    state = ModelState("shop", "Thing", [("id", a())])
+    rendered = StateApps([], {("shop", "thing"): state})
+    bound = rendered.get_model("shop", "Thing")._meta.pk
+    bound.cached_col  # noqa: B018  (a cached value, as an installed model has)
+    unbound = b()
+    expected = bound.deconstruct()[1:] == unbound.deconstruct()[1:]
+    assert expected is alike
+    assert same_declaration(unbound, bound) is alike
+    assert same_declaration(bound, unbound) is alike
