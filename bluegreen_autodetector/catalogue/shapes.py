@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import sys
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -101,7 +102,9 @@ def rebuild(path: str, args, kwargs) -> models.Field:
     """The field of class ``path`` (as ``deconstruct`` names it) with these."""
     module, _, class_name = path.rpartition(".")
     try:
-        field_class = getattr(__import__(module, fromlist=[class_name]), class_name)
+        # The field's module is loaded, its class being in use: no import.
+        loaded = sys.modules.get(module) or __import__(module, fromlist=[class_name])
+        field_class = getattr(loaded, class_name)
     except (ImportError, AttributeError):
         # A class its path does not import (defined in a function, as
         # tests do): the one loaded under that name.
