@@ -32,10 +32,8 @@ from django.db.models.constants import LOOKUP_SEP
 from django.db.models.fields.reverse_related import ForeignObjectRel, ManyToOneRel
 from django.utils.functional import cached_property
 
-from . import foreign_keys
 from .capture_connections import capture_connection
 from .fields import same_declaration
-from .sqlite_schema import column_definition, edit_column_definitions
 
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
 
@@ -273,6 +271,9 @@ class Capture:
 
     def _add_foreign_keys(self, model: type[models.Model], name: str) -> CapturedSQL:
         """The constraint(s) of relation ``name`` (as ``model`` declares it)."""
+        # Imported here: most runs add no foreign key, and an import costs.
+        from . import foreign_keys
+
         table, fields = foreign_keys.constrained(model, name)
         column = None if model._meta.get_field(name).many_to_many else fields[0].column
         captured = CapturedSQL(table._meta.db_table, column)
@@ -588,6 +589,9 @@ def _alter(editor, model, before, twin, after) -> None:
         if editor.connection.vendor == "mysql":
             _redeclare_check(editor, after, emitted)
         return
+    # Imported here: most runs alter no column, and an import costs.
+    from .sqlite_schema import column_definition, edit_column_definitions
+
     edit_column_definitions(
         editor,
         model._meta.db_table,

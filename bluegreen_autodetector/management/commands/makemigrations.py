@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from django.core.management.commands import makemigrations
 from django.db.migrations.loader import MigrationLoader
 
-from ... import companions, conf, describe, notes, pending
+from ... import companions, conf, describe, pending
 from ...autodetector import BlueGreenAutodetector
 
 
@@ -218,6 +218,8 @@ class Command(makemigrations.Command):
             )
 
     def _write_notes(self, splits):
+        from ... import notes  # Only --pr-notes needs it: an import costs.
+
         files = {}
         for contract, cleanup in splits:
             warnings = getattr(contract, "bluegreen_warnings", [])
