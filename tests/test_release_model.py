@@ -118,8 +118,12 @@ def test_lost_pending_file_is_an_error_and_makemigrations_refuses(make_project):
     assert f"shop/migrations/{release.v2}.py" in checked.stderr
     assert f"pending/{cleanup.name}" in checked.stderr
     assert "Restore" in checked.stderr
-    # makemigrations refuses, with the checks and without them.
-    for options in ((), ("--skip-checks",)):
+    # makemigrations refuses, with the checks and without them, and with
+    # the check silenced (it then looks itself).
+    silenced = 'SILENCED_SYSTEM_CHECKS = ["bluegreen.E002"]\n'
+    for options, settings in (((), ""), (("--skip-checks",), ""), ((), silenced)):
+        settings_file = project.root / "settings.py"
+        settings_file.write_text(settings_file.read_text() + settings)
         refused = project.manage("makemigrations", *options, check=False)
         assert refused.returncode != 0
         assert f"pending/{cleanup.name}" in refused.stderr, refused.stderr

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.apps import apps
-from django.core.management.base import CommandError
+from django.conf import settings
+from django.core.management.base import ALL_CHECKS, CommandError
 from django.core.management.commands import makemigrations
 from django.db.migrations.loader import MigrationLoader
 
@@ -56,7 +57,7 @@ class Command(makemigrations.Command):
         self.pr_notes = options["pr_notes"]
         self.written_app_labels = set()
         with conf.forced(options["bluegreen"], unsafe=options["allow_unsafe"]):
-            if conf.enabled():
+            if conf.enabled() and not self._checked_for_lost_cleanups(options):
                 self._refuse_missing_cleanups(app_labels)
             super().handle(*app_labels, **options)
         # Ours runs instead of django-linear-migrations' makemigrations.
@@ -186,6 +187,19 @@ class Command(makemigrations.Command):
                     getattr(migration, m, None) for m in pending.MARKERS
                 ):
                     pending.mark_file(pending.migration_path(migration), migration)
+
+    def _checked_for_lost_cleanups(self, options) -> bool:
+        """
+        Whether the system checks this command just ran looked for lost
+        cleanups (bluegreen.E002, an error: it stops the command), so that
+        looking again would find nothing. ``call_command`` skips the checks
+        unless told otherwise.
+        """
+        return (
+            self.requires_system_checks == ALL_CHECKS
+            and not options.get("skip_checks", True)
+            and "bluegreen.E002" not in settings.SILENCED_SYSTEM_CHECKS
+        )
 
     def _refuse_missing_cleanups(self, app_labels):
         """
