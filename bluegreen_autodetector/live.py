@@ -54,7 +54,7 @@ def copy_state(state: ProjectState, keys: Iterable[ModelKey] | None = None):
     """
     model_states = dict(state.models)
     for key in model_states if keys is None else set(keys) & set(model_states):
-        model_states[key] = model_states[key].clone()
+        model_states[key] = clone(model_states[key])
     return _with_bookkeeping(state, model_states)
 
 
@@ -70,11 +70,40 @@ def part_of(
     """
     changed = set(changed)
     model_states = {
-        key: state.models[key].clone() if key in changed else state.models[key]
+        key: clone(state.models[key]) if key in changed else state.models[key]
         for key in keys
         if key in state.models
     }
     return _with_bookkeeping(state, model_states)
+
+
+def clone(model_state: ModelState) -> ModelState:
+    """
+    ``model_state.clone()``, without re-running the sanity checks of
+    ``ModelState.__init__`` on fields the original already passed them with
+    (each costs an unbound field a failed attribute lookup). A model state
+    holding more than Django's attributes is cloned by its own method.
+    """
+    if type(model_state).clone is not ModelState.clone or not (
+        model_state.__dict__.keys() <= _MODEL_STATE_ATTRIBUTES
+    ):
+        return model_state.clone()
+    copy = object.__new__(type(model_state))
+    copy.__dict__ = {
+        "app_label": model_state.app_label,
+        "name": model_state.name,
+        "fields": dict(model_state.fields),
+        "options": dict(model_state.options),
+        "bases": model_state.bases,
+        "managers": list(model_state.managers),
+    }
+    return copy
+
+
+# What ModelState.__init__ sets, and the name_lower it caches.
+_MODEL_STATE_ATTRIBUTES = frozenset(
+    ["app_label", "name", "fields", "options", "bases", "managers", "name_lower"]
+)
 
 
 def _with_bookkeeping(state: ProjectState, model_states: dict) -> ProjectState:
