@@ -88,13 +88,17 @@ def clone(model_state: ModelState) -> ModelState:
         model_state.__dict__.keys() <= _MODEL_STATE_ATTRIBUTES
     ):
         return model_state.clone()
+    # What clone() passes __init__, and what __init__ makes of it.
+    options = dict(model_state.options)
+    options.setdefault("indexes", [])
+    options.setdefault("constraints", [])
     copy = object.__new__(type(model_state))
     copy.__dict__ = {
         "app_label": model_state.app_label,
         "name": model_state.name,
         "fields": dict(model_state.fields),
-        "options": dict(model_state.options),
-        "bases": model_state.bases,
+        "options": options,
+        "bases": model_state.bases or (models.Model,),
         "managers": list(model_state.managers),
     }
     return copy

@@ -174,3 +174,55 @@ def test_same_declaration_is_equal_deconstruction(with_auth, a, b, alike):
     assert expected is alike
     assert same_declaration(unbound, bound) is alike
     assert same_declaration(bound, unbound) is alike
+
+
+def _model_state(**options):
+    return ModelState(
+        "shop",
+        "Book",
+        [
+            ("id", models.BigAutoField(primary_key=True)),
+            ("title", models.CharField(max_length=100)),
+        ],
+        options,
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: _model_state(),
+        lambda: _model_state(
+            indexes=[models.Index(fields=["title"], name="book_title")],
+            db_table="books",
+        ),
+        # An operation may have left its options without the lists (Django
+        # 6.1's do); a clone gets them back.
+        lambda: _set(_model_state(), options={"db_table": "books"}),
+        lambda: _set(_model_state(), managers=[]),
+        # More than Django's attributes: cloned by ModelState.clone itself.
+        lambda: _set(_model_state(), bluegreen_note="kept"),
+    ],
+)
+def test_model_state_copies_are_djangos_clones(make):
+    from bluegreen_autodetector import live
+
+    model_state = make()
+    model_state.name_lower  # noqa: B018  (cached, as once read)
+    ours, django = live.clone(model_state), model_state.clone()
+    ours_attributes = {k: v for k, v in vars(ours).items() if k != "name_lower"}
+    django_attributes = {k: v for k, v in vars(django).items() if k != "name_lower"}
+    assert ours_attributes == django_attributes
+    assert ours.name_lower == "book"
+    for name in ("fields", "options", "managers"):
+        assert getattr(ours, name) is not getattr(model_state, name)
+    # The lists of options are shared with the original as Django's are.
+    for name in ("indexes", "constraints"):
+        original = model_state.options.get(name)
+        assert (ours.options[name] is original) == (django.options[name] is original)
+
+
+def _set(model_state, **attributes):
+    for name, value in attributes.items():
+        setattr(model_state, name, value)
+    return model_state
