@@ -58,10 +58,11 @@ def _swappable_labels() -> frozenset[str]:
 def same_declaration(a: models.Field, b: models.Field) -> bool:
     """
     Whether ``a`` and ``b`` deconstruct alike, but for their names. Two
-    fields of one Django class that hold the same arguments (what their
-    constructor stored: the instance dictionary, less what binding to a
-    model set and what the field cached) are alike without deconstructing
-    either; otherwise their deconstructions are compared.
+    fields of one class whose ``deconstruct`` is Django's, holding the same
+    arguments (what their constructor stored: the instance dictionary, less
+    what binding to a model set and what the field cached), are alike
+    without deconstructing either; otherwise their deconstructions are
+    compared.
     """
     kind = type(a)
     if kind is type(b):

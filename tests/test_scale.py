@@ -196,8 +196,8 @@ def _model_state(**options):
             indexes=[models.Index(fields=["title"], name="book_title")],
             db_table="books",
         ),
-        # An operation may have left its options without the lists (Django
-        # 6.1's do); a clone gets them back.
+        # Options without the lists (seen on Django 6.1): a clone gets them
+        # back.
         lambda: _set(_model_state(), options={"db_table": "books"}),
         lambda: _set(_model_state(), managers=[]),
         # More than Django's attributes: cloned by ModelState.clone itself.
