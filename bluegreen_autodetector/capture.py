@@ -30,10 +30,9 @@ from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.utils import resolve_relation
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.fields.reverse_related import ForeignObjectRel, ManyToOneRel
-from django.utils.functional import cached_property
 
 from .capture_connections import capture_connection
-from .fields import same_declaration
+from .fields import cached_attributes, same_declaration
 
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
 
@@ -656,12 +655,7 @@ def _bound_attributes(kind: type) -> tuple[frozenset[str], bool]:
     and whether it copies itself otherwise than Django's fields and
     relations do (a ``__copy__`` of its own).
     """
-    names = frozenset(
-        name
-        for klass in kind.__mro__
-        for name, value in vars(klass).items()
-        if isinstance(value, cached_property)
-    )
+    names = cached_attributes(kind)
     own_copy = not (
         getattr(kind, "__copy__", None) in _DJANGO_COPIES
         or (

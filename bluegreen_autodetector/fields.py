@@ -80,12 +80,17 @@ def _ignored_attributes(kind: type) -> frozenset[str]:
     """What ``same_declaration`` leaves out for ``kind``, or ``_DECONSTRUCT``."""
     if not kind.deconstruct.__module__.startswith("django.db.models."):
         return _DECONSTRUCT  # Its deconstruct may read anything.
-    return _BINDING | {
+    return _BINDING | cached_attributes(kind)
+
+
+def cached_attributes(kind: type) -> frozenset[str]:
+    """The names of the values a ``kind`` caches (its cached properties)."""
+    return frozenset(
         name
         for klass in kind.__mro__
         for name, value in vars(klass).items()
         if isinstance(value, cached_property)
-    }
+    )
 
 
 # What binding a field to a model sets (set_attributes_from_name,

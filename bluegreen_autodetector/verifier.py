@@ -447,23 +447,16 @@ def _column(name: str, field: models.Field, relation: str | None) -> Column:
     database_filled = isinstance(field, AutoFieldMixin) or field.generated
     db_default = field.has_db_default()
     if relation:
-        return Column(
-            name,
-            field.null,
-            database_filled or db_default,
-            _RELATION,
-            relation,
-            field.db_constraint,
-            not database_filled,
-            db_default and not field.has_default(),
-        )
+        type_, constrained = _RELATION, field.db_constraint
+    else:
+        type_, constrained = _type(field), False
     return Column(
         name,
         field.null,
         database_filled or db_default,
-        _type(field),
-        None,
-        False,
+        type_,
+        relation,
+        constrained,
         not database_filled,
         db_default and not field.has_default(),
     )
