@@ -7,7 +7,7 @@ in-memory one. Nothing of its schema is ever read.
 from __future__ import annotations
 
 from django.core.management.base import CommandError
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.utils import load_backend
 
 from . import conf
@@ -23,7 +23,7 @@ def capture_connection(vendor: str):
     """
     for alias in connections:
         if connections[alias].vendor == vendor:
-            return _connected(connections[alias])
+            return _connected(connections[alias], f"DATABASES[{alias!r}]")
     if vendor not in _capture_connections:
         entry = conf.capture_databases().get(vendor)
         if entry is None and vendor == "sqlite":
@@ -52,12 +52,30 @@ def capture_connection(vendor: str):
                 f"{settings_dict['ENGINE']}, a {wrapper.vendor!r} backend."
             )
         _capture_connections[vendor] = wrapper
-    return _connected(_capture_connections[vendor])
+    return _connected(
+        _capture_connections[vendor], f"BLUEGREEN_CAPTURE_DATABASES[{vendor!r}]"
+    )
 
 
-def _connected(connection):
+def _connected(connection, entry: str):
+    """
+    ``connection``, connected. PostgreSQL and MySQL quote values through
+    their driver, which needs a connection; nothing of the schema is read.
+    A server that does not answer stops the command on one line, before any
+    file is written (capture runs while Django detects the changes).
+    """
     if connection.vendor != "sqlite":
-        # PostgreSQL and MySQL quote values through their driver, which
-        # needs a connection; nothing of the schema is read.
-        connection.ensure_connection()
+        try:
+            connection.ensure_connection()
+        except DatabaseError as error:
+            where = connection.settings_dict.get("HOST") or "its socket"
+            port = connection.settings_dict.get("PORT")
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise CommandError(
+                f"Cannot connect to the {connection.vendor} server of {entry} "
+                f"({where}{':' + str(port) if port else ''}) to capture cleanup "
+                f"SQL with: {reason or type(error).__name__}. Start the server, "
+                f"or fix {entry} in {conf.settings_file()}, then run makemigrations "
+                f"again; nothing was written."
+            ) from error
     return connection

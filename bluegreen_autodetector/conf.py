@@ -63,6 +63,15 @@ def vendors() -> list[str]:
                 configured,
                 "a list of vendors, e.g. ['postgresql']",
             )
+        if not configured:
+            # No vendor would leave every cleanup without SQL to run: only
+            # the next release's migrate would stop on it.
+            raise _bad_setting(
+                "BLUEGREEN_VENDORS",
+                configured,
+                "a non-empty list of the vendors you deploy on, e.g. ['postgresql'] "
+                "(or leave it out: the vendors of DATABASES)",
+            )
         chosen = list(dict.fromkeys(configured))
         where = "BLUEGREEN_VENDORS names"
     else:
@@ -132,9 +141,14 @@ def _seconds(name: str, default: float) -> float | None:
     return value
 
 
-def _bad_setting(name: str, value, expected: str) -> CommandError:
+def settings_file() -> str:
+    """The path of the settings module, for messages that say where to look."""
     module = sys.modules.get(settings.SETTINGS_MODULE or "")
-    where = getattr(module, "__file__", None) or "your settings"
+    return getattr(module, "__file__", None) or "your settings"
+
+
+def _bad_setting(name: str, value, expected: str) -> CommandError:
+    where = settings_file()
     return CommandError(
         f"settings.{name} is {value!r}: it must be {expected}. Fix it in "
         f"{where}, then run the command again."

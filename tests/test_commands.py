@@ -489,6 +489,8 @@ def test_promotion_from_an_unknown_database_stops_on_one_line(make_project):
         ("BLUEGREEN_LOCK_RETRIES = 'many'", "migrate"),
         ("BLUEGREEN_LOCK_RETRIES = -1", "migrate"),
         ("BLUEGREEN_VENDORS = 'postgresql'", "makemigrations"),
+        ("BLUEGREEN_VENDORS = []", "makemigrations"),
+        ("BLUEGREEN_VENDORS = ()", "makemigrations"),
     ],
 )
 def test_a_bad_setting_stops_the_command_on_one_line(make_project, setting, command):

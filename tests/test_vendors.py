@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from .oracles import Release, assert_same_schema
 from .project import SERVERS, assert_stopped, create_database, drop_database
 
@@ -100,5 +102,35 @@ def test_naming_a_vendor_without_a_database_to_capture_with_is_an_error(
     result = project.manage("makemigrations", check=False)
     assert result.returncode != 0
     assert "BLUEGREEN_CAPTURE_DATABASES has no 'postgresql' entry" in result.stderr
+    assert project.migration_names() == [release.v1]
+    assert project.pending_files() == []
+
+
+@pytest.mark.parametrize("entry", ["BLUEGREEN_CAPTURE_DATABASES", "DATABASES"])
+@pytest.mark.parametrize("vendor", ["postgresql", "mysql"])
+def test_a_capture_server_that_is_down_stops_makemigrations_on_one_line(
+    make_project, vendor, entry
+):
+    # A port nothing listens on: the server is down. It is either the
+    # capture server named for a vendor DATABASES lacks, or a database of
+    # the project's own (capture then uses it).
+    down = {**CAPTURE[vendor], "PORT": "1"}
+    if entry == "DATABASES":
+        extra = f"DATABASES['reports'] = {down!r}\n"
+        name = "DATABASES['reports']"
+    else:
+        extra = (
+            f"BLUEGREEN_VENDORS = ['sqlite', {vendor!r}]\n"
+            f"BLUEGREEN_CAPTURE_DATABASES = {{{vendor!r}: {down!r}}}\n"
+        )
+        name = f"BLUEGREEN_CAPTURE_DATABASES[{vendor!r}]"
+    project = make_project("sqlite", extra_settings=extra)
+    release = Release(project, V1, V2)
+    project.set_models(V2)
+    result = project.manage("makemigrations", check=False)
+    assert_stopped(
+        result, f"Cannot connect to the {vendor} server of {name} (127.0.0.1:1)"
+    )
+    assert f"or fix {name} in {project.root / 'settings.py'}, then" in result.stderr
     assert project.migration_names() == [release.v1]
     assert project.pending_files() == []
