@@ -96,7 +96,10 @@ class BlueGreenAutodetector(MigrationAutodetector):
         sqlite = "sqlite" in conf.vendors()
         releases = live.live_releases(
             graph,
-            [cleanup.contract for cleanup in self.pending_cleanups],
+            [
+                pending.contract_node(graph, cleanup.contract) or cleanup.contract
+                for cleanup in self.pending_cleanups
+            ],
             self.leaf_state,
             sqlite,
         )

@@ -50,15 +50,13 @@ def check_migrations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             # migrate runs no pending file; it says so at its end.
             continue
         for cleanup in cleanups:
-            if cleanup.contract not in loader.graph.nodes:
+            if pending.contract_node(loader.graph, cleanup.contract) is None:
                 messages.append(
                     checks.Error(
-                        f"Pending cleanup {cleanup.path} belongs to contract "
-                        f"migration {cleanup.contract[0]}.{cleanup.contract[1]}, "
-                        f"which is not in the migrations folder.",
-                        hint="If the contract was renamed or squashed, put its new "
-                        "name in the cleanup's dependencies; if its change was "
-                        "abandoned, delete the cleanup.",
+                        pending.lost_contract(cleanup),
+                        hint="A squash stands for the contracts it replaces while "
+                        "it keeps their names in its replaces: remove them from "
+                        "it only once the cleanup is promoted.",
                         id="bluegreen.E001",
                     )
                 )

@@ -160,6 +160,20 @@ class PendingCleanup:
         self.contract = contract
 
 
+def contract_node(graph, contract: tuple[str, str]) -> tuple[str, str] | None:
+    """
+    The node of ``graph`` that stands for ``contract``: the contract itself,
+    else the squashed migration that replaces it (Django's loader takes the
+    replaced migrations out of the graph once a squash is used), else None.
+    """
+    if contract in graph.nodes:
+        return contract
+    for node, migration in graph.nodes.items():
+        if contract in map(tuple, getattr(migration, "replaces", ())):
+            return node
+    return None
+
+
 def write_files(files: dict[str, str]) -> None:
     """
     Write every file or none: each goes to a temporary file beside it first,
@@ -319,15 +333,12 @@ def plan_promotions(
     pending = list_pending(app_label)
     if not pending:
         return [], []
+    nodes = {}
     for cleanup in pending:
-        if cleanup.contract not in loader.graph.nodes:
+        nodes[cleanup.path] = contract_node(loader.graph, cleanup.contract)
+        if nodes[cleanup.path] is None:
             raise CommandError(
-                f"Pending cleanup {cleanup.path} belongs to contract migration "
-                f"{cleanup.contract[0]}.{cleanup.contract[1]}, which is not in "
-                f"the migrations folder. If it was renamed or squashed, put its "
-                f"new name in this file's dependencies and {CONTRACT_MARKER}; "
-                f"if its change was abandoned, delete this file. Nothing was "
-                f"promoted."
+                f"{lost_contract(cleanup)} Nothing was promoted."
             )
     waiting = []
     ready = []
@@ -349,7 +360,7 @@ def plan_promotions(
     order = {
         key: index for index, key in enumerate(loader.graph.forwards_plan(leaves[0]))
     }
-    ready.sort(key=lambda cleanup: order[cleanup.contract])
+    ready.sort(key=lambda cleanup: order[nodes[cleanup.path]])
     previous = leaves[0]
     number = MigrationAutodetector.parse_number(previous[1]) or 0
     promotions = []
@@ -363,9 +374,10 @@ def plan_promotions(
             dependency
             for dependency in cleanup.migration.dependencies
             if dependency[0] != app_label
-        ] + sorted({cleanup.contract, previous})
+        ] + sorted({nodes[cleanup.path], previous})
         # Once promoted, it depends on two migrations of its app: the
-        # marker says which one is its contract.
+        # marker says which one is its contract (by its own name, where a
+        # squashed migration replaces it and the dependency names the squash).
         setattr(migration, CONTRACT_MARKER, cleanup.contract[1])
         promotions.append(
             Promotion(
@@ -376,6 +388,19 @@ def plan_promotions(
         )
         previous = (app_label, migration.name)
     return promotions, waiting
+
+
+def lost_contract(cleanup: PendingCleanup) -> str:
+    """Why ``cleanup``'s contract cannot be found, and what to do."""
+    label, name = cleanup.contract
+    return (
+        f"Pending cleanup {cleanup.path} belongs to contract migration "
+        f"{label}.{name}, which is not in the migrations folder, and no squashed "
+        f"migration in use replaces it. If a squash replaced it and no longer says so, "
+        f"or it was renamed, put that migration's name in this file's "
+        f"dependencies and {CONTRACT_MARKER}; if its change was abandoned, "
+        f"delete this file."
+    )
 
 
 def disk_loader() -> MigrationLoader:
@@ -407,6 +432,14 @@ def missing_cleanups(
     promoted = {
         getattr(migration, CONTRACT_MARKER, None) for _, migration in migrations
     }
+    # A promoted cleanup whose contract is a squashed migration (its marker
+    # pointed at the squash) is the cleanup of the contracts the squash replaces.
+    for name, migration in migrations:
+        if name in promoted:
+            promoted.update(
+                replaced for label, replaced in getattr(migration, "replaces", ())
+                if label == app_label
+            )
     missing = []
     for name, migration in migrations:
         stem = getattr(migration, CLEANUP_MARKER, None)

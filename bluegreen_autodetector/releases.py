@@ -25,7 +25,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils.connection import ConnectionDoesNotExist
 
-from .pending import CLEANUP_PREFIX, CONTRACT_MARKER
+from .pending import CLEANUP_PREFIX, CONTRACT_MARKER, contract_node
 
 Key = tuple[str, str]  # (app_label, migration name)
 
@@ -82,10 +82,25 @@ def shipped_through(
             f"('python manage.py showmigrations {app_label}'). Nothing was "
             f"promoted."
         ) from None
-    shipped = set(loader.graph.forwards_plan((app_label, through.name)))
+    key = (app_label, through.name)
+    node = contract_node(loader.graph, key)
+    if node is None:
+        raise CommandError(
+            f"Migration {app_label}.{through.name} (--through) is replaced by a "
+            f"squashed migration that is not in use. Name a migration of "
+            f"'python manage.py showmigrations {app_label}'. Nothing was promoted."
+        )
+    shipped = set(loader.graph.forwards_plan(node))
+    if node != key:
+        # --through names a migration a squash replaces: what the squash
+        # replaces up to it has shipped, not the whole squash.
+        shipped.discard(node)
+        replaced = [tuple(each) for each in loader.graph.nodes[node].replaces]
+        shipped.update(replaced[: replaced.index(key) + 1])
 
     def waits(contract: Key) -> str | None:
-        if contract in shipped:
+        # A squashed migration may stand for the contract in the graph.
+        if contract in shipped or contract_node(loader.graph, contract) in shipped:
             return None
         return f"contract {contract[1]} comes after {through.name} (--through)"
 
