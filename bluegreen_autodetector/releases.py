@@ -144,10 +144,16 @@ def refuse_same_deploy(plan: list[tuple[Migration, bool]], alias: str) -> None:
         for migration, backwards in plan
         if not backwards
     }
+    # A squashed migration in the plan applies the contracts it replaces.
+    squashed = {
+        tuple(replaced)
+        for migration in forwards.values()
+        for replaced in getattr(migration, "replaces", ())
+    }
     pairs = []
     for migration in forwards.values():
         contract = contract_of(migration)
-        if contract in forwards:
+        if contract in forwards or contract in squashed:
             pairs.append((contract, migration))
     if not pairs:
         return

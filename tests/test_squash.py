@@ -140,3 +140,22 @@ def test_a_cleanup_pointed_at_the_squash_is_the_cleanup_of_what_it_replaces(
     project.manage("check")
     project.manage("migrate", "-v0")
     assert "rating" not in _columns(project)
+
+
+def test_a_squash_and_the_cleanup_of_a_contract_it_replaces_never_ship_together(
+    make_project,
+):
+    project = make_project("sqlite")
+    release = _contract_pending(project, after=True)
+    # The database serves the release before the contract.
+    project.manage("migrate", "shop", "0001", "-v0")
+    last = project.migration_names()[-1]
+    squash = _squash(project, release.v2, last)
+    # Promoted by hand, as if the contract had shipped.
+    project.manage("promotemigrations", "shop", "--through", squash)
+    result = project.manage("migrate", check=False)
+    assert result.returncode != 0
+    assert "Cannot apply a cleanup in the same migrate as its contract" in (
+        result.stderr
+    ), result.stderr
+    assert "rating" in _columns(project)
