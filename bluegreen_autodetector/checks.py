@@ -12,8 +12,11 @@ System checks (``python manage.py check``):
   leave. Silence it for one migration by giving its class
   ``bluegreen_reviewed = "why it is safe"``;
 - ``bluegreen.W002``: ``makemigrations``, ``migrate`` or ``promotemigrations``
-  is another app's command (django-linear-migrations, django-migration-linter
-  and others ship a ``makemigrations`` too; the first app listed wins).
+  is another app's command, not built on ours (django-linear-migrations,
+  django-migration-linter and others ship a ``makemigrations`` too; the
+  first app listed wins);
+- ``bluegreen.W003``: ours shadows another app's command that it cannot be
+  built on (``companions.composed``), so that command never runs.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from django.db.migrations.exceptions import BadMigrationError, NodeNotFoundError
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from . import conf, live, pending, verifier
+from . import companions, conf, live, pending, verifier
 
 
 @checks.register("migrations")
@@ -134,24 +137,64 @@ OUR_COMMANDS = {
 
 @checks.register()
 def check_commands(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    """Our commands must be the ones ``manage.py`` runs."""
+    """
+    Our commands must be the ones ``manage.py`` runs (W002), and those they
+    shadow must run inside them (W003; see ``companions.composed``).
+    """
+    from django.core.management import load_command_class
+
     ours = __package__
     messages = []
     for name, lost in OUR_COMMANDS.items():
         owner = get_commands().get(name)
         if owner != ours:
+            if _built_on_ours(owner, name):
+                continue
             messages.append(
                 checks.Warning(
                     f"'manage.py {name}' runs the command of {owner!r}, not "
                     f"{ours!r}'s: {lost}.",
-                    hint=f"List {ours!r} above {owner!r} in INSTALLED_APPS (the "
-                    f"first app listed provides a command). {ours}'s "
-                    f"makemigrations keeps django-linear-migrations' "
-                    f"max_migration.txt itself.",
+                    hint=f"List {ours!r} above {owner!r} in INSTALLED_APPS: "
+                    f"the first app listed provides a command, and {ours}'s "
+                    f"is built on the one it shadows when that one subclasses "
+                    f"Django's (or make {owner!r}'s Command subclass "
+                    f"{ours}.management.commands.{name}.Command).",
                     id="bluegreen.W002",
                 )
             )
+            continue
+        shadowed = companions.shadowed_command(name)
+        if shadowed is None:
+            continue
+        command = load_command_class(ours, name).__class__
+        if getattr(command, "shadows", None) != shadowed[0]:
+            messages.append(
+                checks.Warning(
+                    f"'manage.py {name}' of {shadowed[0]!r} never runs: "
+                    f"{ours!r}'s, listed above it in INSTALLED_APPS, replaces "
+                    f"it, and cannot be built on it ({shadowed[1].__module__}."
+                    f"{shadowed[1].__qualname__} is not a subclass of Django's "
+                    f"{name} Command).",
+                    hint=f"Make it subclass django.core.management.commands."
+                    f"{name}.Command (then {ours}'s runs it), or make it "
+                    f"subclass {ours}.management.commands.{name}.Command and "
+                    f"list {shadowed[0]!r} above {ours!r}.",
+                    id="bluegreen.W003",
+                )
+            )
     return messages
+
+
+def _built_on_ours(owner: str, name: str) -> bool:
+    """Whether app ``owner``'s ``name`` command subclasses ours."""
+    from django.core.management import load_command_class
+
+    module = f"{__package__}.management.commands.{name}"
+    try:
+        theirs = load_command_class(owner, name).__class__
+    except ImportError:
+        return False
+    return any(klass.__module__ == module for klass in theirs.__mro__)
 
 
 def _hazards(configs) -> list[checks.CheckMessage]:

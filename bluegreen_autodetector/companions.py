@@ -9,9 +9,17 @@ what keeps them content:
   operation (``BLUEGREEN_MIGRATION_LINTER``). Contract migrations are never
   marked: they are what the linter should check.
 - django-linear-migrations keeps each first-party app's latest migration
-  name in ``max_migration.txt``. Its ``makemigrations`` maintains it, but
-  only one ``makemigrations`` runs (the first app in ``INSTALLED_APPS``
-  that ships one), so ours and ``promotemigrations`` keep it right too.
+  name in ``max_migration.txt``. Its ``makemigrations`` maintains it, and
+  ours is built on it (below); ``promotemigrations`` keeps it right too.
+
+Any app may ship a ``makemigrations`` or ``migrate`` of its own (a project's
+that ignores ``verbose_name`` changes, a companion package's). Django runs
+only the first app's in ``INSTALLED_APPS``, where ours is listed, so ours
+would silently replace the next one. Instead, each of our commands is built
+on the command it shadows (``composed``): our class first, theirs after it,
+Django's last, every ``super()`` reaching the next. A shadowed command that
+is not a subclass of Django's cannot be combined: ours then runs alone, and
+the check ``bluegreen.W003`` says so.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import os
 
 from django.apps import apps
+from django.core.management import load_command_class
 from django.core.management.base import CommandError
 from django.db.migrations import Migration
 from django.db.migrations.loader import MigrationLoader
@@ -78,3 +87,46 @@ def update_max_migrations(app_labels) -> list[str]:
             files[path] = f"{leaves[0][1]}\n"
     pending.write_files(files)
     return list(files)
+
+
+def shadowed_command(name: str) -> tuple[str, type] | None:
+    """
+    The app and class of the ``name`` command that would run without ours:
+    the first app listed after ours in ``INSTALLED_APPS`` that ships one (an
+    app listed before ours runs its own, and check ``bluegreen.W002`` says
+    so). None when no app after ours has one.
+    """
+    configs = list(apps.get_app_configs())
+    ours = next(
+        (i for i, config in enumerate(configs) if config.name == __package__), None
+    )
+    if ours is None:
+        return None
+    for config in configs[ours + 1 :]:
+        commands = os.path.join(config.path, "management", "commands")
+        if os.path.isfile(os.path.join(commands, f"{name}.py")) or os.path.isfile(
+            os.path.join(commands, name, "__init__.py")
+        ):
+            return config.name, load_command_class(config.name, name).__class__
+    return None
+
+
+def composed(name: str, ours: type, django: type) -> type:
+    """
+    Our ``name`` command built on the one it shadows: a class whose method
+    order is ours, then the shadowed command's, then ``django`` (Django's
+    command of that name). Ours alone where nothing is shadowed, or where the
+    shadowed command is not a ``django`` subclass (``bluegreen.W003``).
+    """
+    try:
+        found = shadowed_command(name)
+    except ImportError:
+        # A shadowed command importing ours while ours is being built.
+        return ours
+    if found is None or not issubclass(found[1], django) or issubclass(found[1], ours):
+        return ours
+    return type(
+        "Command",
+        (ours, found[1]),
+        {"__module__": ours.__module__, "__doc__": ours.__doc__, "shadows": found[0]},
+    )

@@ -5,6 +5,8 @@ packages installed in the temporary projects.
 
 import re
 
+import pytest
+
 from .oracles import Release
 
 LINTER = """
@@ -231,3 +233,137 @@ def test_merge_migration_becomes_max_migration(make_project):
     assert merge.startswith("0003_merge_")
     assert max_migration(project) == f"{merge}\n"
     assert linear_errors(project) == ""
+
+
+# A project's own makemigrations, as real projects ship: it ignores changes
+# the database never sees.
+IGNORING_MAKEMIGRATIONS = """\
+from django.core.management.commands import makemigrations
+from django.db import models
+
+IGNORED = ("verbose_name", "help_text")
+
+
+class Command(makemigrations.Command):
+    def handle(self, *args, **options):
+        original = models.Field.deconstruct
+
+        def deconstruct(field):
+            name, path, args, kwargs = original(field)
+            for key in IGNORED:
+                kwargs.pop(key, None)
+            return name, path, args, kwargs
+
+        models.Field.deconstruct = deconstruct
+        try:
+            return super().handle(*args, **options)
+        finally:
+            models.Field.deconstruct = original
+"""
+
+SAYING_MIGRATE = """\
+from django.core.management.commands import migrate
+
+
+class Command(migrate.Command):
+    def handle(self, *args, **options):
+        self.stdout.write("the project's migrate ran")
+        return super().handle(*args, **options)
+"""
+
+UNRELATED = """\
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    def handle(self, *args, **options):
+        self.stdout.write("the project's {name} ran")
+"""
+
+BUILT_ON_OURS = """\
+from bluegreen_autodetector.management.commands.{name} import Command as Ours
+
+
+class Command(Ours):
+    pass
+"""
+
+BOOK = """
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    rating = models.IntegerField(null=True)
+"""
+
+BOOK_DOCUMENTED = """
+class Book(models.Model):
+    title = models.CharField(max_length=50, help_text="As printed", verbose_name="name")
+    rating = models.IntegerField(null=True, help_text="Stars")
+"""
+
+BOOK_DOCUMENTED_WITHOUT_RATING = """
+class Book(models.Model):
+    title = models.CharField(max_length=50, help_text="As printed", verbose_name="name")
+"""
+
+
+def with_command(project, name: str, source: str) -> None:
+    commands = project.root / project.app_label / "management" / "commands"
+    commands.mkdir(parents=True, exist_ok=True)
+    for package in (commands.parent, commands):
+        (package / "__init__.py").touch()
+    (commands / f"{name}.py").write_text(source.format(name=name))
+
+
+def test_a_shadowed_makemigrations_runs_inside_ours(make_project):
+    project = make_project("sqlite")
+    with_command(project, "makemigrations", IGNORING_MAKEMIGRATIONS)
+    Release(project, BOOK, BOOK)
+    project.manage("migrate", "-v0")
+    checked = project.manage("check", check=False)
+    assert "bluegreen.W00" not in checked.stderr, checked.stderr
+    # The project's command is in effect: documentation is not a change.
+    project.set_models(BOOK_DOCUMENTED)
+    result = project.manage("makemigrations", "--check", "--dry-run", check=False)
+    assert result.returncode == 0 and "No changes detected" in result.stdout, (
+        result.stdout + result.stderr
+    )
+    # And ours: a removal is split into a contract and a pending cleanup.
+    project.set_models(BOOK_DOCUMENTED_WITHOUT_RATING)
+    project.manage("makemigrations", "-v0")
+    assert len(project.pending_files()) == 1
+    assert "help_text" not in project.snapshot()[f"{project.migration_names()[-1]}.py"]
+
+
+def test_a_shadowed_migrate_runs_inside_ours(make_project):
+    project = make_project("sqlite")
+    with_command(project, "migrate", SAYING_MIGRATE)
+    release = Release(project, BOOK, BOOK_DOCUMENTED_WITHOUT_RATING)
+    release.make_v2()
+    output = project.manage("migrate").stdout
+    assert "the project's migrate ran" in output
+    # Ours ran too: it reports the cleanup waiting for promotion.
+    assert "Cleanups pending in shop" in output
+    assert "bluegreen.W00" not in project.manage("check", check=False).stderr
+
+
+@pytest.mark.parametrize("name", ["makemigrations", "migrate"])
+def test_a_shadowed_command_that_cannot_be_combined_is_reported(make_project, name):
+    project = make_project("sqlite")
+    with_command(project, name, UNRELATED)
+    result = project.manage("check", check=False)
+    assert "bluegreen.W003" in result.stderr, result.stderr
+    assert (
+        f"'manage.py {name}' of 'shop' never runs: 'bluegreen_autodetector''s, "
+        f"listed above it in INSTALLED_APPS, replaces it" in result.stderr
+    )
+
+
+@pytest.mark.parametrize("name", ["makemigrations", "migrate"])
+def test_a_command_listed_first_and_built_on_ours_is_not_reported(make_project, name):
+    project = make_project(
+        "sqlite",
+        extra_settings='INSTALLED_APPS = ["shop", "bluegreen_autodetector"]\n',
+    )
+    with_command(project, name, BUILT_ON_OURS)
+    result = project.manage("check", check=False)
+    assert "bluegreen.W00" not in result.stderr, result.stderr

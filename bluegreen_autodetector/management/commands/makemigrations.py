@@ -98,6 +98,15 @@ class Command(makemigrations.Command):
             pending.write_files(originals)
             raise
 
+    def _write_files(self, changes, update_previous_migration_paths):
+        # A shadowed command we are built on may override the method with
+        # Django's signature before --update (django-migration-linter's
+        # does): the second argument goes only where Django gives one.
+        if update_previous_migration_paths is None:
+            super().write_migration_files(changes)
+        else:
+            super().write_migration_files(changes, update_previous_migration_paths)
+
     def _write_split(self, changes, update_previous_migration_paths):
         if not self.dry_run:
             self.written_app_labels.update(changes)
@@ -119,7 +128,7 @@ class Command(makemigrations.Command):
                     companions.mark_reviewed(cleanup)
                     splits.append((migration, cleanup))
         if not splits:
-            super().write_migration_files(changes, update_previous_migration_paths)
+            self._write_files(changes, update_previous_migration_paths)
             self._mark_written(changes)
             return
         for contract, cleanup in splits:
@@ -135,7 +144,7 @@ class Command(makemigrations.Command):
             pending.write_files(cleanup_files)
             self.written_files.extend(cleanup_files)
         try:
-            super().write_migration_files(changes, update_previous_migration_paths)
+            self._write_files(changes, update_previous_migration_paths)
             self._mark_written(changes)
         except BaseException:
             pending.remove_files(cleanup_files)
@@ -311,3 +320,7 @@ class Command(makemigrations.Command):
         )
         self.written_files.extend(rewrites)
         return originals
+
+
+# Built on the command of the same name that ours shadows, if any (companions.py).
+Command = companions.composed("makemigrations", Command, makemigrations.Command)

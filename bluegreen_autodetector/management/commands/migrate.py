@@ -14,7 +14,7 @@ from django.core.management.commands import migrate
 from django.db import connections
 from django.db.models.signals import pre_migrate
 
-from ... import conf, pending
+from ... import companions, conf, pending
 from ...autodetector import BlueGreenAutodetector
 
 # locks, online, releases and rollback are imported where migrate runs: every
@@ -93,3 +93,7 @@ class Command(migrate.Command):
                 "('python manage.py promotemigrations'), once no instance of "
                 "the release before runs."
             )
+
+
+# Built on the command of the same name that ours shadows, if any (companions.py).
+Command = companions.composed("migrate", Command, migrate.Command)
