@@ -13,6 +13,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from ..capture import AddForeignKeys, AlterColumn, ModelKey
+from ..verifier import database_on_delete
 from .shapes import (
     callable_name,
     check_default,
@@ -269,6 +270,8 @@ def _default_names_a_row(
         f"{target[0]}.{target_state.name}" if target_state else ".".join(target)
     )
     value = getattr(default, "value", default)  # Value(1) as db_default=1
+    if value is None:
+        return None  # NULL names no row.
     new = target[0] == walk.app_label and target[1] in walk.created_models
     return (
         f"{walk.app_label}.{model_name}.{operation.name}: "
@@ -279,9 +282,16 @@ def _default_names_a_row(
         )
         + f", which must name a row of {target_name}"
         + (", a model this migration creates (its table is empty)" if new else "")
-        + ": its foreign-key constraint waits for the cleanup. Create that row "
-        "(a data migration) before the cleanup runs: it stops, naming the "
-        "rows, while any names a row that does not exist."
+        + ": its foreign-key constraint waits for the cleanup"
+        + (
+            f" (meanwhile the database does not apply its on_delete="
+            f"DB_{action.replace(' ', '_')}: rows naming a row the old release "
+            f"deletes are left as they are)"
+            if (action := database_on_delete(field))
+            else ""
+        )
+        + ". Create that row (a data migration) before the cleanup runs: it "
+        "stops, naming the rows, while any names a row that does not exist."
     )
 
 
@@ -298,6 +308,11 @@ def _defers_constraint(field: models.Field, walk: Walk, source: ModelKey) -> boo
     if not (
         field.remote_field.db_constraint if field.many_to_many else field.db_constraint
     ):
+        return False
+    if not field.many_to_many and database_on_delete(field):
+        # Django 6.1's DB_CASCADE, DB_SET_NULL...: the constraint is what the
+        # relation does on delete, the old release's deletes included (they
+        # know nothing of the rows, and the database acts on them).
         return False
     ends = [resolve_relation(field.remote_field.model, *source)]
     if field.many_to_many:
