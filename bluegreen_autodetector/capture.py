@@ -289,18 +289,27 @@ class Capture:
     def _drop_column(self, model: type[models.Model], field) -> CapturedSQL:
         """Drop column ``field`` (bound to ``model``, its table's model)."""
         captured = CapturedSQL(model._meta.db_table, field.column)
+        # A column that kept its foreign-key constraint (Django 6.1's
+        # DB_CASCADE...: the old release relied on it) loses it first: SQLite
+        # and MySQL refuse to drop a column a constraint uses.
+        constrained = field.is_relation and field.db_constraint
         for vendor in self.vendors:
             connection = capture_connection(vendor)
-            captured.sql[vendor] = _collect(
-                connection,
-                lambda editor: editor.execute(
+
+            def forwards(editor):
+                if constrained and editor.connection.vendor != "postgresql":
+                    from . import foreign_keys
+
+                    foreign_keys.drop(editor, model, [field])
+                editor.execute(
                     editor.sql_delete_column
                     % {
                         "table": editor.quote_name(captured.table),
                         "column": editor.quote_name(captured.column),
                     }
-                ),
-            )
+                )
+
+            captured.sql[vendor] = _collect(connection, forwards)
             # SQLite's add_field rebuilds the table for any NOT NULL, unique or
             # defaulted column. A lingering column is never unique and carries
             # no Python default, and SQLite adds a NOT NULL column with a
@@ -348,6 +357,8 @@ class Capture:
         field = item.lingering
         if field.many_to_many or getattr(field, "generated", False):
             return None  # An M2M table, or an expression over other fields.
+        if field.is_relation and field.db_constraint:
+            return None  # Its constraint (DB_CASCADE...) names its target's key.
         model = self._project_model(item.model)
         if model is None:
             return None

@@ -271,7 +271,8 @@ class RunAlterSQL(CleanupSQL):
         if blocking:
             raise CommandError(
                 f"{self.describe()}: rows name rows that are gone (the old "
-                f"release deleted them while the constraint waited):\n"
+                f"release deleted them while the constraint waited, or a default "
+                f"named a row that was never created):\n"
                 + "\n".join(f"  {line}" for line in blocking)
                 + "\nPoint those rows at rows that exist, set the column to NULL "
                 "where it allows NULL, or delete them (an M2M link to a row that "

@@ -74,6 +74,7 @@ class Column:
         "constrained",
         "written",
         "relies_on_db_default",
+        "on_delete",
     )
 
     def __init__(
@@ -91,6 +92,10 @@ class Column:
         # value to the database (db_default without a Python default).
         written: bool = True,
         relies_on_db_default: bool = False,
+        # The ON DELETE action of its constraint (Django 6.1's DB_CASCADE,
+        # DB_SET_NULL, DB_SET_DEFAULT): "" where the database does nothing,
+        # Python's on_delete acting first.
+        on_delete: str = "",
     ) -> None:
         self.field = field
         self.null = null
@@ -100,6 +105,19 @@ class Column:
         self.constrained = constrained
         self.written = written
         self.relies_on_db_default = relies_on_db_default
+        self.on_delete = on_delete
+
+
+def database_on_delete(field: models.Field) -> str:
+    """
+    The ON DELETE action the database applies for the relation ``field``
+    (its ``on_delete`` is Django 6.1's DB_CASCADE, DB_SET_NULL or
+    DB_SET_DEFAULT), or "" (Python's on_delete acts, or none at all).
+    """
+    on_delete = getattr(field.remote_field, "on_delete", None)
+    if not hasattr(on_delete, "on_delete_sql"):
+        return ""
+    return on_delete.operation
 
 
 class Table:
@@ -325,6 +343,26 @@ def _judge_column(release, table, seen: Table, name, column: Column, there: Colu
             + (f"keys of {column.relation}" if column.relation else "plain values"),
             ERROR if column.relation else WARNING,
         )
+    if column.on_delete and (
+        column.on_delete != there.on_delete or there.relation != column.relation
+    ):
+        # Its deletes leave the rows of this table to the database.
+        acts = (
+            f"ON DELETE {there.on_delete}"
+            if there.on_delete
+            else "a constraint that blocks the delete"
+            if there.constrained
+            else "no constraint: the rows are left naming a deleted row"
+        )
+        yield Finding(
+            release,
+            "DELETE",
+            column.relation,
+            name,
+            f"{what} has on_delete=DB_{column.on_delete.replace(' ', '_')} in "
+            f"this release, which leaves the rows of {table} to the database, "
+            f"and the database has {acts}",
+        )
     if column.relation is None and _rejects(there.type, column.type):
         narrower = column.type[0] == there.type[0]
         yield Finding(
@@ -358,6 +396,8 @@ def _judge_deletes(release: str, believed: Shape, actual: Shape):
         for name, there in real.columns.items():
             if not there.constrained or there.relation not in believed:
                 continue
+            if there.on_delete:
+                continue  # The database acts on the rows: nothing blocks.
             known = believed.get(table)
             column = known.columns.get(name) if known else None
             if column is not None and column.relation == there.relation:
@@ -446,8 +486,11 @@ def _column(name: str, field: models.Field, relation: str | None) -> Column:
     # AutoFieldMixin: isinstance of AutoField asks its metaclass, slowly.
     database_filled = isinstance(field, AutoFieldMixin) or field.generated
     db_default = field.has_db_default()
+    on_delete = ""
     if relation:
         type_, constrained = _RELATION, field.db_constraint
+        if constrained:
+            on_delete = database_on_delete(field)
     else:
         type_, constrained = _type(field), False
     return Column(
@@ -459,6 +502,7 @@ def _column(name: str, field: models.Field, relation: str | None) -> Column:
         constrained,
         not database_filled,
         db_default and not field.has_default(),
+        on_delete,
     )
 
 

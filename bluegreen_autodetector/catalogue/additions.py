@@ -13,6 +13,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from ..capture import AddForeignKeys, AlterColumn, ModelKey
+from ..verifier import database_on_delete
 from .shapes import (
     callable_name,
     check_default,
@@ -42,6 +43,12 @@ def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
       deletes, which the old release's Python on_delete cannot honour. The
       contract adds it with ``db_constraint=False``; the cleanup adds the
       constraint(s).
+    - a relation whose column the old release's INSERTs leave to a database
+      default (kept from a one-off default, or ``db_default``): the default
+      names a row that may not exist (a table created by this migration is
+      empty), and the constraint would reject every such INSERT. The
+      constraint waits for the cleanup too, which stops, naming the rows,
+      while they name no row; the user is told to create it.
 
     Until the cleanup, Django's state says what the database holds, so that
     a later rebuild of the table on SQLite keeps it; the cleanup's state
@@ -54,10 +61,14 @@ def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
         return None  # Django changes no table of an unmanaged model.
     kept = _kept_default(operation, walk)
     deferred = _defers_constraint(field, walk, key)
-    if kept is None and not deferred:
+    defaulted = _default_names_a_row(operation, walk, kept)
+    if kept is None and not deferred and defaulted is None:
         return None
     tolerant = deconstructed(field)
     split = Split()
+    if defaulted is not None:
+        deferred = True
+        split.warnings.append(defaulted)
     if kept is not None:
         changes, warning = kept
         tolerant.update(changes)
@@ -199,6 +210,16 @@ def _kept_default(
     if not field.has_default():
         return None  # Django asked for a one-off default, or the user did.
     check_default(field, where)
+    if field.unique and field.is_relation:
+        # A one-to-one: the old release's second INSERT would repeat a
+        # database default. NULLs repeat in a unique column on every vendor.
+        return {"null": True}, (
+            f"{where}: a one-to-one cannot keep its default {field.default!r} in "
+            f"the database for the old release's INSERTs (their second row would "
+            f"repeat it), so the column is added nullable now and set NOT NULL by "
+            f"the cleanup. Rows the old release inserts meanwhile hold NULL: "
+            f"backfill them before the cleanup runs (it stops on NULLs)."
+        )
     if is_constant(field):
         return {"db_default": field.default}, None
     if field.default is timezone.now and isinstance(field, models.DateTimeField):
@@ -211,6 +232,66 @@ def _kept_default(
         f"equivalent, so the column is added nullable now and set NOT NULL by "
         f"the cleanup. Rows the old release inserts meanwhile hold NULL: "
         f"backfill them before the cleanup runs (it stops on NULLs)."
+    )
+
+
+def _default_names_a_row(
+    operation: operations.AddField, walk: Walk, kept: tuple[dict, str | None] | None
+) -> str | None:
+    """
+    For a relation added to a table the old release uses, whose column the
+    contract fills with a value (its existing rows get the constant or
+    one-off default; the old release's INSERTs get a database default, kept
+    or its own ``db_default``): what to tell the user, its constraint
+    waiting for the cleanup. That value must name a row of the target; a
+    table created by this migration has none, and an existing one may lack
+    it. None: the contract fills nothing (nullable, a callable default).
+    """
+    field = operation.field
+    if (
+        operation.model_name_lower in walk.created_models
+        or not has_column(field)
+        or not field.is_relation
+        or not field.db_constraint
+    ):
+        return None
+    if kept is not None and "db_default" in kept[0]:
+        default, inserts = kept[0]["db_default"], True
+    elif field.has_db_default():
+        default, inserts = field.db_default, True
+    elif is_constant(field):
+        default, inserts = field.default, False  # Existing rows only.
+    else:
+        return None
+    model_name = walk.model_state(operation.model_name).name
+    target = resolve_relation(field.remote_field.model, walk.app_label, model_name)
+    target_state = walk.state.models.get(target)
+    target_name = (
+        f"{target[0]}.{target_state.name}" if target_state else ".".join(target)
+    )
+    value = getattr(default, "value", default)  # Value(1) as db_default=1
+    if value is None:
+        return None  # NULL names no row.
+    new = target[0] == walk.app_label and target[1] in walk.created_models
+    return (
+        f"{walk.app_label}.{model_name}.{operation.name}: "
+        + (
+            f"the old release's INSERTs leave it to its database default {value!r}"
+            if inserts
+            else f"its existing rows get the default {value!r}"
+        )
+        + f", which must name a row of {target_name}"
+        + (", a model this migration creates (its table is empty)" if new else "")
+        + ": its foreign-key constraint waits for the cleanup"
+        + (
+            f" (meanwhile the database does not apply its on_delete="
+            f"DB_{action.replace(' ', '_')}: rows naming a row the old release "
+            f"deletes are left as they are)"
+            if (action := database_on_delete(field))
+            else ""
+        )
+        + ". Create that row (a data migration) before the cleanup runs: it "
+        "stops, naming the rows, while any names a row that does not exist."
     )
 
 
@@ -227,6 +308,11 @@ def _defers_constraint(field: models.Field, walk: Walk, source: ModelKey) -> boo
     if not (
         field.remote_field.db_constraint if field.many_to_many else field.db_constraint
     ):
+        return False
+    if not field.many_to_many and database_on_delete(field):
+        # Django 6.1's DB_CASCADE, DB_SET_NULL...: the constraint is what the
+        # relation does on delete, the old release's deletes included (they
+        # know nothing of the rows, and the database acts on them).
         return False
     ends = [resolve_relation(field.remote_field.model, *source)]
     if field.many_to_many:

@@ -23,6 +23,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models.functions import Cast, Now
 
 from ..fields import deconstruct
+from ..verifier import database_on_delete
 
 
 def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
@@ -30,7 +31,8 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
     The field as it must linger in the database while both releases run.
 
     Its foreign-key constraint goes (the new release deletes rows it points
-    at, and Django enforces ``on_delete`` in Python). On a table that stays,
+    at, and Django enforces ``on_delete`` in Python), unless the database
+    enforces it (Django 6.1's DB_CASCADE, DB_SET_NULL, DB_SET_DEFAULT). On a table that stays,
     the new release's INSERTs omit the column, so it keeps its constant
     Python default as a database default (NOT NULL stays), or else becomes
     nullable; and it loses its index and uniqueness, since on SQLite only
@@ -43,7 +45,14 @@ def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
         return field
     name, path, args, kwargs = deconstruct(field)
     declared = (path, args, dict(kwargs))
-    if field.is_relation and kwargs.get("db_constraint", True):
+    if (
+        field.is_relation
+        and kwargs.get("db_constraint", True)
+        and not database_on_delete(field)
+    ):
+        # A DB_CASCADE (Django 6.1) keeps its constraint, which is what the
+        # old release's deletes rely on; the new release's deletes succeed,
+        # the database acting on the rows.
         kwargs["db_constraint"] = False
     if field.many_to_many or not table_stays:
         return _unless_same(field, declared, (path, args, kwargs))
