@@ -458,7 +458,9 @@ def _collides(unique: Unique, seen: Table, real: Table) -> bool | None:
             return False  # The constraint covers none of the release's rows.
         if covered != _TRUE:
             return None
-    return all(value is _NULL or type(value) is _Constant for value in values.values())
+    if all(value is _NULL or type(value) is _Constant for value in values.values()):
+        return True
+    return None
 
 
 def _inserted(column: str, seen: Table, real: Table):
@@ -655,10 +657,13 @@ def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> N
 
 def _unique(constraint: models.UniqueConstraint, columns_of: dict) -> Unique:
     names = list(constraint.fields)
-    for expression in constraint.expressions:
-        names += [
-            node.name for node in expression.flatten() if isinstance(node, models.F)
-        ]
+    expressions = list(constraint.expressions)
+    while expressions:  # The fields the expressions read.
+        expression = expressions.pop()
+        if isinstance(expression, models.F):
+            names.append(expression.name)
+        elif hasattr(expression, "get_source_expressions"):
+            expressions += expression.get_source_expressions()
     return Unique(
         frozenset(columns_of.get(name, name) for name in names),
         constraint.condition,
