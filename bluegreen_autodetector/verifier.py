@@ -340,7 +340,7 @@ def _judge_table(release: str, table: str, seen: Table, real: Table | None, why_
             "INSERT",
             table,
             None,
-            f"check constraint {check!r}, which this release does not know, "
+            f"constraint {check!r}, which this release does not know, "
             f"may reject its writes",
             WARNING,
         )
@@ -651,7 +651,7 @@ def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> N
     for constraint in options.get("constraints") or ():
         if isinstance(constraint, models.UniqueConstraint):
             unique.append(_unique(constraint, columns_of))
-        elif isinstance(constraint, models.CheckConstraint):
+        else:  # A check, an exclusion (PostgreSQL), any other.
             table.checks.add(constraint.name)
 
 
