@@ -326,12 +326,14 @@ def _judge_table(release: str, table: str, seen: Table, real: Table | None, why_
             "INSERT",
             table,
             ", ".join(sorted(unique.columns)),
-            f"the unique constraint on {unique.describe()} rejects its second "
-            f"row: this release writes none of those columns, and the database "
-            f"fills each with the same value for every row"
-            if collides
-            else f"a unique constraint on {unique.describe()} that this release "
-            f"does not know may reject its writes",
+            (
+                f"the unique constraint on {unique.describe()} rejects its second "
+                f"row: this release writes none of those columns, and the database "
+                f"fills each with the same value for every row"
+                if collides
+                else f"a unique constraint on {unique.describe()} that this release "
+                f"does not know may reject its writes"
+            ),
             ERROR if collides else WARNING,
         )
     for check in sorted(real.checks - seen.checks):
@@ -419,19 +421,7 @@ def _rejects(there: tuple, written: tuple) -> str | None:
     return "; ".join(narrowed) or None
 
 
-# What two INSERTs of a release meet in a unique constraint. The rule: the
-# second of two INSERTs that differ in what the release writes fails
-# whatever the values only if, in every column of the constraint, the
-# database puts the same value for every row the release writes (the
-# release writes none of them, and each is filled with a constant database
-# default, or NULL under nulls_distinct=False), and the constraint's
-# condition, if any, holds for those rows. A column the release writes (it
-# can choose distinct values), an auto-incremented key (distinct by
-# construction) or a generated column (a function of the row) makes the
-# rejection depend on the values: a constraint the release does not know
-# may reject its writes. A column the database fills with NULL (nulls
-# distinct), or a condition that does not hold for the release's rows,
-# never rejects them.
+# What two INSERTs of a release meet in a unique constraint.
 
 _VARIES = object()  # the column may differ between two rows of the release
 _NULL = object()  # NULL in every row of the release
@@ -448,6 +438,19 @@ def _collides(unique: Unique, seen: Table, real: Table) -> bool | None:
     """
     Whether two INSERTs of the release that believes ``seen`` always (True),
     never (False), or depending on their values (None) meet in ``unique``.
+
+    The rule: the second of two INSERTs that differ in what the release
+    writes fails whatever the values only if, in every column of the
+    constraint, the database puts the same value for every row the release
+    writes (the release writes none of them, and each is filled with a
+    constant database default, or NULL under ``nulls_distinct=False``), and
+    the constraint's condition, if any, holds for those rows. A column the
+    release writes (it can choose distinct values), an auto-incremented key
+    (distinct by construction) or a generated column (a function of the
+    row) makes it depend on the values. A column the database fills with
+    NULL (NULLs distinct), or a condition that is not true for the
+    release's rows (evaluated in SQL's three-valued logic on those
+    constants), never rejects them.
     """
     values = {column: _inserted(column, seen, real) for column in unique.columns}
     if unique.nulls_distinct is not False and _NULL in values.values():
@@ -629,9 +632,11 @@ def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> N
                 field,
                 column,
                 None if column is None else _column(name, field, relation),
-                None
-                if column is None or not (field.unique or field.primary_key)
-                else Unique(frozenset([column])),
+                (
+                    None
+                    if column is None or not (field.unique or field.primary_key)
+                    else Unique(frozenset([column]))
+                ),
             )
         column = read[1]
         if column is None:

@@ -452,7 +452,10 @@ def test_a_release_that_writes_no_repeating_column_is_never_refused(declared):
 
 def flag(default, **kwargs):
     # As the contract of AddField(BooleanField(default=...)) leaves it.
-    return ("active", models.BooleanField(default=default, db_default=default, **kwargs))
+    return (
+        "active",
+        models.BooleanField(default=default, db_default=default, **kwargs),
+    )
 
 
 # A condition on the new column "active" (db_default False or True) of a
@@ -514,7 +517,11 @@ NEW_COLUMN_IN_UNIQUE = {
     ),
     "expression of the new column": (
         ("code", models.CharField(max_length=5, default="a", db_default="a")),
-        {"constraints": [models.UniqueConstraint(models.functions.Lower("code"), name="u")]},
+        {
+            "constraints": [
+                models.UniqueConstraint(models.functions.Lower("code"), name="u")
+            ]
+        },
         verifier.ERROR,
     ),
     "expression of a written column": (
@@ -537,9 +544,7 @@ NEW_COLUMN_IN_UNIQUE = {
         ("code", models.IntegerField(null=True)),
         {
             "constraints": [
-                models.UniqueConstraint(
-                    fields=["code"], nulls_distinct=False, name="u"
-                )
+                models.UniqueConstraint(fields=["code"], nulls_distinct=False, name="u")
             ]
         },
         verifier.ERROR,
@@ -578,7 +583,11 @@ NEW_UNIQUE_OVER_WRITTEN = {
     ),
     "UniqueConstraint of an expression": (
         (sku(),),
-        {"constraints": [models.UniqueConstraint(models.functions.Lower("sku"), name="u")]},
+        {
+            "constraints": [
+                models.UniqueConstraint(models.functions.Lower("sku"), name="u")
+            ]
+        },
     ),
     "conditional UniqueConstraint": (
         (sku(),),
@@ -601,9 +610,11 @@ NEW_UNIQUE_OVER_WRITTEN = {
 def test_every_new_unique_over_written_columns_is_a_warning(case):
     fields, options = NEW_UNIQUE_OVER_WRITTEN[case]
     before = [
-        (name, models.ForeignKey("shop.author", models.CASCADE))
-        if isinstance(field, models.OneToOneField)
-        else (name, models.CharField(max_length=40))
+        (
+            (name, models.ForeignKey("shop.author", models.CASCADE))
+            if isinstance(field, models.OneToOneField)
+            else (name, models.CharField(max_length=40))
+        )
         for name, field in fields
     ]
     old = state(author(), book(*before))

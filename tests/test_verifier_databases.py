@@ -71,8 +71,7 @@ def test_a_first_migration_with_every_such_constraint_is_written(make_project, v
     # Two models: on MariaDB, stock Django's CREATE TABLE with parameters (the
     # generated column's) runs the conditional constraint it skips as "None".
     project.set_models(
-        V1
-        + "    twice = models.GeneratedField(expression=models.F('tenant') * 2, "
+        V1 + "    twice = models.GeneratedField(expression=models.F('tenant') * 2, "
         "output_field=models.IntegerField(), db_persist=True, unique=True)\n"
         + "\n    class Meta:\n"
         + '        unique_together = [("tenant", "id")]\n'
@@ -181,7 +180,9 @@ class Product(models.Model):
 
 
 def test_the_release_shipping_a_not_null_cleanup_is_not_warned(make_project, vendor):
-    release = Release(make_project(vendor), NULLABLE, NULLABLE.replace("null=True", "default=''"))
+    release = Release(
+        make_project(vendor), NULLABLE, NULLABLE.replace("null=True", "default=''")
+    )
     project = release.project
     release.make_v2()
     project.manage("migrate", "-v0")
