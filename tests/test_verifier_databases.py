@@ -207,3 +207,21 @@ class Product(models.Model):
     result = project.manage("check")
     assert "bluegreen.W001" in result.stdout + result.stderr
     assert "INSERT on shop_product fails: column code" in result.stdout + result.stderr
+
+
+def test_a_warning_is_given_once_not_again_while_its_contract_is_unreleased(
+    make_project,
+):
+    v1 = V1 + "    note = models.TextField(null=True)\n"
+    v2 = v1.replace("max_length=40", "max_length=20").replace(
+        "    note = models.TextField(null=True)\n", ""
+    )
+    release = Release(make_project("sqlite"), v1, v2)
+    assert "its longer values are rejected" in release.make_v2()
+    project = release.project
+    assert project.pending_files()  # The old release is v1 until promoted.
+    project.manage("migrate", "-v0")
+    project.set_models(v2 + "    extra = models.IntegerField(null=True)\n")
+    output = project.manage("makemigrations").stdout
+    assert "extra" in output
+    assert "longer values are rejected" not in output
