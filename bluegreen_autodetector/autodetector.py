@@ -124,12 +124,33 @@ class BlueGreenAutodetector(MigrationAutodetector):
             keys,
         )
         errors = [str(f) for f in findings if f.severity == verifier.ERROR]
+        ordered[-1].bluegreen_warnings += _new_warnings(releases, findings, keys)
         if conf.allow_unsafe():
             ordered[-1].bluegreen_warnings += [
                 f"let through by --allow-unsafe: {error}" for error in errors
             ]
             return []
         return errors
+
+
+def _new_warnings(releases: live.LiveReleases, findings, keys) -> list[str]:
+    """
+    What the verifier says the old release's writes may meet (a unique or
+    check constraint it does not know, a narrower type), less what the
+    unreleased migrations brought: that was said when they were made.
+    """
+    warned = [
+        str(finding)
+        for finding in findings
+        if finding.severity == verifier.WARNING and finding.release == releases.old_name
+    ]
+    if warned and releases.unreleased:
+        before = verifier.verify(
+            {releases.old_name: releases.old}, releases.database, keys
+        )
+        said = {str(finding) for finding in before}
+        warned = [warning for warning in warned if warning not in said]
+    return warned
 
 
 def with_cleanups(

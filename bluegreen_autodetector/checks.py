@@ -127,6 +127,20 @@ def _serves(connection) -> bool:
         return False
 
 
+def _finishing(graph, unapplied, applied):
+    """
+    The promoted cleanups among ``unapplied`` whose contract is applied: the
+    release now serving shipped that contract with the models, which are its
+    state plus the cleanup's state operations (a NOT NULL the cleanup sets,
+    say, it already honours). Judged as part of that release, not as news to
+    it.
+    """
+    for node in unapplied:
+        contract = getattr(graph.nodes[node], pending.CONTRACT_MARKER, None)
+        if contract and (node[0], contract) in applied:
+            yield node
+
+
 # What is lost when another app's command runs instead of ours.
 OUR_COMMANDS = {
     "makemigrations": "backward-incompatible changes are not split",
@@ -231,7 +245,7 @@ def _hazards(configs) -> list[checks.CheckMessage]:
         return []
     releases, leaf = live.replay(
         loader.graph,
-        set(unapplied),
+        set(unapplied) - set(_finishing(loader.graph, unapplied, applied)),
         loader.unmigrated_apps,
         f"the release now serving (migrations applied on database "
         f"{DEFAULT_DB_ALIAS!r})",

@@ -75,6 +75,7 @@ class Column:
         "written",
         "relies_on_db_default",
         "on_delete",
+        "source",
     )
 
     def __init__(
@@ -96,6 +97,9 @@ class Column:
         # DB_SET_NULL, DB_SET_DEFAULT): "" where the database does nothing,
         # Python's on_delete acting first.
         on_delete: str = "",
+        # The field it is read from: what an INSERT that leaves the column
+        # out puts there is asked of it only when a unique constraint needs it.
+        source: models.Field | None = None,
     ) -> None:
         self.field = field
         self.null = null
@@ -106,6 +110,7 @@ class Column:
         self.written = written
         self.relies_on_db_default = relies_on_db_default
         self.on_delete = on_delete
+        self.source = source
 
 
 def database_on_delete(field: models.Field) -> str:
@@ -120,13 +125,59 @@ def database_on_delete(field: models.Field) -> str:
     return on_delete.operation
 
 
+class Unique:
+    """
+    A unique constraint as the database enforces it, however Django declares
+    it: a primary key, ``unique=True``, ``unique_together``, a
+    ``UniqueConstraint`` (of fields or expressions, with a ``condition`` or
+    ``nulls_distinct``), an auto-created many-to-many table's pair.
+    """
+
+    __slots__ = ("columns", "condition", "nulls_distinct", "expressions")
+
+    def __init__(
+        self,
+        columns: frozenset[str],  # the columns it reads (its expressions' too)
+        condition: models.Q | None = None,  # on field names, as declared
+        nulls_distinct: bool | None = None,  # None: the vendor's default (distinct)
+        expressions: tuple = (),
+    ) -> None:
+        self.columns = columns
+        self.condition = condition
+        self.nulls_distinct = nulls_distinct
+        self.expressions = expressions
+
+    def implies(self, other: Unique) -> bool:
+        """Whether every pair of rows ``other`` rejects, this rejects too."""
+        if self.expressions or other.expressions:
+            return (self.columns, self.condition, self.expressions) == (
+                other.columns,
+                other.condition,
+                other.expressions,
+            ) and (self.nulls_distinct is False or other.nulls_distinct is not False)
+        return (
+            self.columns <= other.columns
+            and (self.condition is None or self.condition == other.condition)
+            and (self.nulls_distinct is False or other.nulls_distinct is not False)
+        )
+
+    def describe(self) -> str:
+        described = f"({', '.join(sorted(self.columns))})"
+        if self.expressions:
+            described = f"({', '.join(map(str, self.expressions))})"
+        if self.condition is not None:
+            described += f" where {self.condition}"
+        return described
+
+
 class Table:
-    """A table: its columns by name, and its unique column sets and checks."""
+    """A table: its columns by name, and its unique constraints and checks."""
 
     def __init__(self, model: str) -> None:
         self.model = model  # "app_label.Model", for messages
         self.columns: dict[str, Column] = {}
-        self.unique: set[frozenset[str]] = set()
+        self.names: dict[str, str] = {}  # field name -> column, for conditions
+        self.unique: list[Unique] = []
         self.checks: set[str] = set()
 
 
@@ -282,24 +333,26 @@ def _judge_table(release: str, table: str, seen: Table, real: Table | None, why_
                 f"column {name} is NOT NULL without a database default, and "
                 f"this release does not write it",
             )
-        elif not there.null and any(name in columns for columns in real.unique):
-            yield Finding(
-                release,
-                "INSERT",
-                table,
-                name,
-                f"column {name} is unique and this release does not write it: "
-                f"its second row repeats the database default",
-            )
-    for columns in real.unique - seen.unique:
+    for unique in real.unique:
+        if any(known.implies(unique) for known in seen.unique):
+            continue  # It rejects nothing this release does not expect.
+        collides = _collides(unique, seen, real)
+        if collides is False:
+            continue
         yield Finding(
             release,
             "INSERT",
             table,
-            ", ".join(sorted(columns)),
-            f"a unique constraint on ({', '.join(sorted(columns))}) that this "
-            f"release does not know may reject its writes",
-            WARNING,
+            ", ".join(sorted(unique.columns)),
+            (
+                f"the unique constraint on {unique.describe()} rejects its second "
+                f"row: this release writes none of those columns, and the database "
+                f"fills each with the same value for every row"
+                if collides
+                else f"a unique constraint on {unique.describe()} that this release "
+                f"does not know may reject its writes"
+            ),
+            ERROR if collides else WARNING,
         )
     for check in sorted(real.checks - seen.checks):
         yield Finding(
@@ -307,7 +360,7 @@ def _judge_table(release: str, table: str, seen: Table, real: Table | None, why_
             "INSERT",
             table,
             None,
-            f"check constraint {check!r}, which this release does not know, "
+            f"constraint {check!r}, which this release does not know, "
             f"may reject its writes",
             WARNING,
         )
@@ -363,31 +416,190 @@ def _judge_column(release, table, seen: Table, name, column: Column, there: Colu
             f"this release, which leaves the rows of {table} to the database, "
             f"and the database has {acts}",
         )
-    if column.relation is None and _rejects(there.type, column.type):
-        narrower = column.type[0] == there.type[0]
-        yield Finding(
-            release,
-            "INSERT",
-            table,
-            name,
-            f"{what} is {_describe_type(there.type)} in the database, this "
-            f"release writes {_describe_type(column.type)}"
-            + (": its longer values are rejected" if narrower else ""),
-            WARNING,
-        )
+    if column.relation is None:
+        rejected = _rejects(there.type, column.type)
+        if rejected is not None:
+            yield Finding(
+                release,
+                "INSERT",
+                table,
+                name,
+                f"{what} is {_describe_type(there.type)} in the database, this "
+                f"release writes {_describe_type(column.type)}"
+                + (f": {rejected}" if rejected else ""),
+                WARNING,
+            )
 
 
-def _rejects(there: tuple, written: tuple) -> bool:
-    """Whether a column of type ``there`` may reject values of type ``written``."""
+def _rejects(there: tuple, written: tuple) -> str | None:
+    """
+    How a column of type ``there`` may reject (or change) values of type
+    ``written``: None if it takes them all, "" for another type, else which
+    values. Every narrowing of the same type's range counts: a shorter
+    length (or a length where there was none), fewer digits before the
+    decimal point, fewer after it.
+    """
     if there == written:
-        return False
+        return None
     if there[0] != written[0]:
+        return ""
+    _, length, digits, places = there
+    _, wanted_length, wanted_digits, wanted_places = written
+    narrowed = []
+    if length is not None and (wanted_length is None or length < wanted_length):
+        narrowed.append("its longer values are rejected")
+    if digits is not None and wanted_digits is not None:
+        if digits - places < wanted_digits - wanted_places:
+            narrowed.append(
+                f"its values of more than {digits - places} digits before the "
+                f"decimal point are rejected"
+            )
+        if places < wanted_places:
+            narrowed.append(f"its values are rounded to {places} decimal places")
+    return "; ".join(narrowed) or None
+
+
+# What two INSERTs of a release meet in a unique constraint.
+
+_VARIES = object()  # the column may differ between two rows of the release
+_NULL = object()  # NULL in every row of the release
+
+
+class _Constant:
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+
+def _collides(unique: Unique, seen: Table, real: Table) -> bool | None:
+    """
+    Whether two INSERTs of the release that believes ``seen`` always (True),
+    never (False), or depending on their values (None) meet in ``unique``.
+
+    The rule: the second of two INSERTs that differ in what the release
+    writes fails whatever the values only if, in every column of the
+    constraint, the database puts the same value for every row the release
+    writes (the release writes none of them, and each is filled with a
+    constant database default, or NULL under ``nulls_distinct=False``), and
+    the constraint's condition, if any, holds for those rows. A column the
+    release writes (it can choose distinct values), an auto-incremented key
+    (distinct by construction) or a generated column (a function of the
+    row) makes it depend on the values. A column the database fills with
+    NULL (NULLs distinct), or a condition that is not true for the
+    release's rows (evaluated in SQL's three-valued logic on those
+    constants), never rejects them.
+    """
+    values = {column: _inserted(column, seen, real) for column in unique.columns}
+    if unique.nulls_distinct is not False and _NULL in values.values():
+        return False  # NULLs are distinct: no row of the release meets another.
+    if unique.condition is not None:
+        covered = _holds(unique.condition, real, lambda c: _inserted(c, seen, real))
+        if True not in covered:
+            return False  # The constraint covers none of the release's rows.
+        if covered != _TRUE:
+            return None
+    if all(value is _NULL or type(value) is _Constant for value in values.values()):
         return True
-    # Same type: only a narrower length or precision rejects anything.
-    return any(
-        limit is not None and wanted is not None and limit < wanted
-        for limit, wanted in zip(there[1:], written[1:], strict=True)
-    )
+    return None
+
+
+def _inserted(column: str, seen: Table, real: Table):
+    """
+    What an INSERT of the release that believes ``seen`` puts in ``column``:
+    ``_VARIES``, ``_NULL``, a ``_Constant``, or None (unknown to the judge).
+    """
+    known = seen.columns.get(column)
+    if known is not None and known.written:
+        return _VARIES  # The release chooses the value.
+    there = real.columns.get(column)
+    field = there.source if there is not None else None
+    if field is None:
+        return None
+    if isinstance(field, AutoFieldMixin):
+        return _VARIES
+    if field.generated:
+        return None  # A function of the row: it depends on the values.
+    if field.has_db_default():
+        default = field.db_default
+        if isinstance(default, models.Value):
+            default = default.value
+        elif hasattr(default, "resolve_expression"):
+            return None  # A function (Now(), a random UUID...).
+        return _NULL if default is None else _Constant(default)
+    return _NULL if field.null else None
+
+
+# A condition's truth for every row of a release, in SQL's three-valued
+# logic (None: NULL): the set of values it may take.
+_TRUE, _FALSE, _UNKNOWN = frozenset([True]), frozenset([False]), frozenset([None])
+_ANY = frozenset([True, False, None])
+
+
+def _holds(condition: models.Q, real: Table, inserted) -> frozenset:
+    """The values ``condition`` (a Q on field names) may take for a row."""
+    result = None
+    for child in condition.children:
+        if isinstance(child, models.Q):
+            value = _holds(child, real, inserted)
+        elif isinstance(child, tuple) and len(child) == 2:
+            value = _lookup(*child, real, inserted)
+        else:
+            value = _ANY  # An expression: not evaluated here.
+        if result is None:
+            result = value
+        else:
+            combine = _and if condition.connector == models.Q.AND else _or
+            result = frozenset(combine(a, b) for a in result for b in value)
+    result = _TRUE if result is None else result
+    if condition.negated:
+        result = frozenset(None if value is None else not value for value in result)
+    return result
+
+
+def _and(a, b):
+    if a is False or b is False:
+        return False
+    return None if a is None or b is None else True
+
+
+def _or(a, b):
+    if a is True or b is True:
+        return True
+    return None if a is None or b is None else False
+
+
+_COMPARISONS = {
+    "exact": lambda a, b: a == b,
+    "in": lambda a, b: a in b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def _lookup(path: str, wanted, real: Table, inserted) -> frozenset:
+    name, _, lookup = path.partition("__")
+    column = real.names.get(name, name)
+    value = inserted(column)
+    lookup = lookup or "exact"
+    if hasattr(wanted, "resolve_expression") or hasattr(wanted, "_meta"):
+        return _ANY  # Another column, an expression, a model instance.
+    if lookup == "exact" and wanted is None:
+        lookup, wanted = "isnull", True
+    if value is _NULL:
+        if lookup == "isnull":
+            return _TRUE if wanted else _FALSE
+        return _UNKNOWN if lookup in _COMPARISONS else _ANY
+    if type(value) is not _Constant:
+        return _ANY
+    if lookup == "isnull":
+        return _FALSE if wanted else _TRUE
+    try:
+        return frozenset([bool(_COMPARISONS[lookup](value.value, wanted))])
+    except (KeyError, TypeError):
+        return _ANY
 
 
 def _judge_deletes(release: str, believed: Shape, actual: Shape):
@@ -443,8 +655,9 @@ def _table_of(state: ProjectState, key: ModelKey) -> str:
 def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> None:
     table = Table(f"{key[0]}.{model_state.name}")
     tables[db_table(key[0], model_state)] = table
-    columns_of = {}
+    columns_of = table.names
     by_name = table.columns
+    unique = table.unique
     for name, field in model_state.fields.items():
         if field.many_to_many:
             if field.remote_field.through is None:
@@ -459,26 +672,61 @@ def _add_model(state, key, model_state: ModelState, tables: Shape, columns) -> N
                 field,
                 column,
                 None if column is None else _column(name, field, relation),
-                column is not None and field.unique and not field.primary_key,
+                (
+                    None
+                    if column is None or not (field.unique or field.primary_key)
+                    else Unique(frozenset([column]))
+                ),
             )
         column = read[1]
         if column is None:
             continue  # No column of its own (CompositePrimaryKey, ForeignObject).
         columns_of[name] = column
         by_name[column] = read[2]
-        if read[3]:
-            table.unique.add(frozenset([column]))
+        if read[3] is not None:
+            unique.append(read[3])
     options = model_state.options
+    if options.get("order_with_respect_to"):
+        # Django adds this column itself (Options._prepare), never a field of
+        # the state: NOT NULL, without a database default.
+        by_name["_order"] = _order_column()
     if options.get("unique_together"):
         for together in normalize_together(options["unique_together"]):
-            table.unique.add(frozenset(columns_of.get(name, name) for name in together))
+            unique.append(Unique(frozenset(columns_of.get(n, n) for n in together)))
     for constraint in options.get("constraints") or ():
-        if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
-            table.unique.add(
-                frozenset(columns_of.get(name, name) for name in constraint.fields)
-            )
-        elif isinstance(constraint, models.CheckConstraint):
+        if isinstance(constraint, models.UniqueConstraint):
+            unique.append(_unique(constraint, columns_of))
+        else:  # A check, an exclusion (PostgreSQL), any other.
             table.checks.add(constraint.name)
+
+
+def _unique(constraint: models.UniqueConstraint, columns_of: dict) -> Unique:
+    names = list(constraint.fields)
+    expressions = list(constraint.expressions)
+    while expressions:  # The fields the expressions read.
+        expression = expressions.pop()
+        if isinstance(expression, models.F):
+            names.append(expression.name)
+        elif hasattr(expression, "get_source_expressions"):
+            expressions += expression.get_source_expressions()
+    return Unique(
+        frozenset(columns_of.get(name, name) for name in names),
+        constraint.condition,
+        getattr(constraint, "nulls_distinct", None),
+        tuple(constraint.expressions),
+    )
+
+
+def _order_column() -> Column:
+    global _ORDER
+    if _ORDER is None:
+        from django.db.models.fields.proxy import OrderWrt
+
+        _ORDER = _column("_order", OrderWrt(), None)
+    return _ORDER
+
+
+_ORDER: Column | None = None
 
 
 def _column(name: str, field: models.Field, relation: str | None) -> Column:
@@ -503,6 +751,7 @@ def _column(name: str, field: models.Field, relation: str | None) -> Column:
         not database_filled,
         db_default and not field.has_default(),
         on_delete,
+        field,
     )
 
 
@@ -531,7 +780,7 @@ def _add_m2m_table(state, key, model_state, name, field, tables: Shape) -> None:
             relation=refers_to,
             constrained=field.remote_field.db_constraint,
         )
-    table.unique.add(frozenset([f"{source}_id", f"{other}_id"]))
+    table.unique.append(Unique(frozenset([f"{source}_id", f"{other}_id"])))
     tables[table_name] = table
 
 

@@ -4,6 +4,7 @@ Runs inside a temporary test project (copied there by tests/project.py).
     python probe.py crud '{"app": "shop", "v1": "0001_initial", "v2": "0002_..."}'
     python probe.py schema '{}'
     python probe.py rows '{}'
+    python probe.py inserts '{"app": "shop", "release": "0001_initial"}'
 
 Prints one JSON line. ``crud`` drives the old and the new release's models
 (historical models from the migration graph: v1 = the state after migration
@@ -214,6 +215,27 @@ def crud(app, v1, v2):
     return results
 
 
+def inserts(app, release, count=2, start=1):
+    """
+    ``count`` INSERTs into each model of ``app`` as the release at migration
+    ``release`` writes them (each in its own transaction), as an old release
+    does while a newer one migrates. The values are distinct, counted from
+    ``start``: another process's rows may already hold the first ones.
+    """
+    global counter
+    counter = itertools.count(start)
+    apps = MigrationLoader(connection).project_state((app, release)).apps
+    results, created = [], []
+    for model in own_models(apps, app):
+        for n in range(count):
+            step(
+                results,
+                f"{release} {model.__name__} insert {n + 1}",
+                lambda: make(model, created),
+            )
+    return results
+
+
 def delete_all(results, releases, app, again=""):
     for release in ("v2", "v1"):
         for model in own_models(releases[release], app):
@@ -328,5 +350,7 @@ def rows():
 
 if __name__ == "__main__":
     command, arguments = sys.argv[1], json.loads(sys.argv[2])
-    answer = {"crud": crud, "schema": schema, "rows": rows}[command](**arguments)
+    answer = {"crud": crud, "schema": schema, "rows": rows, "inserts": inserts}[
+        command
+    ](**arguments)
     print(json.dumps(answer, default=str))

@@ -55,15 +55,18 @@ RISKY = {
         ),
         "type changes",
     ),
-    "max_length": (V1.replace("max_length=40", "max_length=20"), "max_length narrows"),
+    "max_length": (
+        V1.replace("max_length=40", "max_length=20"),
+        "its longer values are rejected",
+    ),
     "unique": (
         V1.replace("max_length=40)", "max_length=40, unique=True)"),
-        "becomes unique",
+        "a unique constraint on (sku) that this release does not know",
     ),
     "constraint": (
         V1
         + "\n    class Meta:\n        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name='price_positive')]\n",
-        "may reject the old release's writes",
+        "constraint 'price_positive', which this release does not know, may reject",
     ),
 }
 

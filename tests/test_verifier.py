@@ -388,3 +388,297 @@ def test_a_renamed_model_is_touched_under_both_names():
         ("shop", "author"),
         ("shop", "writer"),
     }
+
+
+# Unique constraints: every way Django declares one --------------------------
+
+
+def findings_of(found, release=OLD):
+    return [(f.severity, f.statement) for f in found if f.release == release]
+
+
+def book(*fields, **options):
+    return model("Book", ("name", models.CharField(max_length=50)), *fields, **options)
+
+
+def generated(**kwargs):
+    return models.GeneratedField(
+        expression=models.F("id") * 2,
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+        **kwargs,
+    )
+
+
+# Each: (fields, options) of a model whose own release does not write some
+# column of a unique constraint, which still never rejects its second row.
+KNOWN_AND_HARMLESS = {
+    "unique_together with the auto key": ((), {"unique_together": {("name", "id")}}),
+    "UniqueConstraint with the auto key": (
+        (),
+        {"constraints": [models.UniqueConstraint(fields=["name", "id"], name="u")]},
+    ),
+    "UniqueConstraint on the auto key alone": (
+        (),
+        {"constraints": [models.UniqueConstraint(fields=["id"], name="u")]},
+    ),
+    "unique stored GeneratedField": ((("twice", generated(unique=True)),), {}),
+    "UniqueConstraint on a GeneratedField": (
+        (("twice", generated()),),
+        {"constraints": [models.UniqueConstraint(fields=["twice"], name="u")]},
+    ),
+    "unique_together with a GeneratedField": (
+        (("twice", generated()),),
+        {"unique_together": {("name", "twice")}},
+    ),
+    "UniqueConstraint of an expression of the auto key": (
+        (),
+        {"constraints": [models.UniqueConstraint(models.F("id") + 1, name="u")]},
+    ),
+}
+
+
+@pytest.mark.parametrize("declared", sorted(KNOWN_AND_HARMLESS))
+def test_a_release_that_writes_no_repeating_column_is_never_refused(declared):
+    fields, options = KNOWN_AND_HARMLESS[declared]
+    # A new project's first migration: the old release has no table.
+    database = state(book(*fields, **options))
+    assert judge(state(), database) == []
+    # The old release lacking the constraint: the auto key and the
+    # generated column differ between its rows; what else it writes may not.
+    old = state(book())
+    assert errors(judge(old, database)) == []
+
+
+def flag(default, **kwargs):
+    # As the contract of AddField(BooleanField(default=...)) leaves it.
+    return (
+        "active",
+        models.BooleanField(default=default, db_default=default, **kwargs),
+    )
+
+
+# A condition on the new column "active" (db_default False or True) of a
+# conditional unique constraint over it, and what the old release, which
+# writes "name" but not "active", meets: per database default, None (never
+# rejected), WARNING (it depends on the names it writes) or ERROR (its second
+# row always is).
+CONDITIONS = [
+    (models.Q(active=True), None, verifier.ERROR),
+    (models.Q(active__exact=True), None, verifier.ERROR),
+    (~models.Q(active=False), None, verifier.ERROR),
+    (models.Q(active__in=[True]), None, verifier.ERROR),
+    (models.Q(active__gt=False), None, verifier.ERROR),
+    (models.Q(active__isnull=True), None, None),
+    (models.Q(active__isnull=False), verifier.ERROR, verifier.ERROR),
+    (models.Q(active=True) & models.Q(name="x"), None, verifier.WARNING),
+    (models.Q(active=True) | models.Q(name="x"), verifier.WARNING, verifier.ERROR),
+    (models.Q(name__startswith="x"), verifier.WARNING, verifier.WARNING),
+    (models.Q(active=None), None, None),
+]
+
+
+@pytest.mark.parametrize("condition, if_false, if_true", CONDITIONS)
+@pytest.mark.parametrize("default", [False, True])
+def test_a_conditional_unique_rejects_only_the_rows_it_covers(
+    condition, if_false, if_true, default
+):
+    unique = models.UniqueConstraint(fields=["active"], condition=condition, name="u")
+    database = state(book(flag(default), constraints=[unique]))
+    expected = if_true if default else if_false
+    found = judge(state(book()), database)
+    assert findings_of(found) == ([(expected, "INSERT")] if expected else [])
+    assert findings_of(found, NEW) == []  # The new release writes "active".
+
+
+# How a new column with a database default (or NULL) sits in a unique
+# constraint, and what the old release's INSERTs meet.
+NEW_COLUMN_IN_UNIQUE = {
+    "unique=True": (flag(False, unique=True), {}, verifier.ERROR),
+    "UniqueConstraint alone": (
+        flag(False),
+        {"constraints": [models.UniqueConstraint(fields=["active"], name="u")]},
+        verifier.ERROR,
+    ),
+    "unique_together with a written column": (
+        flag(False),
+        {"unique_together": {("name", "active")}},
+        verifier.WARNING,
+    ),
+    "UniqueConstraint with a written column": (
+        flag(False),
+        {"constraints": [models.UniqueConstraint(fields=["name", "active"], name="u")]},
+        verifier.WARNING,
+    ),
+    "unique_together with the auto key": (
+        flag(False),
+        {"unique_together": {("active", "id")}},
+        None,
+    ),
+    "expression of the new column": (
+        ("code", models.CharField(max_length=5, default="a", db_default="a")),
+        {
+            "constraints": [
+                models.UniqueConstraint(models.functions.Lower("code"), name="u")
+            ]
+        },
+        verifier.ERROR,
+    ),
+    "expression of a written column": (
+        ("code", models.CharField(max_length=5, default="a", db_default="a")),
+        {
+            "constraints": [
+                models.UniqueConstraint(
+                    models.functions.Lower("name"), "code", name="u"
+                )
+            ]
+        },
+        verifier.WARNING,
+    ),
+    "nullable, NULLs distinct": (
+        ("code", models.IntegerField(null=True, unique=True)),
+        {},
+        None,
+    ),
+    "nullable, NULLs not distinct": (
+        ("code", models.IntegerField(null=True)),
+        {
+            "constraints": [
+                models.UniqueConstraint(fields=["code"], nulls_distinct=False, name="u")
+            ]
+        },
+        verifier.ERROR,
+    ),
+    "database default of a function": (
+        ("at", models.DateTimeField(db_default=models.functions.Now(), unique=True)),
+        {},
+        verifier.WARNING,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEW_COLUMN_IN_UNIQUE))
+def test_a_new_column_in_a_unique_constraint(case):
+    column, options, expected = NEW_COLUMN_IN_UNIQUE[case]
+    database = state(book(column, **options))
+    found = judge(state(book()), database)
+    assert findings_of(found) == ([(expected, "INSERT")] if expected else [])
+    if expected == verifier.ERROR:
+        assert "rejects its second row" in found[0].reason
+    assert findings_of(found, NEW) == []
+
+
+def sku(**kwargs):
+    return ("sku", models.CharField(max_length=40, **kwargs))
+
+
+# Every way Django declares uniqueness over columns the old release writes:
+# a constraint it does not know may reject its writes.
+NEW_UNIQUE_OVER_WRITTEN = {
+    "unique=True": ((sku(unique=True),), {}),
+    "unique_together": ((sku(),), {"unique_together": {("name", "sku")}}),
+    "UniqueConstraint": (
+        (sku(),),
+        {"constraints": [models.UniqueConstraint(fields=["sku"], name="u")]},
+    ),
+    "UniqueConstraint of an expression": (
+        (sku(),),
+        {
+            "constraints": [
+                models.UniqueConstraint(models.functions.Lower("sku"), name="u")
+            ]
+        },
+    ),
+    "conditional UniqueConstraint": (
+        (sku(),),
+        {
+            "constraints": [
+                models.UniqueConstraint(
+                    fields=["sku"], condition=models.Q(name="x"), name="u"
+                )
+            ]
+        },
+    ),
+    "OneToOneField": (
+        (("author", models.OneToOneField("shop.author", models.CASCADE)),),
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEW_UNIQUE_OVER_WRITTEN))
+def test_every_new_unique_over_written_columns_is_a_warning(case):
+    fields, options = NEW_UNIQUE_OVER_WRITTEN[case]
+    before = [
+        (
+            (name, models.ForeignKey("shop.author", models.CASCADE))
+            if isinstance(field, models.OneToOneField)
+            else (name, models.CharField(max_length=40))
+        )
+        for name, field in fields
+    ]
+    old = state(author(), book(*before))
+    found = judge(old, state(author(), book(*fields, **options)))
+    assert findings_of(found) == [(verifier.WARNING, "INSERT")]
+    assert "unique constraint" in found[0].reason
+
+
+def test_a_unique_implied_by_one_the_release_knows_is_not_a_warning():
+    old = state(book(sku(unique=True)))
+    database = state(book(sku(unique=True), unique_together={("name", "sku")}))
+    assert judge(old, database) == []
+
+
+# Narrowings: (the old release's field, the database's, what is said).
+NARROWINGS = [
+    (models.CharField(max_length=40), models.CharField(max_length=20), "longer"),
+    (models.CharField(max_length=20), models.CharField(max_length=40), None),
+    (models.CharField(), models.CharField(max_length=20), "longer"),
+    (
+        models.DecimalField(max_digits=10, decimal_places=2),
+        models.DecimalField(max_digits=10, decimal_places=4),
+        "more than 6 digits before the decimal point",
+    ),
+    (
+        models.DecimalField(max_digits=10, decimal_places=2),
+        models.DecimalField(max_digits=8, decimal_places=2),
+        "more than 6 digits before the decimal point",
+    ),
+    (
+        models.DecimalField(max_digits=10, decimal_places=4),
+        models.DecimalField(max_digits=10, decimal_places=2),
+        "rounded to 2 decimal places",
+    ),
+    (
+        models.DecimalField(max_digits=10, decimal_places=2),
+        models.DecimalField(max_digits=12, decimal_places=4),
+        None,
+    ),
+    (models.BigIntegerField(), models.IntegerField(), "IntegerField in the database"),
+]
+
+
+@pytest.mark.parametrize("before, after, said", NARROWINGS)
+def test_every_narrowing_of_a_type_is_a_warning(before, after, said):
+    found = judge(state(book(("x", before))), state(book(("x", after))))
+    if said is None:
+        assert findings_of(found) == []
+        return
+    assert findings_of(found) == [(verifier.WARNING, "INSERT")]
+    assert said in str(found[0])
+
+
+# Columns Django creates that are no field of the state ------------------------
+
+
+def test_the_order_column_of_order_with_respect_to_is_seen():
+    parent = ("author", models.ForeignKey("shop.author", models.CASCADE))
+    plain = state(author(), model("Book", parent))
+    ordered = state(author(), model("Book", parent, order_with_respect_to="author"))
+    # Added: the old release's INSERTs leave the NOT NULL column out.
+    found = errors(judge(plain, ordered))
+    assert [(f.statement, f.column) for f in found] == [("INSERT", "_order")]
+    assert errors(judge(plain, ordered), NEW) == []  # It writes _order.
+    # Removed: the old release lists it.
+    found = errors(judge(ordered, plain))
+    assert [(f.statement, f.column) for f in found] == [("SELECT", "_order")]

@@ -18,7 +18,7 @@ from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
 
 from .additions import add_field, create_model
-from .alterations import add_constraint, alter_field, refuse_rename
+from .alterations import alter_field, refuse_rename
 from .removals import delete_model, remove_field
 from .shapes import lingering_field
 from .split import Refused, Split, Walk
@@ -28,7 +28,6 @@ __all__ = [
     "Refused",
     "Split",
     "Walk",
-    "add_constraint",
     "add_field",
     "alter_field",
     "create_model",
@@ -44,7 +43,6 @@ CATALOGUE: dict[type[Operation], Callable[[Operation, Walk], Split | None]] = {
     operations.DeleteModel: delete_model,
     operations.AddField: add_field,
     operations.AlterField: alter_field,
-    operations.AddConstraint: add_constraint,
     operations.RenameField: refuse_rename,
     operations.RenameModel: refuse_rename,
     operations.AlterModelTable: refuse_rename,

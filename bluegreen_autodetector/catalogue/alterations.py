@@ -144,35 +144,18 @@ def _set_not_null_later(operation, walk: Walk, old, new, alone: bool) -> Split:
 
 
 def _risks(old: models.Field, new: models.Field) -> list[str]:
-    risks = []
+    """
+    What the contract's lock may cost. What the old release's writes may
+    meet (a narrower type, a new unique) is the verifier's to say: it judges
+    the database the migration leaves, however Django declares the change.
+    """
     old_path, new_path = old.deconstruct()[1], new.deconstruct()[1]
-    if old_path != new_path:
-        risks.append(
-            f"type changes ({old_path.rsplit('.', 1)[-1]} -> "
-            f"{new_path.rsplit('.', 1)[-1]}): the table may be rewritten under "
-            f"lock, and the old release's writes may be rejected."
-        )
-    old_length = getattr(old, "max_length", None)
-    new_length = getattr(new, "max_length", None)
-    if old_length and new_length and new_length < old_length:
-        risks.append(
-            f"max_length narrows ({old_length} -> {new_length}): the old "
-            f"release's longer values are rejected."
-        )
-    if new.unique and not old.unique:
-        risks.append("becomes unique: the old release's duplicates are rejected.")
-    return risks
-
-
-def add_constraint(operation: operations.AddConstraint, walk: Walk) -> Split | None:
-    """A new constraint passes through with a warning."""
-    return Split(
-        contract_database=[operation],
-        warnings=[
-            f"{walk.app_label}.{operation.model_name}: constraint "
-            f"{operation.constraint.name!r} may reject the old release's writes."
-        ],
-    )
+    if old_path == new_path:
+        return []
+    return [
+        f"type changes ({old_path.rsplit('.', 1)[-1]} -> "
+        f"{new_path.rsplit('.', 1)[-1]}): the table may be rewritten under lock."
+    ]
 
 
 def refuse_rename(operation: Operation, walk: Walk) -> Split | None:
