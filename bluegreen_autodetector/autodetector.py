@@ -279,6 +279,7 @@ def _cleanup_operation(item, captured):
         "sql": captured.sql,
         "reverse_sql": captured.reverse_sql,
         "hints": {"model_name": item.model[1]},
+        "tables": captured.tables,
     }
     if isinstance(item, AlterColumn):
         return RunAlterSQL(

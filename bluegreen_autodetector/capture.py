@@ -26,6 +26,7 @@ from django.apps.registry import Apps
 from django.core.management.base import CommandError
 from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.backends.utils import strip_quotes, truncate_name
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.utils import resolve_relation
 from django.db.models.constants import LOOKUP_SEP
@@ -55,7 +56,11 @@ class LingeringTable:
     """
     A table the contract removed from Django's state but not from the
     database: a model's table, or (``m2m`` given) the auto-created table of
-    that many-to-many field.
+    that many-to-many field. ``fields``: the names of the model's fields
+    where the contract deletes it (None: all the capture state has), as an
+    earlier migration of the same run may have removed some (Django removes
+    the relations of models that point at each other first), whose own
+    cleanup drops their columns.
     """
 
     def __init__(
@@ -64,11 +69,13 @@ class LingeringTable:
         lingering_fields: dict[str, models.Field] | None = None,
         options: dict | None = None,
         m2m: str | None = None,
+        fields: list[str] | None = None,
     ) -> None:
         self.model = model
         self.lingering_fields = lingering_fields if lingering_fields is not None else {}
         self.options = options if options is not None else {}
         self.m2m = m2m
+        self.fields = fields
 
 
 class AlterColumn:
@@ -143,6 +150,8 @@ class CapturedSQL:
         self.column = column
         self.sql: dict[str, list[str]] = {}
         self.reverse_sql: dict[str, list[str]] = {}
+        # The table's name on a vendor whose Django names it otherwise.
+        self.tables: dict[str, str] = {}
 
 
 class Capture:
@@ -167,6 +176,10 @@ class Capture:
         self.later = later
         self.created: dict = {}  # states of models the items create
         self._targets: dict = {}  # see _installed_target
+        self._twins: dict = {}  # a twin skeleton: the skeleton of its table
+        # Per vendor: the tables of this run's models that Django names
+        # otherwise on that vendor (see _vendor_tables).
+        self._renamed: dict[str, dict] = {}
 
     def capture(self, items: list) -> list[CapturedSQL]:
         wanted: dict[ModelKey, dict[str, models.Field]] = {}
@@ -204,9 +217,19 @@ class Capture:
                 fields[item.m2m] = item.lingering_fields[item.m2m]
             else:
                 for name, field in self._model_state(item.model).fields.items():
-                    fields[name] = item.lingering_fields.get(name, field)
+                    if (
+                        item.fields is None
+                        or name in item.fields
+                        or name in item.lingering_fields
+                    ):
+                        fields[name] = item.lingering_fields.get(name, field)
                 options[item.model] = item.options
         registry = self._skeletons(wanted, options)
+        rendered = [*registry.values(), *(host.model for host in hosts.values())]
+        self._renamed = {
+            vendor: _vendor_tables(rendered, capture_connection(vendor), self._twins)
+            for vendor in self.vendors
+        }
         captured = []
         for item in items:
             if id(item) in hosts:
@@ -249,7 +272,7 @@ class Capture:
 
             def forwards(editor):
                 if backfill is not None:
-                    table = editor.quote_name(captured.table)
+                    table = editor.quote_name(model._meta.db_table)
                     column = editor.quote_name(captured.column)
                     # In the column's database form (a UUID's hex on SQLite,
                     # a timedelta's microseconds where there is no interval).
@@ -262,9 +285,12 @@ class Capture:
                     )
                 _alter(editor, model, before, twin, after)
 
-            captured.sql[vendor] = _collect(connection, forwards)
-            captured.reverse_sql[vendor] = _collect(
-                connection, lambda editor: _alter(editor, twin, after, model, before)
+            captured.sql[vendor] = self._collect(captured, model, connection, forwards)
+            captured.reverse_sql[vendor] = self._collect(
+                captured,
+                model,
+                connection,
+                lambda editor: _alter(editor, twin, after, model, before),
             )
         return captured
 
@@ -278,11 +304,17 @@ class Capture:
         captured = CapturedSQL(table._meta.db_table, column)
         for vendor in self.vendors:
             connection = capture_connection(vendor)
-            captured.sql[vendor] = _collect(
-                connection, lambda editor: foreign_keys.add(editor, table, fields)
+            captured.sql[vendor] = self._collect(
+                captured,
+                table,
+                connection,
+                lambda editor: foreign_keys.add(editor, table, fields),
             )
-            captured.reverse_sql[vendor] = _collect(
-                connection, lambda editor: foreign_keys.drop(editor, table, fields)
+            captured.reverse_sql[vendor] = self._collect(
+                captured,
+                table,
+                connection,
+                lambda editor: foreign_keys.drop(editor, table, fields),
             )
         return captured
 
@@ -304,19 +336,21 @@ class Capture:
                 editor.execute(
                     editor.sql_delete_column
                     % {
-                        "table": editor.quote_name(captured.table),
+                        "table": editor.quote_name(model._meta.db_table),
                         "column": editor.quote_name(captured.column),
                     }
                 )
 
-            captured.sql[vendor] = _collect(connection, forwards)
+            captured.sql[vendor] = self._collect(captured, model, connection, forwards)
             # SQLite's add_field rebuilds the table for any NOT NULL, unique or
             # defaulted column. A lingering column is never unique and carries
             # no Python default, and SQLite adds a NOT NULL column with a
             # constant default in place, so the base class's ALTER TABLE ADD
             # COLUMN is right there; a rebuild from today's definition would
             # drop the columns added since.
-            captured.reverse_sql[vendor] = _collect(
+            captured.reverse_sql[vendor] = self._collect(
+                captured,
+                model,
                 connection,
                 lambda editor: (
                     BaseDatabaseSchemaEditor.add_field(
@@ -335,13 +369,33 @@ class Capture:
         captured = CapturedSQL(model._meta.db_table)
         for vendor in self.vendors:
             connection = capture_connection(vendor)
-            captured.sql[vendor] = _collect(
-                connection, lambda editor: editor.delete_model(model)
+            captured.sql[vendor] = self._collect(
+                captured, model, connection, lambda editor: editor.delete_model(model)
             )
-            captured.reverse_sql[vendor] = _collect(
-                connection, lambda editor: editor.create_model(model)
+            captured.reverse_sql[vendor] = self._collect(
+                captured, model, connection, lambda editor: editor.create_model(model)
             )
         return captured
+
+    def _collect(self, captured: CapturedSQL, model, connection, action) -> list[str]:
+        """
+        ``_collect`` with the tables named as Django names them on the
+        connection's vendor (``model``: the table's), which may not be the
+        vendor makemigrations runs on: Django truncates and hashes a long
+        default name (a model's, an M2M table's) to the limit of the
+        database its models were set up with (PostgreSQL 63, MySQL 64).
+        """
+        renamed = self._renamed.get(connection.vendor, {})
+        named = {meta: meta.db_table for meta in renamed}
+        for meta, name in renamed.items():
+            meta.db_table = name
+        try:
+            if model._meta.db_table != captured.table:
+                captured.tables[connection.vendor] = model._meta.db_table
+            return _collect(connection, action)
+        finally:
+            for meta, name in named.items():
+                meta.db_table = name
 
     def _project_host(self, item: LingeringColumn) -> _Host | None:
         """
@@ -446,6 +500,27 @@ class Capture:
                 f"makemigrations again."
             ) from None
 
+    def _concrete(self, key: ModelKey) -> ModelKey:
+        """The model whose table ``key`` uses: ``key``, or a proxy's concrete model."""
+        model_state = self._model_state(key)
+        while model_state.options.get("proxy"):
+            for base in model_state.bases:
+                if isinstance(base, str):
+                    key = resolve_relation(base, *key)
+                    break
+                if (
+                    isinstance(base, type)
+                    and issubclass(base, models.Model)
+                    and base is not models.Model
+                    and not base._meta.abstract
+                ):
+                    key = base._meta.app_label, base._meta.model_name
+                    break
+            else:
+                return key
+            model_state = self._model_state(key)
+        return key
+
     def _skeletons(
         self, wanted: dict[ModelKey, dict[str, models.Field]], options: dict
     ) -> dict[ModelKey, type[models.Model]]:
@@ -456,9 +531,15 @@ class Capture:
         """
         apps = _Registry()
         chosen = {
-            key: {name: _database_shape(field) for name, field in fields.items()}
+            key: {
+                name: _database_shape(field)
+                for name, field in fields.items()
+                if not _through_model_of_its_own(field)
+            }
             for key, fields in wanted.items()
         }
+
+        proxies: dict[ModelKey, ModelKey] = {}  # a proxy pointed at: its table's
 
         def need(key: ModelKey, name: str | None = None) -> None:
             """Make sure model ``key`` has field ``name`` (default: its pk)."""
@@ -484,6 +565,12 @@ class Capture:
                         need(key, name)
             if field.is_relation:
                 target = resolve_relation(field.remote_field.model, *key)
+                table = self._concrete(target)
+                if table != target:
+                    # A proxy: the relation's column and constraint are its
+                    # concrete model's primary key's (or to_field's).
+                    proxies[target] = table
+                    target = table
                 need(target)
                 for to_field in getattr(field, "to_fields", None) or []:
                     if to_field:
@@ -501,7 +588,7 @@ class Capture:
         for model_key, model_fields in chosen.items():
             if model_key[1].endswith(TWIN):
                 continue
-            if model_key not in wanted:
+            if model_key not in wanted and model_key not in proxies.values():
                 target = self._project_target(model_key, model_fields)
                 if target is not None:
                     apps.register_model(model_key[0], target)
@@ -523,6 +610,10 @@ class Capture:
                 )
             )
             built[model_key] = type(model_state.name, (models.Model,), attrs)
+        for proxy, table in proxies.items():
+            meta = {"app_label": proxy[0], "apps": apps, "proxy": True}
+            attrs = {"__module__": __name__, "Meta": type("Meta", (), meta)}
+            built[proxy] = type(self._model_state(proxy).name, (built[table],), attrs)
         for model_key, model_fields in chosen.items():
             if model_key[1].endswith(TWIN):
                 # The same table with the altered field in its other shape.
@@ -538,6 +629,7 @@ class Capture:
                 built[model_key] = type(
                     original.__name__ + "Twin", (models.Model,), attrs
                 )
+                self._twins[built[model_key]] = original
         return built
 
 
@@ -569,6 +661,62 @@ def referenced_fields(expression) -> set[str]:
         if source is not None:
             names |= referenced_fields(source)
     return names
+
+
+def _vendor_tables(rendered: list, connection, twins: dict) -> dict:
+    """
+    The ``_meta`` of each model of ``rendered`` (their auto-created M2M
+    tables too) whose table Django names otherwise on ``connection``'s
+    vendor, with that name: Django computes a default table name, and an
+    M2M table's from its model's, truncated to the limit of the database
+    the models were set up with (``Options.contribute_to_class``,
+    ``ManyToManyField._get_m2m_db_table``); a ``db_table`` given is kept.
+    """
+    limit = connection.ops.max_name_length()
+    names: dict = {}
+
+    def name(model) -> str:
+        meta = model._meta
+        if meta not in names:
+            if model in twins:
+                names[meta] = name(twins[model])
+            elif meta.proxy:
+                names[meta] = name(meta.concrete_model)
+            elif meta.auto_created:
+                owner = meta.auto_created
+                field = next(
+                    f
+                    for f in owner._meta.local_many_to_many
+                    if f.remote_field.through is model
+                )
+                names[meta] = field.db_table or truncate_name(
+                    f"{strip_quotes(name(owner))}_{field.name}", limit
+                )
+            elif "db_table" in meta.original_attrs:
+                names[meta] = meta.original_attrs["db_table"]
+            else:
+                names[meta] = truncate_name(f"{meta.app_label}_{meta.model_name}", limit)
+        return names[meta]
+
+    for model in rendered:
+        name(model)
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            if isinstance(through, type) and through._meta.auto_created:
+                name(through)
+    return {meta: table for meta, table in names.items() if table != meta.db_table}
+
+
+def _through_model_of_its_own(field: models.Field) -> bool:
+    """
+    A many-to-many field whose table is another model's (``through=``): the
+    schema editor creates and drops only auto-created tables, so the field
+    is no SQL of its model's. A skeleton leaves it out, and with it the
+    through model, which may be in another app, deleted in the same run,
+    or in neither registry (a string never resolved: ``'str' object has no
+    attribute '_meta'``).
+    """
+    return field.many_to_many and field.remote_field.through is not None
 
 
 def _addable_on_sqlite(field: models.Field) -> models.Field:

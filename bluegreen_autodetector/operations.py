@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 from django.db import router
+from django.db.backends.utils import strip_quotes
 from django.db.migrations.operations import RunSQL
 
 
@@ -33,9 +34,13 @@ class CleanupSQL(RunSQL):
         state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
+        tables: dict[str, str] | None = None,
     ) -> None:
         self.table = table
         self.column = column
+        # The table's name on a vendor where Django names it otherwise (a
+        # long default name, truncated and hashed to the vendor's limit).
+        self.tables = tables or {}
         super().__init__(
             sql=sql,
             reverse_sql=reverse_sql,
@@ -56,7 +61,13 @@ class CleanupSQL(RunSQL):
             kwargs["hints"] = self.hints
         if self.elidable:
             kwargs["elidable"] = self.elidable
+        if self.tables:
+            kwargs["tables"] = self.tables
         return (self.__class__.__qualname__, [], kwargs)
+
+    def table_on(self, connection) -> str:
+        """The table's name as Django's models name it on ``connection``."""
+        return self.tables.get(connection.vendor, self.table)
 
     # Each step sees the states without and with it, whichever way it runs.
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
@@ -101,7 +112,8 @@ class CleanupSQL(RunSQL):
 
     def _columns(self, connection) -> list[str] | None:
         """The table's columns now, or None if the table is gone."""
-        qualified = _schema_and_name(self.table)
+        table = self.table_on(connection)
+        qualified = _schema_and_name(table)
         with connection.cursor() as cursor:
             if qualified is not None and connection.vendor == "postgresql":
                 # introspection lists bare names on the search path only.
@@ -111,12 +123,16 @@ class CleanupSQL(RunSQL):
                     list(qualified),
                 )
                 return [name for (name,) in cursor.fetchall()] or None
-            if self.table not in connection.introspection.table_names(cursor):
+            table = server_name(connection, table)
+            if table not in connection.introspection.table_names(cursor):
                 return None
             description = connection.introspection.get_table_description(
-                cursor, self.table
+                cursor, table
             )
         return [column.name for column in description]
+
+    def _has_column(self, columns: list[str], connection) -> bool:
+        return self.column is None or server_name(connection, self.column) in columns
 
 
 class RunCleanupSQL(CleanupSQL):
@@ -142,9 +158,7 @@ class RunCleanupSQL(CleanupSQL):
 
     def should_run(self, connection, forwards, states):
         columns = self._columns(connection)
-        present = columns is not None and (
-            self.column is None or self.column in columns
-        )
+        present = columns is not None and self._has_column(columns, connection)
         return present == forwards
 
 
@@ -176,6 +190,7 @@ class RunAlterSQL(CleanupSQL):
         state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
+        tables: dict[str, str] | None = None,
     ) -> None:
         self.not_null = not_null
         self.backfilled = backfilled
@@ -188,6 +203,7 @@ class RunAlterSQL(CleanupSQL):
             state_operations=state_operations,
             hints=hints,
             elidable=elidable,
+            tables=tables,
         )
 
     def deconstruct(self):
@@ -220,7 +236,7 @@ class RunAlterSQL(CleanupSQL):
 
     def should_run(self, connection, forwards, states):
         columns = self._columns(connection)
-        if columns is None or (self.column is not None and self.column not in columns):
+        if columns is None or not self._has_column(columns, connection):
             return False
         if self.foreign_keys:
             # On MySQL an earlier try may have added them before a later
@@ -231,7 +247,7 @@ class RunAlterSQL(CleanupSQL):
             quote = connection.ops.quote_name
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT COUNT(*) FROM {quote(self.table)} "
+                    f"SELECT COUNT(*) FROM {quote(self.table_on(connection))} "
                     f"WHERE {quote(self.column)} IS NULL"
                 )
                 (nulls,) = cursor.fetchone()
@@ -247,11 +263,12 @@ class RunAlterSQL(CleanupSQL):
     def _missing_foreign_keys(self, connection, states) -> set:
         """The constraints this step adds that the table does not have."""
         without, with_ = states
-        added = foreign_keys_of(with_, self.table) - foreign_keys_of(
-            without, self.table
-        )
+        table = self.table_on(connection)
+        added = foreign_keys_of(with_, table) - foreign_keys_of(without, table)
         with connection.cursor() as cursor:
-            constraints = connection.introspection.get_constraints(cursor, self.table)
+            constraints = connection.introspection.get_constraints(
+                cursor, server_name(connection, table)
+            )
         present = {
             (column, *info["foreign_key"])
             for info in constraints.values()
@@ -266,7 +283,11 @@ class RunAlterSQL(CleanupSQL):
         blocking = [
             line
             for foreign_key in sorted(self._missing_foreign_keys(connection, states))
-            if (line := dangling_rows(connection, states[1], self.table, *foreign_key))
+            if (
+                line := dangling_rows(
+                    connection, states[1], self.table_on(connection), *foreign_key
+                )
+            )
         ]
         if blocking:
             raise CommandError(
@@ -279,6 +300,23 @@ class RunAlterSQL(CleanupSQL):
                 "is gone links nothing), then migrate again. This step changed "
                 "nothing; it never changes those rows itself."
             )
+
+
+def server_name(connection, name: str) -> str:
+    """
+    The name the server gives a table or column that Django's models name
+    ``name``: without the quotes of a quoted name (``'"LegacyBooks"'``, as
+    Django's docs write a case-sensitive ``db_table``), and on PostgreSQL
+    cut to its limit (63 bytes), which it does to longer identifiers that
+    Django passes as they are (a ``db_table`` or ``db_column`` given).
+    """
+    if connection.ops.quote_name(name) == name:
+        # Quoted as this vendor quotes (MySQL takes '"x"' as it is).
+        name = strip_quotes(name)
+    if connection.vendor == "postgresql":
+        limit = connection.ops.max_name_length()
+        name = name.encode()[:limit].decode(errors="ignore")
+    return name
 
 
 def _schema_and_name(table: str) -> tuple[str, str] | None:
@@ -335,12 +373,37 @@ def dangling_rows(
         if not count:
             return None
         cursor.execute(f"SELECT {keys} {where} ORDER BY {keys}")
-        sample = [row[0] if len(row) == 1 else row for row in cursor.fetchmany(5)]
+        sample = cursor.fetchmany(5)
     return (
         f"{count} row(s) of {table} hold {column} values that {target_table} no "
-        f"longer has (primary keys {', '.join(map(str, sample))}"
+        f"longer has (primary keys {named_keys(connection, model, sample)}"
         f"{', ...' if count > len(sample) else ''})"
     )
+
+
+def named_keys(connection, model, rows) -> str:
+    """
+    ``rows`` of ``model``'s primary-key columns (``_meta.pk_fields``: one,
+    or a ``CompositePrimaryKey``'s) as Django reads them (a UUID with its
+    dashes on SQLite too), for a message: each a value, or a tuple of a
+    composite key's values.
+    """
+    # What a query's compiler applies to each column it reads.
+    columns = [field.get_col(model._meta.db_table) for field in model._meta.pk_fields]
+    converters = [
+        connection.ops.get_db_converters(column)
+        + column.output_field.get_db_converters(connection)
+        for column in columns
+    ]
+    named = []
+    for row in rows:
+        values = []
+        for value, column, convert in zip(row, columns, converters, strict=True):
+            for converter in convert:
+                value = converter(value, column, connection)
+            values.append(value)
+        named.append(str(values[0]) if len(values) == 1 else repr(tuple(values)))
+    return ", ".join(named)
 
 
 def _reload_sqlite_schema(connection, statements: list[str]) -> None:

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
-from .operations import RunCleanupSQL, dangling_rows
+from .operations import RunCleanupSQL, dangling_rows, named_keys
 
 SAMPLE = 5  # primary keys named per blocking column
 
@@ -74,15 +74,18 @@ def blocking_rows(
 def _nulls(connection, model, column, recreated) -> list[str]:
     quote = connection.ops.quote_name
     table = model._meta.db_table
+    # Every form of primary key: one column, or a CompositePrimaryKey's.
+    keys = ", ".join(quote(field.column) for field in model._meta.pk_fields)
     with connection.cursor() as cursor:
-        where = "" if (table, column) in recreated else f" WHERE {quote(column)} IS NULL"
-        cursor.execute(
-            f"SELECT {quote(model._meta.pk.column)} FROM {quote(table)}{where} "
-            f"ORDER BY 1"
+        where = (
+            "" if (table, column) in recreated else f" WHERE {quote(column)} IS NULL"
         )
-        keys = [row[0] for row in cursor.fetchall()]
-    if not keys:
-        return []
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}{where}")
+        (count,) = cursor.fetchone()
+        if not count:
+            return []
+        cursor.execute(f"SELECT {keys} FROM {quote(table)}{where} ORDER BY {keys}")
+        sample = cursor.fetchmany(SAMPLE)
     how = (
         "will hold NULL (the cleanup before it in this migrate re-creates the "
         "column empty: dropping it lost its values)"
@@ -90,8 +93,8 @@ def _nulls(connection, model, column, recreated) -> list[str]:
         else "hold NULL"
     )
     return [
-        f"{len(keys)} row(s) of {table} {how} in {column} (primary keys "
-        f"{', '.join(map(str, keys[:SAMPLE]))}{', ...' if len(keys) > SAMPLE else ''})"
+        f"{count} row(s) of {table} {how} in {column} (primary keys "
+        f"{named_keys(connection, model, sample)}{', ...' if count > SAMPLE else ''})"
     ]
 
 
@@ -158,7 +161,7 @@ def refuse_blocked_plan(plan: list[tuple[Migration, bool]], connection) -> None:
             continue
         refuse_if_blocked(migration, connection, frozenset(recreated))
         recreated |= {
-            (operation.table, operation.column)
+            (operation.table_on(connection), operation.column)
             for operation in database_operations(migration.operations)
             if isinstance(operation, RunCleanupSQL)
         }

@@ -142,10 +142,16 @@ def own_models(apps, app_label):
 
 
 def crud(app, v1, v2):
+    """
+    ``v1``, ``v2``: a migration of ``app``, or a list of [app, migration]
+    (each app's last, where the apps' migrations depend on each other).
+    """
     loader = MigrationLoader(connection)
     releases = {
-        "v1": loader.project_state((app, v1)).apps,
-        "v2": loader.project_state((app, v2)).apps,
+        release: loader.project_state(
+            (app, name) if isinstance(name, str) else [tuple(node) for node in name]
+        ).apps
+        for release, name in (("v1", v1), ("v2", v2))
     }
     results = []
     created = {"v1": [], "v2": []}

@@ -131,18 +131,24 @@ class Project:
         bluegreen: bool = True,
         installed: bool = True,
         extra_settings: str = "",
+        apps: tuple[str, ...] = (),
     ) -> None:
         self.root = root
         self.vendor = vendor
         self.app_label = app_label
+        self.apps = (app_label, *apps)  # installed after the package, in order
         self.databases: list[dict] = []
         self.other_databases: dict[str, dict] = {}  # aliases beside "default"
         root.mkdir(parents=True, exist_ok=True)
-        app = root / app_label
-        (app / "migrations").mkdir(parents=True, exist_ok=True)
-        (app / "__init__.py").write_text("")
-        (app / "migrations" / "__init__.py").write_text("")
-        installed_apps = (["bluegreen_autodetector"] if installed else []) + [app_label]
+        for label in self.apps:
+            app = root / label
+            (app / "migrations").mkdir(parents=True, exist_ok=True)
+            (app / "__init__.py").write_text("")
+            (app / "migrations" / "__init__.py").write_text("")
+            (app / "models.py").write_text("")
+        installed_apps = (["bluegreen_autodetector"] if installed else []) + list(
+            self.apps
+        )
         extra = f"BLUEGREEN_MIGRATIONS = {bluegreen!r}\n" + extra_settings
         (root / "settings.py").write_text(
             SETTINGS.format(installed_apps=installed_apps, extra=extra)
@@ -181,13 +187,16 @@ class Project:
     def pending(self) -> Path:
         return self.migrations / "pending"
 
-    def set_models(self, source: str) -> None:
-        (self.root / self.app_label / "models.py").write_text(
-            "from django.db import models\n\n" + textwrap.dedent(source)
-        )
-        # A second write within the same second must not reuse stale bytecode.
-        for cache in (self.root / self.app_label).glob("__pycache__"):
-            shutil.rmtree(cache)
+    def set_models(self, source: str | dict[str, str]) -> None:
+        """The app's models; or, by app label, the models of several apps."""
+        sources = source if isinstance(source, dict) else {self.app_label: source}
+        for label, text in sources.items():
+            (self.root / label / "models.py").write_text(
+                "from django.db import models\n\n" + textwrap.dedent(text)
+            )
+            # A second write within the same second must not reuse stale bytecode.
+            for cache in (self.root / label).glob("__pycache__"):
+                shutil.rmtree(cache)
 
     def migration_names(self) -> list[str]:
         return sorted(p.stem for p in self.migrations.glob("[0-9]*.py"))

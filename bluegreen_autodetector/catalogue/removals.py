@@ -96,5 +96,7 @@ def delete_model(operation: operations.DeleteModel, walk: Walk) -> Split | None:
         for option in ("unique_together", "indexes", "constraints", "db_tablespace")
         if option in model_state.options
     }
-    split.cleanup.append(LingeringTable(key, lingering_fields, options))
+    split.cleanup.append(
+        LingeringTable(key, lingering_fields, options, fields=list(model_state.fields))
+    )
     return split
