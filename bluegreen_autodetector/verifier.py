@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import models
+from django.db.backends.utils import strip_quotes
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.utils import resolve_relation
 from django.db.models.fields import AutoFieldMixin
@@ -123,7 +124,8 @@ def db_table(app_label: str, model_state: ModelState) -> str:
 
 def m2m_table(table: str, name: str, field: models.Field) -> str:
     """The auto-created table of the many-to-many field ``name`` of ``table``."""
-    return field.db_table or f"{table}_{name}"
+    # As Django names it: a quoted db_table ('"Legacy"') loses its quotes.
+    return field.db_table or f"{strip_quotes(table)}_{name}"
 
 
 def column_of(name: str, field: models.Field) -> str | None:
