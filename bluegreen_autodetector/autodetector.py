@@ -20,9 +20,9 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 
-from . import conf, live, pending, verifier
+from . import conf, live, names, pending, verifier
 from .capture import AlterColumn, Capture, LingeringColumn
-from .catalogue import CATALOGUE, Refused, Split, Walk, names
+from .catalogue import CATALOGUE, Refused, Split, Walk
 from .catalogue.alterations import python_only_rename
 from .operations import RunAlterSQL, RunCleanupSQL
 from .replan import Replan, replan_alterations, replan_removals
@@ -409,7 +409,7 @@ def _refuse_names_taken(
                         f"'{operation.describe()}' ({app_label}.{migration.name}) "
                         f"leaves it there for its cleanup to drop in the next "
                         f"release",
-                        (migration, operation),
+                        (migration, operation, table),
                     )
                     for key in _spellings(table, column, vendors):
                         holders.setdefault(key, holder)
@@ -428,7 +428,9 @@ def _refuse_names_taken(
                         ),
                         None,
                     )
-                    if holder is None or _taken_over(holder[1], migration, operation):
+                    if holder is None or _taken_over(
+                        holder[1], migration, operation, table
+                    ):
                         continue
                     what = f"column {column} of {table}" if column else f"table {table}"
                     clashes.append(
@@ -461,12 +463,14 @@ def _spellings(table: str, column: str | None, vendors) -> list[tuple]:
     ]
 
 
-def _taken_over(removal, migration, operation) -> bool:
+def _taken_over(removal, migration, operation, table: str) -> bool:
     """
     A model created (``operation``) beside the model it replaces, in the
-    same ``migration``: ``removal`` deletes that model, or one of its fields.
+    same ``migration``, on the very same ``table`` (the catalogue compares
+    the names as written): ``removal`` deletes that model, or one of its
+    fields.
     """
-    if removal is None or removal[0] is not migration:
+    if removal is None or removal[0] is not migration or removal[2] != table:
         return False
     if not isinstance(operation, operations.CreateModel):
         return False

@@ -18,11 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import models
-from django.db.backends.utils import strip_quotes
 from django.db.migrations.state import ModelState, ProjectState
 from django.db.migrations.utils import resolve_relation
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.options import normalize_together
+
+from . import names
 
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
 
@@ -117,15 +118,12 @@ Shape = dict[str, Table]  # by table name
 
 
 def db_table(app_label: str, model_state: ModelState) -> str:
-    return (
-        model_state.options.get("db_table") or f"{app_label}_{model_state.name_lower}"
-    )
+    return names.model_table(app_label, model_state)
 
 
 def m2m_table(table: str, name: str, field: models.Field) -> str:
     """The auto-created table of the many-to-many field ``name`` of ``table``."""
-    # As Django names it: a quoted db_table ('"Legacy"') loses its quotes.
-    return field.db_table or f"{strip_quotes(table)}_{name}"
+    return field.db_table or names.m2m_table(table, name, field)
 
 
 def column_of(name: str, field: models.Field) -> str | None:

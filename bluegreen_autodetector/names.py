@@ -17,9 +17,7 @@ def model_table(app_label: str, model_state: ModelState) -> str:
     declared = model_state.options.get("db_table")
     if declared:
         return declared
-    return truncate_name(
-        f"{app_label}_{model_state.name_lower}", connection.ops.max_name_length()
-    )
+    return _truncated(f"{app_label}_{model_state.name_lower}")
 
 
 def m2m_table(table: str, name: str, field: models.Field) -> str | None:
@@ -32,9 +30,19 @@ def m2m_table(table: str, name: str, field: models.Field) -> str | None:
         return None
     if field.db_table:
         return field.db_table
-    return truncate_name(
-        f"{strip_quotes(table)}_{name}", connection.ops.max_name_length()
-    )
+    return _truncated(f"{strip_quotes(table)}_{name}")
+
+
+def _truncated(name: str) -> str:
+    """``name`` cut to the default database's limit, as Django's state cuts it."""
+    if len(name) <= _SHORTEST_LIMIT:
+        return name  # The common case, read without asking the backend.
+    return truncate_name(name, connection.ops.max_name_length())
+
+
+# No supported vendor limits a name to fewer characters (PostgreSQL 63,
+# MySQL 64, SQLite none).
+_SHORTEST_LIMIT = 63
 
 
 # PostgreSQL cuts a longer identifier to this many bytes (NAMEDATALEN - 1).
