@@ -188,3 +188,21 @@ def test_a_name_still_in_the_database_is_not_taken(
         # same migration: the catalogue judges the takeover, and refuses it
         # as their fields differ.
         assert when == "same run" and "share the table" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("declared", "table"),
+    [("", "shop_book_tags"), (", db_table='Book_Tags'", "Book_Tags")],
+)
+def test_a_removed_many_to_many_field_says_which_table_its_cleanup_drops(
+    make_project, vendor, declared, table
+):
+    project = make_project(vendor)
+    project.set_models(BASE + f"    tags = models.ManyToManyField(Tag{declared})\n")
+    project.manage("makemigrations", "-v0")
+    project.set_models(BASE)
+    output = project.manage("makemigrations", "--noinput").stdout
+    assert (
+        f"- Remove field tags from book (state only; PR 2 drops its table {table})"
+        in output
+    ), output
