@@ -264,3 +264,22 @@ def test_the_recipe_printed_before_loses_the_data(make_project, vendor, kind):
         project.manage("makemigrations", "--noinput")
     _deploy(project)
     assert _data(project, "read") != before
+
+
+@pytest.mark.parametrize(
+    ("kind", "recipe"),
+    [
+        ("plain", "db_column='sku'"),
+        ("foreign_key", "db_column='author_id'"),
+        ("one_to_one", "db_column='author_id'"),
+        ("many_to_many", "db_table='shop_book_tags'"),
+    ],
+)
+def test_noinput_says_the_recipe_of_a_possible_rename(make_project, kind, recipe):
+    """Under --noinput a removal and an addition of one type may be a rename."""
+    v1, v2, _ = KINDS[kind]
+    project, _ = _start(make_project, "sqlite", v1)
+    project.set_models(COMMON + v2)
+    output = project.manage("makemigrations", "--noinput").stdout
+    warning = next(line for line in output.splitlines() if "of the same type" in line)
+    assert recipe in warning, warning
