@@ -11,8 +11,6 @@ writes to the pending folder. What the user must hear is in
 
 from __future__ import annotations
 
-import os
-
 from django.apps import apps
 from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
@@ -59,7 +57,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
         changes = super().changes(graph, trim_to_apps, convert_apps, migration_name)
         if not conf.enabled():
             return changes
-        _refuse_names_taken(
+        names.refuse_names_taken(
             changes, self.from_state, self.to_state, self.pending_cleanups
         )
         capture = Capture(self.leaf_state, conf.vendors(), self.to_state)
@@ -372,178 +370,6 @@ def _removed_by(removals) -> dict:
         else:
             removed[removal.name_lower, None] = removal.name
     return removed
-
-
-def _refuse_names_taken(
-    changes, old_state: ProjectState, new_state: ProjectState, cleanups
-) -> None:
-    """
-    A column or table stays in the database after Django's state forgets it,
-    until a cleanup drops it: one a pending cleanup drops (held), or one this
-    run removes (freed: its cleanup drops it next release). A field or model
-    added now under that name (its own, a ``db_column``, a foreign key's
-    ``_id``, a many-to-many or model ``db_table``) would collide with it when
-    migrated ("duplicate column", "already exists"; MariaDB half-way).
-    Names are compared as each vendor spells them. Refuse, naming both,
-    before anything is written. A model created beside the one it replaces
-    on the same table, in the same migration, is the catalogue's to judge
-    (it takes the table over, or is refused there).
-    """
-    vendors = conf.vendors()
-    holders = {}
-    for cleanup in cleanups:
-        for operation in cleanup.migration.operations:
-            if isinstance(operation, RunCleanupSQL):
-                holder = (
-                    f"its cleanup {os.path.relpath(cleanup.path)} (of contract "
-                    f"{cleanup.contract[1]}) drops it in the next release",
-                    None,
-                )
-                for key in _spellings(operation.table, operation.column, vendors):
-                    holders.setdefault(key, holder)
-    for app_label, migrations in sorted(changes.items()):
-        for migration in migrations:
-            for operation in migration.operations:
-                for table, column in _names_freed(app_label, operation, old_state):
-                    holder = (
-                        f"'{operation.describe()}' ({app_label}.{migration.name}) "
-                        f"leaves it there for its cleanup to drop in the next "
-                        f"release",
-                        (migration, operation, table),
-                    )
-                    for key in _spellings(table, column, vendors):
-                        holders.setdefault(key, holder)
-    if not holders:
-        return
-    clashes = []
-    for app_label, migrations in sorted(changes.items()):
-        for migration in migrations:
-            for operation in migration.operations:
-                for table, column in _names_taken(app_label, operation, new_state):
-                    holder = next(
-                        (
-                            holders[key]
-                            for key in _spellings(table, column, vendors)
-                            if key in holders
-                        ),
-                        None,
-                    )
-                    if holder is None or _taken_over(
-                        holder[1], migration, operation, table
-                    ):
-                        continue
-                    what = f"column {column} of {table}" if column else f"table {table}"
-                    clashes.append(
-                        f"{_models_file(app_label)}: '{operation.describe()}' needs "
-                        f"{what}, which is still in the database: {holder[0]}."
-                    )
-    if clashes:
-        raise CommandError(
-            "Names still held by a lingering column or table (nothing was "
-            "written):\n"
-            + "\n".join(f"  - {clash}" for clash in clashes)
-            + "\nRemove the old field or model in this release and add the new "
-            "one once 'python manage.py promotemigrations' has brought the "
-            "cleanup into the migrations folder (it then runs first), or give "
-            "the new field another column (db_column) or the new model another "
-            "table (db_table). A rename keeping the column: answer yes when "
-            "makemigrations asks whether the field was renamed."
-        )
-
-
-def _spellings(table: str, column: str | None, vendors) -> list[tuple]:
-    """How each vendor compares the column (or the table) to another's."""
-    return [
-        (
-            vendor,
-            names.spelled(table, vendor),
-            column and names.spelled(column, vendor),
-        )
-        for vendor in vendors
-    ]
-
-
-def _taken_over(removal, migration, operation, table: str) -> bool:
-    """
-    A model created (``operation``) beside the model it replaces, in the
-    same ``migration``, on the very same ``table`` (the catalogue compares
-    the names as written): ``removal`` deletes that model, or one of its
-    fields.
-    """
-    if removal is None or removal[0] is not migration or removal[2] != table:
-        return False
-    if not isinstance(operation, operations.CreateModel):
-        return False
-    removed = removal[1]
-    deleted = getattr(removed, "model_name_lower", None) or removed.name_lower
-    return any(
-        isinstance(other, operations.DeleteModel) and other.name_lower == deleted
-        for other in migration.operations
-    )
-
-
-def _models_file(app_label: str) -> str:
-    module = apps.get_app_config(app_label).models_module
-    path = getattr(module, "__file__", None)
-    return os.path.relpath(path) if path else app_label
-
-
-def _names_freed(app_label, operation, old_state: ProjectState):
-    """
-    The (table, column) or (table, None) that a removal leaves in the
-    database for its cleanup, read from the state before the run.
-    """
-    if isinstance(operation, operations.RemoveField):
-        model_name, fields = operation.model_name_lower, [operation.name]
-    elif isinstance(operation, operations.DeleteModel):
-        model_name, fields = operation.name_lower, None
-    else:
-        return
-    yield from _names_of(app_label, model_name, fields, old_state)
-
-
-def _names_taken(app_label, operation, new_state: ProjectState):
-    """
-    The (table, column) or (table, None) an added field or model needs, read
-    from the model states (nothing is rendered).
-    """
-    if isinstance(operation, operations.AddField):
-        model_name, fields = operation.model_name_lower, [operation.name]
-    elif isinstance(operation, operations.CreateModel):
-        model_name, fields = operation.name_lower, None
-    else:
-        return
-    yield from _names_of(app_label, model_name, fields, new_state)
-
-
-def _names_of(app_label, model_name, fields, state: ProjectState):
-    """
-    The names in ``state`` of the fields ``fields`` of a model (their column,
-    or their auto-created many-to-many table), or with ``fields`` None of the
-    model's table and its many-to-many tables.
-    """
-    model_state = state.models.get((app_label, model_name))
-    if model_state is None:
-        return
-    table = names.model_table(app_label, model_state)
-    if fields is None:
-        if model_state.options.get("proxy") or not model_state.options.get(
-            "managed", True
-        ):
-            return
-        yield table, None
-        fields = [
-            name for name, field in model_state.fields.items() if field.many_to_many
-        ]
-    for name in fields:
-        field = model_state.fields.get(name)
-        if field is None:
-            continue
-        if field.many_to_many:
-            if (m2m := names.m2m_table(table, name, field)) is not None:
-                yield m2m, None
-        elif (column := verifier.column_of(name, field)) is not None:
-            yield table, column
 
 
 def _touched_models(changes: dict[str, list[Migration]]) -> set | None:
