@@ -11,8 +11,6 @@ writes to the pending folder. What the user must hear is in
 
 from __future__ import annotations
 
-import os
-
 from django.apps import apps
 from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
@@ -20,9 +18,10 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 
-from . import conf, live, pending, verifier
+from . import conf, live, names, pending, verifier
 from .capture import AlterColumn, Capture, LingeringColumn
 from .catalogue import CATALOGUE, Refused, Split, Walk
+from .catalogue.alterations import python_only_rename
 from .operations import RunAlterSQL, RunCleanupSQL
 from .replan import Replan, replan_alterations, replan_removals
 
@@ -58,7 +57,9 @@ class BlueGreenAutodetector(MigrationAutodetector):
         changes = super().changes(graph, trim_to_apps, convert_apps, migration_name)
         if not conf.enabled():
             return changes
-        _refuse_names_still_held(changes, self.to_state, self.pending_cleanups)
+        names.refuse_names_taken(
+            changes, self.from_state, self.to_state, self.pending_cleanups
+        )
         capture = Capture(self.leaf_state, conf.vendors(), self.to_state)
         ordered = _in_dependency_order(changes)
         plan = Replan()
@@ -68,8 +69,11 @@ class BlueGreenAutodetector(MigrationAutodetector):
         state = live.copy_state(self.leaf_state, split_keys)
         refusals = plan.refusals
         non_interactive = isinstance(self.questioner, NonInteractiveMigrationQuestioner)
+        created = _created_in_run(ordered, self.from_state, self.to_state)
         for migration in ordered:
-            refusals += split_migration(migration, state, capture, non_interactive)
+            refusals += split_migration(
+                migration, state, capture, non_interactive, created
+            )
         replan_removals(self.pending_cleanups, state, plan)
         if ordered and not refusals:
             refusals += self._judge(graph, ordered, whole=split_keys is None)
@@ -179,7 +183,11 @@ def _finishes_something_gone(operation, app_label: str, state: ProjectState) -> 
 
 
 def split_migration(
-    migration: Migration, state: ProjectState, capture: Capture, non_interactive: bool
+    migration: Migration,
+    state: ProjectState,
+    capture: Capture,
+    non_interactive: bool,
+    created_in_run: set | None = None,
 ) -> list[str]:
     """
     Rewrite ``migration`` as a contract and attach its cleanup (or ``None``);
@@ -206,13 +214,17 @@ def split_migration(
             for operation in migration.operations
             if isinstance(operation, operations.CreateModel)
         },
+        created_in_run=created_in_run,
     )
     database_operations, state_operations, cleanup_items, warnings = [], [], [], []
     refusals, removed_types, added_types, removed = [], {}, {}, {}
     for operation in migration.operations:
         if isinstance(operation, operations.RemoveField):
-            field = walk.model_state(operation.model_name).fields[operation.name]
-            removed_types[operation.model_name_lower, operation.name] = type(field)
+            model_state = walk.model_state(operation.model_name)
+            removed_types[operation.model_name_lower, operation.name] = (
+                model_state,
+                model_state.fields[operation.name],
+            )
         elif isinstance(operation, operations.AddField):
             added_types[operation.model_name_lower, operation.name] = type(
                 operation.field
@@ -263,6 +275,36 @@ def split_migration(
     return refusals
 
 
+def _created_in_run(
+    migrations: list[Migration], old_state: ProjectState, new_state: ProjectState
+) -> set:
+    """
+    The keys of the models ``migrations`` create, in any app, less those
+    taking over the table of a model deleted beside them: the old release
+    knows none of these, so a relation to one needs no split.
+    """
+    created = set()
+    for migration in migrations:
+        freed = {
+            names.model_table(migration.app_label, old_state.models[key])
+            for operation in migration.operations
+            if isinstance(operation, operations.DeleteModel)
+            and (key := (migration.app_label, operation.name_lower)) in old_state.models
+        }
+        for operation in migration.operations:
+            if not isinstance(operation, operations.CreateModel):
+                continue
+            key = (migration.app_label, operation.name_lower)
+            model_state = new_state.models.get(key)
+            if freed and (
+                model_state is None
+                or names.model_table(migration.app_label, model_state) in freed
+            ):
+                continue
+            created.add(key)
+    return created
+
+
 def _cleanup_order(item) -> int:
     """Columns first, then finished columns, then M2M tables, then tables."""
     if isinstance(item, LingeringColumn):
@@ -295,17 +337,23 @@ def _cleanup_operation(item, captured):
 def _possible_renames(app_label: str, removed: dict, added: dict) -> list[str]:
     """
     With --noinput Django never asks "did you rename?": say when a removed
-    field and an added one of the same model have the same type.
-    ``removed`` and ``added`` map (model name, field name) to the field class.
+    field and an added one of the same model have the same type, with the
+    recipe keeping the removed one's column or table. ``removed`` maps
+    (model name, field name) to the model state and the field, ``added`` to
+    the field class.
     """
-    return [
-        f"{app_label}.{model}: {old!r} is removed and {new!r} of the same type "
-        f"added. If this is a rename, the cleanup would drop {old!r} with its "
-        f"data: rename in Python only (db_column={old!r}) instead."
-        for (model, old), old_type in removed.items()
-        for (added_model, new), new_type in added.items()
-        if added_model == model and new_type is old_type
-    ]
+    warnings = []
+    for (model, old), (model_state, field) in removed.items():
+        for (added_model, new), new_type in added.items():
+            if added_model != model or new_type is not type(field):
+                continue
+            recipe = python_only_rename(app_label, model_state, old, new, field)
+            warnings.append(
+                f"{app_label}.{model}: {old!r} is removed and {new!r} of the same "
+                f"type added. If this is a rename, the cleanup would drop {old!r} "
+                f"with its data: {recipe or 'rename it in Python only'} instead."
+            )
+    return warnings
 
 
 def _refuse_reference_to_removed(migration, operation, removed: dict) -> None:
@@ -347,82 +395,6 @@ def _removed_by(removals) -> dict:
         else:
             removed[removal.name_lower, None] = removal.name
     return removed
-
-
-def _refuse_names_still_held(changes, new_state: ProjectState, cleanups) -> None:
-    """
-    A column or table that a pending cleanup drops is still in the database,
-    though Django's state forgot it: a field or model added under its name
-    now would collide with it when migrated. Refuse, naming the cleanup.
-    """
-    held = {
-        (operation.table, operation.column): cleanup
-        for cleanup in cleanups
-        for operation in cleanup.migration.operations
-        if isinstance(operation, RunCleanupSQL)
-    }
-    if not held:
-        return
-    clashes = []
-    for app_label, migrations in sorted(changes.items()):
-        for migration in migrations:
-            for operation in migration.operations:
-                for table, column in _names_taken(app_label, operation, new_state):
-                    cleanup = held.get((table, column))
-                    if cleanup is None:
-                        continue
-                    what = f"column {column} of {table}" if column else f"table {table}"
-                    clashes.append(
-                        f"{app_label}: '{operation.describe()}' needs {what}, which "
-                        f"is still in the database: its cleanup "
-                        f"{os.path.relpath(cleanup.path)} (of contract "
-                        f"{cleanup.contract[1]}) drops it in the next release."
-                    )
-    if clashes:
-        raise CommandError(
-            "Names still held by a lingering column or table (nothing was "
-            "written):\n"
-            + "\n".join(f"  - {clash}" for clash in clashes)
-            + "\nMake this change after 'python manage.py promotemigrations' has "
-            "brought the cleanup into the migrations folder (it then runs "
-            "first), or give the new field another column (db_column) or the "
-            "new model another table (db_table)."
-        )
-
-
-def _names_taken(app_label, operation, new_state: ProjectState):
-    """
-    The (table, column) or (table, None) an added field or model needs, read
-    from the model states (nothing is rendered).
-    """
-    if isinstance(operation, operations.AddField):
-        model_name, fields = operation.model_name_lower, [operation.name]
-    elif isinstance(operation, operations.CreateModel):
-        model_name, fields = operation.name_lower, None
-    else:
-        return
-    model_state = new_state.models.get((app_label, model_name))
-    if model_state is None:
-        return
-    table = verifier.db_table(app_label, model_state)
-    if fields is None:
-        if model_state.options.get("proxy") or not model_state.options.get(
-            "managed", True
-        ):
-            return
-        yield table, None
-        fields = [
-            name for name, field in model_state.fields.items() if field.many_to_many
-        ]
-    for name in fields:
-        field = model_state.fields.get(name)
-        if field is None:
-            continue
-        if field.many_to_many:
-            if field.remote_field.through is None:
-                yield verifier.m2m_table(table, name, field), None
-        elif (column := verifier.column_of(name, field)) is not None:
-            yield table, column
 
 
 def _touched_models(changes: dict[str, list[Migration]]) -> set | None:

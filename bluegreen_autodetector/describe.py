@@ -24,6 +24,13 @@ def describe_contract(contract: Migration, cleanup: Migration) -> None:
     """
     finished = _finished_by(cleanup)
     dropped_tables = _dropped_tables(cleanup)
+    # A removed many-to-many field's contract alters it first (its table's
+    # constraints go): its own db_table, or None for Django's name of it.
+    m2m_tables = {
+        (operation.model_name_lower, operation.name_lower): operation.field.db_table
+        for operation in contract.operations
+        if isinstance(operation, operations.AlterField) and operation.field.many_to_many
+    }
     removed, deleted = set(), set()
     for operation in contract.operations:
         if _state_only(operation):
@@ -37,7 +44,8 @@ def describe_contract(contract: Migration, cleanup: Migration) -> None:
             continue  # described already (--update relinks several cleanups)
         if _state_only(operation):
             text = "\n    ".join(
-                _state_step(step, dropped_tables) for step in operation.state_operations
+                _state_step(step, dropped_tables, m2m_tables)
+                for step in operation.state_operations
             )
         elif isinstance(operation, operations.AlterField | operations.AddField):
             key = (operation.model_name_lower, operation.name_lower)
@@ -102,17 +110,22 @@ def _state_only(operation) -> bool:
     )
 
 
-def _state_step(step, dropped_tables: dict[str, list[str]]) -> str:
+def _state_step(step, dropped_tables: dict[str, list[str]], m2m_tables: dict) -> str:
     if isinstance(step, operations.RemoveField):
-        table = next(
-            (
-                table
-                for table in dropped_tables.get(step.model_name_lower, ())
-                if table.endswith(f"_{step.name_lower}")
-            ),
-            None,
-        )
-        what = f"its table {table}" if table else "the column"
+        key = (step.model_name_lower, step.name_lower)
+        dropped = dropped_tables.get(step.model_name_lower, ())
+        table = m2m_tables.get(key)
+        if table not in dropped:
+            table = next(
+                (table for table in dropped if table.endswith(f"_{step.name_lower}")),
+                None,
+            )
+        if table:
+            what = f"its table {table}"
+        elif key in m2m_tables:
+            what = "its table"  # A name Django truncated.
+        else:
+            what = "the column"
         return (
             f"- Remove field {step.name} from {step.model_name} "
             f"(state only; PR 2 drops {what})"

@@ -23,6 +23,8 @@ from django.db.migrations.utils import resolve_relation
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.options import normalize_together
 
+from . import names
+
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
 
 ERROR = "error"  # the statement fails whatever the values
@@ -185,14 +187,12 @@ Shape = dict[str, Table]  # by table name
 
 
 def db_table(app_label: str, model_state: ModelState) -> str:
-    return (
-        model_state.options.get("db_table") or f"{app_label}_{model_state.name_lower}"
-    )
+    return names.model_table(app_label, model_state)
 
 
 def m2m_table(table: str, name: str, field: models.Field) -> str:
     """The auto-created table of the many-to-many field ``name`` of ``table``."""
-    return field.db_table or f"{table}_{name}"
+    return field.db_table or names.m2m_table(table, name, field)
 
 
 def column_of(name: str, field: models.Field) -> str | None:

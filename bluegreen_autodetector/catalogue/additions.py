@@ -299,8 +299,9 @@ def _defers_constraint(field: models.Field, walk: Walk, source: ModelKey) -> boo
     """
     Whether ``field``, added to model ``source``, brings a foreign-key
     constraint onto the table of a model the old release uses, i.e. one that
-    exists before this migration (the old release knows no model created by
-    it). An auto-created M2M table points at both models.
+    exists before this makemigrations run (the old release knows no model
+    created by it, in any app). An auto-created M2M table points at both
+    models.
     """
     if not field.is_relation or not (has_column(field) or has_auto_through(field)):
         return False  # No constraint of Django's (a GenericRelation, say).
@@ -317,7 +318,4 @@ def _defers_constraint(field: models.Field, walk: Walk, source: ModelKey) -> boo
     ends = [resolve_relation(field.remote_field.model, *source)]
     if field.many_to_many:
         ends.append(source)
-    return any(
-        not (app_label == walk.app_label and name in walk.created_models)
-        for app_label, name in ends
-    )
+    return not all(walk.is_new(end) for end in ends)

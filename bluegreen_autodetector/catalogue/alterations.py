@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
+from django.db.migrations.utils import resolve_relation
 
+from .. import names
 from ..capture import AlterColumn
 from .shapes import (
     check_default,
@@ -43,6 +45,19 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
             f"db_column={old_column!r} (rename in Python only), or add the new "
             f"column, copy, switch, and remove the old one across releases."
         )
+    if old.many_to_many and new.many_to_many:
+        table = names.model_table(
+            walk.app_label, walk.model_state(operation.model_name)
+        )
+        old_table = names.m2m_table(table, operation.name, old)
+        new_table = names.m2m_table(table, operation.name, new)
+        if old_table and new_table and old_table != new_table:
+            raise Refused(
+                f"{model}.{operation.name}: its table changes from {old_table!r} "
+                f"to {new_table!r}; one release would miss the table. Keep "
+                f"db_table={old_table!r}, or add a new field, copy, switch, and "
+                f"remove the old one across releases."
+            )
     before, after = deconstructed(old), deconstructed(new)
     for kwargs in (before, after):
         kwargs.pop("null", None)
@@ -159,36 +174,117 @@ def _risks(old: models.Field, new: models.Field) -> list[str]:
 
 
 def refuse_rename(operation: Operation, walk: Walk) -> Split | None:
-    """RenameField, RenameModel, AlterModelTable: refused, with the safe recipe."""
+    """
+    RenameField, RenameModel, AlterModelTable: refused, with the safe recipe,
+    naming the column or table as Django's state has it (a foreign key's
+    ``author_id``, a many-to-many field's table, a model's own db_table).
+    """
     if isinstance(operation, operations.RenameField):
-        field = walk.model_state(operation.model_name).fields[operation.old_name]
-        column = column_named(operation.old_name, field)
-        if column is not None and column == column_named(operation.new_name, field):
-            return None  # Renamed in Python only: db_column keeps the column.
+        model_state = walk.model_state(operation.model_name)
+        field = model_state.fields[operation.old_name]
+        recipe = python_only_rename(
+            walk.app_label, model_state, operation.old_name, operation.new_name, field
+        )
+        if recipe is None:
+            return None  # The database keeps every name.
         what = (
             f"{walk.app_label}.{operation.model_name}: field {operation.old_name!r} "
             f"is renamed to {operation.new_name!r}"
         )
-        recipe = (
-            f"rename it in Python only, keeping the column: "
-            f"{operation.new_name} = models.XField(..., db_column={operation.old_name!r})"
-        )
     elif isinstance(operation, operations.RenameModel):
+        model_state = walk.model_state(operation.old_name)
+        table = names.model_table(walk.app_label, model_state)
         what = (
             f"{walk.app_label}: model {operation.old_name!r} is renamed to "
             f"{operation.new_name!r}"
         )
-        recipe = (
-            f"rename it in Python only, keeping the table: class Meta: db_table = "
-            f"'{walk.app_label}_{operation.old_name_lower}'"
-        )
+        named_after = _named_after_model(walk, operation.old_name_lower)
+        if named_after:
+            recipe = (
+                f"none in Python only: {', '.join(named_after)} name a column "
+                f"after the model, which a rename changes whatever its db_table"
+            )
+        else:
+            recipe = (
+                f"rename it in Python only, keeping the table: class Meta: "
+                f"db_table = {table!r}; then run makemigrations --noinput, or "
+                f"answer no when it asks whether the model was renamed (the new "
+                f"model takes the table over)"
+            )
     else:
+        model_state = walk.model_state(operation.name)
+        table = names.model_table(walk.app_label, model_state)
         what = (
-            f"{walk.app_label}.{operation.name}: db_table changes to "
-            f"{operation.table!r}"
+            f"{walk.app_label}.{operation.name}: db_table changes from {table!r} "
+            f"to {operation.table!r}"
         )
-        recipe = "keep the old db_table"
+        recipe = f"keep class Meta: db_table = {table!r}"
     raise Refused(
         f"{what}; one release would miss it. Safe recipe: {recipe}; or add the "
         f"new one, copy, switch, and remove the old one across releases."
     )
+
+
+def _named_after_model(walk: Walk, model_name: str) -> list[str]:
+    """
+    What names a column after model ``model_name`` (lower case): the
+    auto-created many-to-many tables it has or is the target of
+    (``book_id``), and its multi-table children's links (``book_ptr_id``).
+    Read on the refusal's path only: every model of the state is looked at.
+    """
+    named = []
+    key = walk.key(model_name)
+    for (app_label, name), model_state in sorted(walk.state.models.items()):
+        table = names.model_table(app_label, model_state)
+        for field_name, field in model_state.fields.items():
+            if not field.is_relation or field.remote_field.model is None:
+                continue
+            target = resolve_relation(field.remote_field.model, app_label, name)
+            if field.many_to_many and key in (target, (app_label, name)):
+                m2m = names.m2m_table(table, field_name, field)
+                if m2m is not None:
+                    named.append(f"the table {m2m}")
+            elif target == key and getattr(field.remote_field, "parent_link", False):
+                named.append(f"the link {model_state.name}.{field_name}")
+    return named
+
+
+def python_only_rename(
+    app_label: str, model_state, old_name: str, new_name: str, field: models.Field
+) -> str | None:
+    """
+    How to rename field ``old_name`` of ``model_state`` to ``new_name`` in
+    Python only, keeping what the database holds: its column (``db_column``
+    naming the column it has, ``author_id`` for a foreign key ``author``),
+    or its many-to-many table (``db_table``, in two runs, since Django sees no
+    rename in a field whose arguments changed). None: the rename keeps every
+    name already (an explicit ``through``, a ``db_column``, a ``db_table``).
+    """
+    declared = _declared(field)
+    if field.many_to_many:
+        table = names.model_table(app_label, model_state)
+        old_table = names.m2m_table(table, old_name, field)
+        if old_table is None or old_table == names.m2m_table(table, new_name, field):
+            return None
+        return (
+            f"rename it in Python only, keeping its table {old_table!r}, in two "
+            f"runs of makemigrations: first give the field its table, "
+            f"{old_name} = {declared}(..., db_table={old_table!r}), and run "
+            f"makemigrations (the database does not change); then rename it, "
+            f"{new_name} = {declared}(..., db_table={old_table!r}), and answer "
+            f"yes when makemigrations asks whether it was renamed"
+        )
+    old_column = column_named(old_name, field)
+    if old_column is None or old_column == column_named(new_name, field):
+        return None
+    return (
+        f"rename it in Python only, keeping its column {old_column!r}: "
+        f"{new_name} = {declared}(..., db_column={old_column!r}), and answer yes "
+        f"when makemigrations asks whether it was renamed"
+    )
+
+
+def _declared(field: models.Field) -> str:
+    """How models.py names the class of ``field``: ``models.ForeignKey``."""
+    path = field.deconstruct()[1]
+    return path.replace("django.db.models.", "models.", 1)

@@ -45,6 +45,7 @@ class Walk:
         state: ProjectState,
         deleted_models: set[str],
         created_models: set[str] | None = None,
+        created_in_run: set[tuple[str, str]] | None = None,
     ) -> None:
         self.app_label = app_label
         self.state = state
@@ -52,9 +53,21 @@ class Walk:
         self.created_models = (
             created_models if created_models is not None else set()
         )  # ... and created here
+        # The models, by key, created by this makemigrations run in any app
+        # (none of them a model taking over a table): the old release knows
+        # none of them.
+        self.created_in_run = (
+            created_in_run
+            if created_in_run is not None
+            else {(app_label, name) for name in self.created_models}
+        )
         # Fields already removed from the state of a model this migration
         # deletes: their columns linger with the table until the cleanup.
         self.absorbed: dict[str, dict[str, models.Field]] = {}
+
+    def is_new(self, key: tuple[str, str]) -> bool:
+        """Whether model ``key`` is created by this run: no old release has it."""
+        return key in self.created_in_run
 
     def model_state(self, model_name: str):
         return self.state.models[self.key(model_name)]
