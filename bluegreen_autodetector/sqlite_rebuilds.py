@@ -32,6 +32,7 @@ This module is imported by ``migrate`` only, where it runs.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,10 @@ from django.db.backends.utils import strip_quotes
 # What a table constraint of a CREATE TABLE starts with (a column starts
 # with its name).
 TABLE_CONSTRAINTS = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}
+# Numbers the statements that check a trigger.
+_checks = itertools.count()
+# What opens a quoted name or string in SQLite, and what closes it.
+QUOTES = {'"': '"', "`": "`", "[": "]", "'": "'"}
 # PRAGMA table_xinfo's "hidden": 2 a VIRTUAL generated column, 3 a STORED
 # one. Neither is written by an INSERT.
 GENERATED = (2, 3)
@@ -133,7 +138,7 @@ def _remake(editor, remake, model, log, *args, **kwargs) -> None:
                 cursor.execute(sql)
         for name, sql in lingering.triggers:
             cursor.execute(sql)
-            error = _fails(cursor, table)
+            error = _fails(cursor, table, sql)
             if error is not None:
                 cursor.execute(f"DROP TRIGGER {_quote(name)}")
                 if log is not None:
@@ -157,11 +162,16 @@ def _read(cursor, table: str, known: set[str]) -> Lingering:
     }
     if unknown:
         cursor.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s",
+            "SELECT sql FROM sqlite_master WHERE type = 'table' "
+            "AND lower(name) = lower(%s)",
             (table,),
         )
         (create,) = cursor.fetchone()
-        for definition in _definitions(create):
+        try:
+            definitions = _definitions(create)
+        except ValueError:
+            definitions = []  # said below
+        for definition in definitions:
             name = _identifier(definition)
             if name is not None and name.lower() in unknown:
                 found.columns.append(
@@ -296,79 +306,117 @@ def _split(body: str) -> list[str]:
 
 def _structure(sql: str) -> Iterator[tuple[int, str]]:
     """The parentheses and commas of ``sql`` outside quotes and comments."""
-    closing = {"'": "'", '"': '"', "`": "`", "[": "]"}
-    i = 0
-    while i < len(sql):
-        char = sql[i]
-        if char in closing:
-            end = sql.find(closing[char], i + 1)
-            # A quote is escaped by doubling it.
-            while end != -1 and char != "[" and sql[end + 1 : end + 2] == char:
-                end = sql.find(char, end + 2)
-            if end == -1:
-                raise ValueError(f"unterminated {char} in {sql!r}")
-            i = end + 1
-            continue
-        if sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = len(sql) if end == -1 else end + 1
-            continue
-        if sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            i = len(sql) if end == -1 else end + 2
-            continue
-        if char in "(),":
-            yield i, char
-        i += 1
+    for i, text, quoted in _scan(sql):
+        if not quoted and text in "(),":
+            yield i, text
 
 
 def _identifier(definition: str) -> str | None:
     """The column a definition declares; None for a table constraint."""
-    first = definition[:1]
-    closing = {'"': '"', "`": "`", "[": "]"}.get(first)
-    if closing is not None:
-        name, i = "", 1
-        while i < len(definition):
-            end = definition.find(closing, i)
-            if end == -1:
-                return None
-            name += definition[i:end]
-            if closing != "]" and definition[end + 1 : end + 2] == closing:
-                name += closing
-                i = end + 2
-                continue
-            return name
+    text, quoted = next(_tokens(definition), ("", False))
+    if not quoted and (not text or text.upper() in TABLE_CONSTRAINTS):
         return None
-    word = definition.split(None, 1)[0] if definition.strip() else ""
-    if not word or word.upper() in TABLE_CONSTRAINTS:
-        return None
-    return word
+    return text
 
 
-def _fails(cursor, table: str) -> str | None:
+def _fails(cursor, table: str, trigger: str) -> str | None:
     """
-    Why a statement that fires a trigger of ``table`` does not compile, if
-    it does not: EXPLAIN compiles it, triggers included, and runs nothing.
+    Why ``trigger``, just created on ``table``, names a column that is not
+    there, if it does: a column of its ``UPDATE OF`` list (SQLite never
+    checks those), or one of its body or ``WHEN`` clause, which SQLite
+    resolves when it compiles a statement firing it. EXPLAIN compiles the
+    statement, triggers included, and runs nothing.
     """
     quoted = _quote(table)
     cursor.execute(f"PRAGMA table_xinfo({quoted})")
-    columns = [
-        _quote(name)
-        for _, name, _, _, _, _, hidden in cursor.fetchall()
+    names = [(name, hidden) for _, name, _, _, _, _, hidden in cursor.fetchall()]
+    existing = {name.lower() for name, _ in names}
+    for column in _update_of(trigger):
+        if column.lower() not in existing:
+            return f"it fires on UPDATE OF column {column}, which is gone"
+    assignments = ", ".join(
+        f"{_quote(name)} = {_quote(name)}"
+        for name, hidden in names
         if hidden not in GENERATED
-    ]
-    assignments = ", ".join(f"{column} = {column}" for column in columns)
+    )
     for statement in (
         f"EXPLAIN INSERT INTO {quoted} DEFAULT VALUES",
         f"EXPLAIN UPDATE {quoted} SET {assignments}",
         f"EXPLAIN DELETE FROM {quoted}",
     ):
         try:
-            cursor.execute(statement)
+            # A text of its own: sqlite3 would run the statement it prepared
+            # for the same text, before the trigger existed, as it was.
+            cursor.execute(f"{statement} -- {next(_checks)}")
             cursor.fetchall()
         except DatabaseError as error:
             return str(error)
     return None
+
+
+def _update_of(trigger: str) -> list[str]:
+    """The columns of a CREATE TRIGGER's ``UPDATE OF`` list (none without one)."""
+    tokens = list(_tokens(trigger))
+    words = [None if quoted else text.upper() for text, quoted in tokens]
+    for i in range(len(tokens) - 1):
+        if words[i] == "BEGIN":
+            break
+        if words[i] == "UPDATE" and words[i + 1] == "OF":
+            columns = []
+            for (text, _), word in zip(tokens[i + 2 :], words[i + 2 :]):
+                if word == "ON":
+                    return columns
+                if text != ",":
+                    columns.append(text)
+    return []
+
+
+def _tokens(sql: str) -> Iterator[tuple[str, bool]]:
+    """The words, quoted names or strings (unquoted, True) and punctuation of ``sql``."""
+    for _, text, quoted in _scan(sql):
+        yield text, quoted
+
+
+def _scan(sql: str) -> Iterator[tuple[int, str, bool]]:
+    """``_tokens``, each with its position; comments and spaces left out."""
+    i = 0
+    while i < len(sql):
+        char = sql[i]
+        if char.isspace():
+            i += 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = len(sql) if end == -1 else end + 1
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = len(sql) if end == -1 else end + 2
+        elif char in QUOTES:
+            start = i
+            text, i = _quoted(sql, i, QUOTES[char])
+            yield start, text, True
+        elif char.isalnum() or char in "_$":
+            start = i
+            while i < len(sql) and (sql[i].isalnum() or sql[i] in "_$"):
+                i += 1
+            yield start, sql[start:i], False
+        else:
+            yield i, char, False
+            i += 1
+
+
+def _quoted(sql: str, start: int, closing: str) -> tuple[str, int]:
+    """The text quoted at ``start`` (doubled quotes undone), and the index after it."""
+    text, i = "", start + 1
+    while True:
+        end = sql.find(closing, i)
+        if end == -1:
+            raise ValueError(f"unterminated {sql[start]} in {sql!r}")
+        text += sql[i:end]
+        if closing != "]" and sql[end + 1 : end + 2] == closing:
+            text += closing
+            i = end + 2
+            continue
+        return text, end + 1
 
 
 def _quote(name: str) -> str:

@@ -14,11 +14,20 @@ migration.
 """
 
 import json
+import re
 
 import pytest
 
-from .oracles import Release, assert_idempotent, assert_same_schema, failures
-from .oracles import stock_schema
+from bluegreen_autodetector import sqlite_rebuilds
+
+from .oracles import (
+    Release,
+    assert_idempotent,
+    assert_same_schema,
+    failures,
+    stock_migrate,
+    stock_schema,
+)
 
 AUTHOR = """
 class Author(models.Model):
@@ -54,17 +63,6 @@ print(json.dumps([
 """
     output = project.manage("shell", "-c", script).stdout
     return json.loads(output.strip().splitlines()[-1])
-
-
-def stock_migrate(project) -> None:
-    """Stock Django's migrate (not the package's), on the same project."""
-    project.manage(
-        "shell",
-        "-c",
-        "from django.core.management import call_command\n"
-        "from django.core.management.commands.migrate import Command\n"
-        "call_command(Command(), verbosity=0)\n",
-    )
 
 
 # The issue's example --------------------------------------------------------
@@ -181,6 +179,17 @@ LINGERING = {
         None,
         None,
     ),
+    # The new release's INSERTs leave it to its database default.
+    "database default": (
+        'label = models.CharField(max_length=30, db_default="it\'s, (a) 50%")',
+        "w1",
+        "w2",
+    ),
+    "odd column name": (
+        'odd = models.CharField(max_length=20, null=True, db_column="Odd, name (x)")',
+        "o1",
+        "o2",
+    ),
 }
 
 # A change of release N+1 made while the cleanup of v2 is pending: each one
@@ -230,8 +239,10 @@ REBUILDS = {
     ),
 }
 
-CASES = [("not null", rebuild) for rebuild in REBUILDS] + [
-    (kind, "longer title") for kind in LINGERING if kind != "not null"
+CASES = [
+    *[("not null", rebuild) for rebuild in REBUILDS],
+    *[(kind, "longer title") for kind in LINGERING if kind != "not null"],
+    ("database default", "not null addition"),
 ]
 
 
@@ -261,14 +272,17 @@ def _written(kind: str, row: int) -> tuple[dict, object]:
 
 @pytest.mark.parametrize(("kind", "rebuild"), CASES)
 def test_a_rebuild_keeps_the_lingering_column(make_project, vendor, kind, rebuild):
-    name = LINGERING[kind][0].split(" = ")[0]
-    column = f"{name}_id" if kind == "foreign key" else name
+    declaration = LINGERING[kind][0]
+    name = declaration.split(" = ")[0]
+    attribute = f"{name}_id" if kind == "foreign key" else name
+    column = re.search(r'db_column="([^"]+)"', declaration)
+    column = column[1] if column else attribute
     v1, v2 = _models(kind), _models(kind, removed=True)
     v3 = _models(kind, rebuild, removed=True)
     release = Release(make_project(vendor), v1, v3)
     project = release.project
     first, first_read = _written(kind, 1)
-    assert old_release(project, release.v1, first, [column]) == [[1, first_read]]
+    assert old_release(project, release.v1, first, [attribute]) == [[1, first_read]]
     # Release N: the contract; its cleanup waits.
     project.set_models(v2)
     project.manage("makemigrations", "-v0")
@@ -282,7 +296,7 @@ def test_a_rebuild_keeps_the_lingering_column(make_project, vendor, kind, rebuil
     assert column in project.probe("schema")["shop_book"]["columns"]
     # The old release still reads what it wrote, and writes.
     second, second_read = _written(kind, 2)
-    assert old_release(project, release.v1, second, [column]) == [
+    assert old_release(project, release.v1, second, [attribute]) == [
         [1, first_read],
         [2, second_read],
     ]
@@ -294,3 +308,136 @@ def test_a_rebuild_keeps_the_lingering_column(make_project, vendor, kind, rebuil
     assert_idempotent(project)
     expected = stock_schema(make_project, vendor, v1, v3)
     assert_same_schema(project.probe("schema"), expected, "after the cleanups")
+
+
+# Triggers and indexes the state does not know ------------------------------
+
+TRIGGERED = AUTHOR + """
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    rating = models.IntegerField()
+    pages = models.IntegerField(null=True, db_index=True)
+    year = models.IntegerField()
+"""
+TRIGGERED_V2 = TRIGGERED.replace("    rating = models.IntegerField()\n", "")
+TRIGGERED_V3 = TRIGGERED_V2.replace(
+    "    pages = models.IntegerField(null=True, db_index=True)\n", ""
+)
+# As the package's triggers for renames will: one names the lingering
+# column, two a column that the next rebuild drops (in the list of columns
+# whose update fires it, in its body).
+OWN_SCHEMA = [
+    'CREATE TRIGGER "shop_book_rating" AFTER INSERT ON "shop_book" '
+    'WHEN NEW."rating" IS NULL BEGIN UPDATE "shop_book" SET "rating" = '
+    'NEW."year" WHERE "id" = NEW."id"; END',
+    'CREATE TRIGGER "shop_book_pages" AFTER UPDATE OF "pages" ON "shop_book" '
+    "BEGIN SELECT 1; END",
+    'CREATE TRIGGER "shop_book_pages_body" AFTER INSERT ON "shop_book" '
+    'BEGIN SELECT NEW."pages"; END',
+    'CREATE INDEX "shop_book_rating_raw" ON "shop_book" ("rating")',
+]
+
+
+def _sql(project, *statements: str) -> list:
+    """Run ``statements`` in the project's database; the last one's rows."""
+    script = (
+        "import json\nfrom django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        + "".join(f"    cursor.execute({s!r})\n" for s in statements)
+        + "    rows = cursor.fetchall() if cursor.description else []\n"
+        "print(json.dumps(rows))\n"
+    )
+    output = project.manage("shell", "-c", script).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_a_rebuild_keeps_the_tables_triggers_and_the_lingering_columns_indexes(
+    make_project,
+):
+    release = Release(make_project("sqlite"), TRIGGERED, TRIGGERED_V3)
+    project = release.project
+    project.set_models(TRIGGERED_V2)
+    project.manage("makemigrations", "-v0")
+    project.manage("migrate", "-v0")
+    _sql(project, *OWN_SCHEMA)
+    own = "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'shop_book_%'"
+    before = {name: (kind, sql) for kind, name, sql in _sql(project, own)}
+    assert {"shop_book_rating", "shop_book_pages_body", "shop_book_rating_raw"} < set(
+        before
+    )
+    # Stock Django's RemoveField of an indexed column: a rebuild dropping it.
+    project.set_models(TRIGGERED_V3)
+    project.manage("makemigrations", "--no-bluegreen", "-v0")
+    migrated = project.manage("migrate").stdout
+    for trigger, why in (
+        ("shop_book_pages", "it fires on UPDATE OF column pages, which is gone"),
+        ("shop_book_pages_body", "no such column: NEW.pages"),
+    ):
+        assert (
+            f"Trigger {trigger} on shop_book was not created again after the "
+            f"table's rebuild: {why}"
+        ) in migrated, migrated
+    after = {name: (kind, sql) for kind, name, sql in _sql(project, own)}
+    assert after["shop_book_rating"] == before["shop_book_rating"]
+    assert after["shop_book_rating_raw"] == before["shop_book_rating_raw"]
+    assert not {"shop_book_pages", "shop_book_pages_body"} & set(after)
+    assert "pages" not in project.probe("schema")["shop_book"]["columns"]
+    # The trigger still fires: the new release's row gets a rating.
+    project.manage(
+        "shell",
+        "-c",
+        "from shop.models import Book\nBook.objects.create(title='n', year=2001)",
+    )
+    assert _sql(project, 'SELECT "rating" FROM "shop_book"') == [[2001]]
+
+
+# Reading SQLite's own statements -------------------------------------------
+
+TABLE = (
+    'CREATE TABLE "shop_book" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, '
+    '"title" varchar(200) DEFAULT \'a, (b\' NOT NULL CHECK (length("title") > 0), '
+    '"Odd, ""name"" (x)" integer NULL, [brack,et] text, `tick` int, plain int, '
+    'CONSTRAINT "u" UNIQUE ("title", plain), CHECK (plain > 0))'
+)
+
+
+def test_definitions_are_read_as_sqlite_writes_them():
+    definitions = sqlite_rebuilds._definitions(TABLE)
+    assert [sqlite_rebuilds._identifier(d) for d in definitions] == [
+        "id",
+        "title",
+        'Odd, "name" (x)',
+        "brack,et",
+        "tick",
+        "plain",
+        None,
+        None,
+    ]
+    assert definitions[1] == (
+        '"title" varchar(200) DEFAULT \'a, (b\' NOT NULL CHECK (length("title") > 0)'
+    )
+
+
+def test_columns_go_after_the_last_column_before_the_table_constraints():
+    created = sqlite_rebuilds._with_columns(TABLE, ['"rating" integer NULL'])
+    definitions = sqlite_rebuilds._definitions(created)
+    assert definitions[6] == '"rating" integer NULL'
+    assert definitions[7].startswith('CONSTRAINT "u"')
+    assert created.endswith("CHECK (plain > 0))")
+    no_constraints = 'CREATE TABLE "new__t" ("id" integer NOT NULL PRIMARY KEY)'
+    assert sqlite_rebuilds._with_columns(no_constraints, ['"a" int']) == (
+        'CREATE TABLE "new__t" ("id" integer NOT NULL PRIMARY KEY, "a" int)'
+    )
+
+
+def test_the_columns_a_trigger_fires_on():
+    update_of = sqlite_rebuilds._update_of
+    assert update_of(
+        'CREATE TRIGGER "t" AFTER UPDATE OF "a", b ON "x" BEGIN SELECT 1; END'
+    ) == ["a", "b"]
+    assert update_of('CREATE TRIGGER "update of" AFTER UPDATE ON "x" BEGIN END') == []
+    # An UPDATE OF in the body is no list of the trigger's.
+    assert (
+        update_of("CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE OF SET a = 1; END")
+        == []
+    )
