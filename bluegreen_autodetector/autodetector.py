@@ -96,8 +96,6 @@ class BlueGreenAutodetector(MigrationAutodetector):
         --allow-unsafe, to warn about on the last migration). ``whole``: the
         operations may change any model (a rename), so copy them all.
         """
-        # SQLite rebuilds tables from Django's state, dropping what lingers.
-        sqlite = "sqlite" in conf.vendors()
         releases = live.live_releases(
             graph,
             [
@@ -105,7 +103,6 @@ class BlueGreenAutodetector(MigrationAutodetector):
                 for cleanup in self.pending_cleanups
             ],
             self.leaf_state,
-            sqlite,
         )
         keys = live.touched(ordered) | live.touched(
             [graph.nodes[node] for node in releases.unreleased]
@@ -121,7 +118,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
             # Only the models the migrations change are copied.
             database = live.part_of(releases.database, scope, keys)
         for migration in ordered:
-            live.database_forwards(migration, database, sqlite)
+            live.database_forwards(migration, database)
         findings = verifier.verify(
             {releases.old_name: releases.old, "the new release": self.to_state},
             database,

@@ -250,7 +250,6 @@ def _hazards(configs) -> list[checks.CheckMessage]:
         f"the release now serving (migrations applied on database "
         f"{DEFAULT_DB_ALIAS!r})",
         with_leaf=True,
-        sqlite="sqlite" in conf.vendors(),
     )
     findings = verifier.verify(
         {releases.old_name: releases.old, "the new release": leaf},

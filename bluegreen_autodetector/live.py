@@ -116,7 +116,6 @@ def _with_bookkeeping(state: ProjectState, model_states: dict) -> ProjectState:
         key: set(names)
         for key, names in getattr(state, "bluegreen_lingering", {}).items()
     }
-    copy.bluegreen_dropped = dict(getattr(state, "bluegreen_dropped", {}))
     return copy
 
 
@@ -127,18 +126,10 @@ def lingering(database: ProjectState) -> dict[ModelKey, set[str]]:
     return database.bluegreen_lingering
 
 
-def dropped(database: ProjectState) -> dict[tuple[str, str], str]:
-    """(table, column) -> why a lingering column is gone before its cleanup."""
-    if not hasattr(database, "bluegreen_dropped"):
-        database.bluegreen_dropped = {}
-    return database.bluegreen_dropped
-
-
 def live_releases(
     graph: MigrationGraph,
     contracts: Iterable[Node],
     leaf_state: ProjectState,
-    sqlite: bool = False,
 ) -> LiveReleases:
     """
     The old release and the database at the leaf of ``graph``, given the
@@ -163,7 +154,6 @@ def live_releases(
         leaf_state.real_apps,
         f"the old release (before {oldest[0]}.{oldest[1]})",
         plan,
-        sqlite=sqlite,
     )[0]
 
 
@@ -174,13 +164,11 @@ def replay(
     old_name: str,
     plan: list[Node] | None = None,
     with_leaf: bool = False,
-    sqlite: bool = False,
 ) -> tuple[LiveReleases, ProjectState | None]:
     """
     Walk the whole graph once: the old release has every migration but the
     ``unreleased`` ones, the database has them all (as the database sees
-    them; ``sqlite``: as SQLite sees them, see ``database_forwards``). With
-    ``with_leaf``, Django's state at the leaf comes too.
+    them). With ``with_leaf``, Django's state at the leaf comes too.
     """
     plan = plan or _plan(graph)
     old = ProjectState(real_apps=real_apps)
@@ -193,31 +181,28 @@ def replay(
                 state_forwards(operation, migration.app_label, old)
             if leaf is not None:
                 state_forwards(operation, migration.app_label, leaf)
-        database_forwards(migration, database, sqlite)
+        database_forwards(migration, database)
     releases = LiveReleases(
         old, old_name, database, [node for node in plan if node in unreleased]
     )
     return releases, leaf
 
 
-def database_forwards(
-    migration: Migration, database: ProjectState, sqlite: bool = False
-) -> None:
+def database_forwards(migration: Migration, database: ProjectState) -> None:
     """
     Advance ``database`` (the database's real shape) past ``migration``.
-    With ``sqlite``, an operation that SQLite carries out by rebuilding the
-    table from Django's state (``_remake_table``) drops the columns that
-    linger there, as it does on a real SQLite database.
+    What lingers stays through every later operation: on SQLite too, where
+    Django rebuilds a table from its state, ``migrate`` keeps the columns
+    the state no longer has (``sqlite_rebuilds``).
     """
     for operation in migration.operations:
-        _forwards(operation, migration, database, sqlite)
+        _forwards(operation, migration.app_label, database)
 
 
-def _forwards(operation, migration, database: ProjectState, sqlite: bool) -> None:
-    app_label = migration.app_label
+def _forwards(operation, app_label: str, database: ProjectState) -> None:
     if isinstance(operation, operations.SeparateDatabaseAndState):
         for inner in operation.database_operations:
-            _forwards(inner, migration, database, sqlite)
+            _forwards(inner, app_label, database)
         # A state-only removal leaves its column or table in the database. A
         # state-only addition or alteration says what the database already
         # holds (a table made by RunSQL, say): take the state's word for it.
@@ -230,13 +215,6 @@ def _forwards(operation, migration, database: ProjectState, sqlite: bool) -> Non
     elif isinstance(operation, RunCleanupSQL):
         _drop(operation, app_label, database)
     else:
-        key = (app_label, getattr(operation, "model_name_lower", ""))
-        if (
-            sqlite
-            and lingering(database).get(key)
-            and rebuilds(operation, database.models[key])
-        ):
-            _rebuild(operation, migration, key, database)
         state_forwards(operation, app_label, database)
 
 
@@ -260,76 +238,6 @@ def state_forwards(operation, app_label: str, state: ProjectState) -> None:
         field = field.clone()
         field.default = models.NOT_PROVIDED
     state.models[app_label, operation.model_name_lower].fields[operation.name] = field
-
-
-def _rebuild(operation, migration, key: ModelKey, database: ProjectState) -> None:
-    model_state = database.models[key]
-    table = db_table(key[0], model_state)
-    for name in sorted(lingering(database).pop(key)):
-        field = model_state.fields.pop(name, None)
-        if field is None:
-            continue
-        dropped(database)[table, column_of(name, field)] = (
-            f"SQLite rebuilds {table} for '{operation.describe()}' "
-            f"({migration.app_label}.{migration.name}) from Django's state, which "
-            f"no longer has the column: make this change once the cleanup that "
-            f"drops it has run (promotemigrations, in the release after its "
-            f"contract)"
-        )
-
-
-def rebuilds(operation, model_state: ModelState) -> bool:
-    """
-    Whether Django's SQLite schema editor carries out ``operation`` on the
-    table of ``model_state`` (the model before it) by rebuilding the table
-    (``_remake_table``) rather than with an ALTER TABLE.
-    """
-    if isinstance(operation, operations.AddField):
-        field = operation.field
-        return not field.many_to_many and (
-            field.primary_key
-            or field.unique
-            or not field.null
-            or field.has_default()
-            or field.has_db_default()
-        )
-    if isinstance(operation, operations.RemoveField):
-        field = model_state.fields.get(operation.name)
-        return (
-            field is not None
-            and not field.many_to_many
-            and bool(
-                field.primary_key
-                or field.unique
-                or field.db_index
-                or (field.is_relation and field.db_constraint)
-            )
-        )
-    if isinstance(operation, operations.AlterField):
-        field = model_state.fields.get(operation.name)
-        return field is not None and not same_in_database(field, operation.field)
-    if isinstance(operation, operations.AddConstraint):
-        return _rebuilds_for(operation.constraint)
-    if isinstance(operation, operations.RemoveConstraint):
-        return any(
-            _rebuilds_for(constraint)
-            for constraint in model_state.options.get("constraints") or ()
-            if constraint.name == operation.name
-        )
-    return False
-
-
-def _rebuilds_for(constraint) -> bool:
-    # Only these unique constraints are a CREATE/DROP INDEX on SQLite.
-    return not (
-        isinstance(constraint, models.UniqueConstraint)
-        and (
-            constraint.condition
-            or constraint.contains_expressions
-            or constraint.include
-            or constraint.deferrable
-        )
-    )
 
 
 def same_in_database(

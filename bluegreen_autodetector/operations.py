@@ -4,7 +4,9 @@ The operations cleanup migrations need beyond Django's own.
 Contract migrations use stock operations only. Cleanup migrations hold SQL
 captured per database vendor, which stock ``RunSQL`` cannot choose between,
 and must cope with a table that a later release changed before they run
-(on SQLite, any ``AlterField`` rebuilds the table from Django's state). Both
+(on SQLite, stock Django's ``migrate`` carries out an ``AlterField`` by
+rebuilding the table from its state, without the lingering column; the
+package's keeps it: ``sqlite_rebuilds``). Both
 operations here are ``RunSQL`` subclasses: ``sqlmigrate`` shows their SQL.
 """
 
@@ -140,9 +142,9 @@ class RunCleanupSQL(CleanupSQL):
     Drop a column (``column`` given) or a whole table that a contract
     migration left in the database but removed from Django's state.
 
-    Forwards, nothing runs when the column or table is already gone (a later
-    release rebuilt the table on SQLite); backwards, nothing runs when it is
-    already there.
+    Forwards, nothing runs when the column or table is already gone (stock
+    Django's migrate rebuilt the table on SQLite); backwards, nothing runs
+    when it is already there.
     """
 
     def describe(self) -> str:

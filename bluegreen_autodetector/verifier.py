@@ -288,13 +288,11 @@ def verify(
     keys = related_keys([database, *releases.values()], judged)
     columns: dict = {}
     actual = shape(database, keys, judged, columns)
-    # Why a column is gone before its cleanup (live.py sets it, on SQLite).
-    why_gone = getattr(database, "bluegreen_dropped", {})
     findings: list[Finding] = []
     for release, state in releases.items():
         believed = shape(state, keys, judged, columns)
         for table, seen in believed.items():
-            findings += _judge_table(release, table, seen, actual.get(table), why_gone)
+            findings += _judge_table(release, table, seen, actual.get(table))
         findings += _judge_deletes(release, believed, actual)
     return findings
 
@@ -302,7 +300,7 @@ def verify(
 # Judging ---------------------------------------------------------------------
 
 
-def _judge_table(release: str, table: str, seen: Table, real: Table | None, why_gone):
+def _judge_table(release: str, table: str, seen: Table, real: Table | None):
     if real is None:
         yield Finding(release, "SELECT", table, None, "the table does not exist")
         return
@@ -315,8 +313,7 @@ def _judge_table(release: str, table: str, seen: Table, real: Table | None, why_
                 table,
                 name,
                 f"it lists column {name} ({seen.model}.{column.field}), which "
-                f"does not exist"
-                + (f": {why_gone[table, name]}" if (table, name) in why_gone else ""),
+                f"does not exist",
             )
             continue
         if column is not there:  # One read of the same field finds nothing.

@@ -62,6 +62,17 @@ def assert_stock_breaks_old_release(release: Release) -> list[str]:
     return problems
 
 
+def stock_migrate(project: Project) -> None:
+    """Stock Django's migrate (not the package's) on ``project``."""
+    project.manage(
+        "shell",
+        "-c",
+        "from django.core.management import call_command\n"
+        "from django.core.management.commands.migrate import Command\n"
+        "call_command(Command(), verbosity=0)\n",
+    )
+
+
 def assert_idempotent(project: Project) -> None:
     """A second makemigrations finds nothing, and --check agrees."""
     result = project.manage("makemigrations", "--dry-run")

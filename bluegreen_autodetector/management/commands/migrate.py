@@ -1,7 +1,9 @@
 """
 ``migrate``: Django's, plus what a blue-green deploy needs: short lock
 timeouts with bounded retries (``locks.py``), statements in their online
-forms (``online.py``), the rows that block migrating
+forms (``online.py``), SQLite table rebuilds that keep the columns and
+triggers Django's state does not know (``sqlite_rebuilds.py``), the rows
+that block migrating
 back past a contract named before any DDL, a refusal before any DDL to run a
 cleanup with its contract on a database that was serving (``releases.py``),
 and a word when cleanups are waiting for promotion.
@@ -17,7 +19,7 @@ from django.db.models.signals import pre_migrate
 from ... import companions, conf, pending
 from ...autodetector import BlueGreenAutodetector
 
-# locks, online, releases and rollback are imported where migrate runs: every
+# locks, online, releases, rollback and sqlite_rebuilds are imported where migrate runs: every
 # command's system checks load this class (commands.E001), makemigrations'
 # included, which needs none of them.
 
@@ -40,7 +42,7 @@ class Command(migrate.Command):
         return result
 
     def handle(self, *args, **options):
-        from ... import locks, online
+        from ... import locks, online, sqlite_rebuilds
 
         self.database = options["database"]
         split = conf.enabled()
@@ -56,6 +58,7 @@ class Command(migrate.Command):
                 conf.forced(False),
                 locks.lock_timeouts(connection, self.stdout.write),
                 online.online_statements(connection, self.stdout.write),
+                sqlite_rebuilds.keeping_what_lingers(connection, self.stdout.write),
             ):
                 super().handle(*args, **options)
         finally:
