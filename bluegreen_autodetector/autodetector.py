@@ -18,12 +18,14 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 
-from . import conf, live, names, pending, verifier
-from .capture import AlterColumn, Capture, LingeringColumn
-from .catalogue import CATALOGUE, Refused, Split, Walk
-from .catalogue.alterations import python_only_rename
+from . import conf, names
+from .capture.capture import AlterColumn, Capture, LingeringColumn
+from .files import pending
 from .operations import RunAlterSQL, RunCleanupSQL
-from .replan import Replan, replan_alterations, replan_removals
+from .split.catalogue import CATALOGUE, Refused, Split, Walk
+from .split.catalogue.alterations import python_only_rename
+from .split.replan import Replan, replan_alterations, replan_removals
+from .verifier import judge, live
 
 
 class BlueGreenAutodetector(MigrationAutodetector):
@@ -112,19 +114,19 @@ class BlueGreenAutodetector(MigrationAutodetector):
             database = live.copy_state(releases.database)
         else:
             # The verifier reads these models and those they refer to.
-            scope = verifier.related_keys(
+            scope = judge.related_keys(
                 [releases.database, releases.old, self.to_state], keys
             )
             # Only the models the migrations change are copied.
             database = live.part_of(releases.database, scope, keys)
         for migration in ordered:
             live.database_forwards(migration, database)
-        findings = verifier.verify(
+        findings = judge.verify(
             {releases.old_name: releases.old, "the new release": self.to_state},
             database,
             keys,
         )
-        errors = [str(f) for f in findings if f.severity == verifier.ERROR]
+        errors = [str(f) for f in findings if f.severity == judge.ERROR]
         ordered[-1].bluegreen_warnings += _new_warnings(releases, findings, keys)
         if conf.allow_unsafe():
             ordered[-1].bluegreen_warnings += [
@@ -143,10 +145,10 @@ def _new_warnings(releases: live.LiveReleases, findings, keys) -> list[str]:
     warned = [
         str(finding)
         for finding in findings
-        if finding.severity == verifier.WARNING and finding.release == releases.old_name
+        if finding.severity == judge.WARNING and finding.release == releases.old_name
     ]
     if warned and releases.unreleased:
-        before = verifier.verify(
+        before = judge.verify(
             {releases.old_name: releases.old}, releases.database, keys
         )
         said = {str(finding) for finding in before}

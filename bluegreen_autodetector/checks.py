@@ -30,7 +30,9 @@ from django.db.migrations.exceptions import BadMigrationError, NodeNotFoundError
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from . import companions, conf, live, pending, verifier
+from . import conf
+from .files import companions, pending
+from .verifier import judge, live
 
 
 @checks.register("migrations")
@@ -251,7 +253,7 @@ def _hazards(configs) -> list[checks.CheckMessage]:
         f"{DEFAULT_DB_ALIAS!r})",
         with_leaf=True,
     )
-    findings = verifier.verify(
+    findings = judge.verify(
         {releases.old_name: releases.old, "the new release": leaf},
         releases.database,
         keys,

@@ -205,7 +205,7 @@ def _model_state(**options):
     ],
 )
 def test_model_state_copies_are_djangos_clones(make):
-    from bluegreen_autodetector import live
+    from bluegreen_autodetector.verifier import live
 
     model_state = make()
     model_state.name_lower  # noqa: B018  (cached, as once read)

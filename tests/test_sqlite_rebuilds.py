@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from bluegreen_autodetector import sqlite_rebuilds
+from bluegreen_autodetector.runtime import sqlite_rebuilds
 
 from .oracles import (
     Release,

@@ -11,7 +11,8 @@ from django.core.management.utils import run_formatters
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.loader import MigrationLoader
 
-from ... import eject, pending
+from ...files import pending
+from ...release import eject
 
 
 class Command(BaseCommand):

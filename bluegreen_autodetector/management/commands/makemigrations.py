@@ -8,8 +8,10 @@ from django.core.management.base import ALL_CHECKS, CommandError
 from django.core.management.commands import makemigrations
 from django.db.migrations.loader import MigrationLoader
 
-from ... import companions, conf, describe, pending
+from ... import conf
 from ...autodetector import BlueGreenAutodetector
+from ...files import companions, pending
+from ...split import describe
 
 
 class Command(makemigrations.Command):
@@ -173,7 +175,7 @@ class Command(makemigrations.Command):
             return  # Only PostgreSQL's online DDL needs autocommit.
         # Imported here, as in migrate: its lock and online-DDL machinery is
         # migrate's, and every command's system checks import this module.
-        from ... import online
+        from ...runtime import online
 
         for migrations in changes.values():
             for migration in migrations:
@@ -241,7 +243,7 @@ class Command(makemigrations.Command):
             )
 
     def _write_notes(self, splits):
-        from ... import notes  # Only --pr-notes needs it: an import costs.
+        from ...files import notes  # Only --pr-notes needs it: an import costs.
 
         files = {}
         for contract, cleanup in splits:

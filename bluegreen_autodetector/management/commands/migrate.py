@@ -16,8 +16,9 @@ from django.core.management.commands import migrate
 from django.db import connections
 from django.db.models.signals import pre_migrate
 
-from ... import companions, conf, pending
+from ... import conf
 from ...autodetector import BlueGreenAutodetector
+from ...files import companions, pending
 
 # locks, online, releases, rollback and sqlite_rebuilds are imported where migrate runs: every
 # command's system checks load this class (commands.E001), makemigrations'
@@ -42,7 +43,7 @@ class Command(migrate.Command):
         return result
 
     def handle(self, *args, **options):
-        from ... import locks, online, sqlite_rebuilds
+        from ...runtime import locks, online, sqlite_rebuilds
 
         self.database = options["database"]
         split = conf.enabled()
@@ -68,7 +69,7 @@ class Command(migrate.Command):
 
     def migration_progress_callback(self, action, migration=None, fake=False):
         if action == "unapply_start" and not fake:
-            from ... import rollback
+            from ...runtime import rollback
 
             rollback.refuse_if_blocked(migration, connections[self.database])
         super().migration_progress_callback(action, migration, fake)
@@ -77,7 +78,8 @@ class Command(migrate.Command):
         if self.plan_checked or using != self.database or plan is None:
             return
         self.plan_checked = True
-        from ... import releases, rollback
+        from ...release import releases
+        from ...runtime import rollback
 
         releases.refuse_same_deploy(plan, using)
         rollback.refuse_blocked_plan(plan, connections[using])

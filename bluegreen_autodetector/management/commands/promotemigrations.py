@@ -14,7 +14,8 @@ from django.core.management.utils import run_formatters
 from django.db import DEFAULT_DB_ALIAS
 from django.db.migrations.loader import MigrationLoader
 
-from ... import companions, notes, pending, releases
+from ...files import companions, notes, pending
+from ...release import releases
 
 
 class Command(BaseCommand):

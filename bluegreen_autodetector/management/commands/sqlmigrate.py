@@ -13,7 +13,8 @@ from django.core.management.commands import sqlmigrate
 from django.db import connections
 from django.db.migrations.loader import AmbiguityError, MigrationLoader
 
-from ... import online, pending
+from ...files import pending
+from ...runtime import online
 
 
 class Command(sqlmigrate.Command):

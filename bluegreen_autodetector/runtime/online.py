@@ -49,9 +49,9 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.db.migrations import Migration, operations
 
-from . import conf
+from .. import conf
+from ..operations import CleanupSQL
 from .locks import is_lock_timeout, statements_run
-from .operations import CleanupSQL
 from .rollback import database_operations
 
 # The server refused the algorithm or lock asked for (MariaDB/MySQL).

@@ -12,7 +12,7 @@ import re
 
 from django.db.migrations import Migration, operations
 
-from .operations import RunAlterSQL, RunCleanupSQL
+from ..operations import RunAlterSQL, RunCleanupSQL
 
 
 def describe_contract(contract: Migration, cleanup: Migration) -> None:

@@ -26,9 +26,9 @@ from django.core.management.base import CommandError
 from django.db.migrations import Migration, RunSQL
 from django.db.migrations.loader import MigrationLoader
 
-from .conf import SUPPORTED_VENDORS
-from .operations import CleanupSQL
-from .pending import list_pending, migration_path, render
+from ..conf import SUPPORTED_VENDORS
+from ..files.pending import list_pending, migration_path, render
+from ..operations import CleanupSQL
 
 # SQLite: the captured cleanup edits sqlite_master under writable_schema,
 # and RunAlterSQL then bumps schema_version so every connection re-reads

@@ -363,7 +363,7 @@ def _update_of(trigger: str) -> list[str]:
             break
         if words[i] == "UPDATE" and words[i + 1] == "OF":
             columns = []
-            for (text, _), word in zip(tokens[i + 2 :], words[i + 2 :]):
+            for (text, _), word in zip(tokens[i + 2 :], words[i + 2 :], strict=False):
                 if word == "ON":
                     return columns
                 if text != ",":

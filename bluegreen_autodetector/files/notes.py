@@ -9,7 +9,7 @@ import os
 
 from django.db.migrations import Migration, operations
 
-from .operations import CleanupSQL
+from ..operations import CleanupSQL
 
 
 def contract_note(contract: Migration, cleanup: Migration, warnings: list[str]) -> str:

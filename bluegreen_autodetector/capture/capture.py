@@ -32,8 +32,8 @@ from django.db.migrations.utils import resolve_relation
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.fields.reverse_related import ForeignObjectRel, ManyToOneRel
 
-from .capture_connections import capture_connection
-from .fields import cached_attributes, same_declaration
+from ..fields import cached_attributes, same_declaration
+from .connections import capture_connection
 
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
 
@@ -748,7 +748,7 @@ def _alter(editor, model, before, twin, after) -> None:
             _redeclare_check(editor, after, emitted)
         return
     # Imported here: most runs alter no column, and an import costs.
-    from .sqlite_schema import column_definition, edit_column_definitions
+    from .sqlite import column_definition, edit_column_definitions
 
     edit_column_definitions(
         editor,

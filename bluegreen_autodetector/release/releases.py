@@ -25,7 +25,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils.connection import ConnectionDoesNotExist
 
-from .pending import CLEANUP_PREFIX, CONTRACT_MARKER, contract_node
+from ..files.pending import CLEANUP_PREFIX, CONTRACT_MARKER, contract_node
 
 Key = tuple[str, str]  # (app_label, migration name)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from .sqlite_schema import column_definition, edit_column_definitions
+from .sqlite import column_definition, edit_column_definitions
 
 # Django's suffix for the constraint of a column: hence Django's names.
 SUFFIX = "_fk_%(to_table)s_%(to_column)s"

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
-from .operations import RunCleanupSQL, dangling_rows, named_keys
+from ..operations import RunCleanupSQL, dangling_rows, named_keys
 
 SAMPLE = 5  # primary keys named per blocking column
 

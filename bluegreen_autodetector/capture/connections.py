@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connections
 from django.db.utils import load_backend
 
-from . import conf
+from .. import conf
 
 _capture_connections: dict = {}
 

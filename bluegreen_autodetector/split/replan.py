@@ -27,9 +27,9 @@ from django.db import models
 from django.db.migrations import Migration, operations
 from django.db.migrations.state import ProjectState
 
-from .live import same_in_database
-from .operations import RunAlterSQL
-from .pending import PendingCleanup
+from ..files.pending import PendingCleanup
+from ..operations import RunAlterSQL
+from ..verifier.live import same_in_database
 
 
 class Replan:

@@ -33,8 +33,8 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.writer import MigrationWriter
 
-from . import describe
-from .conf import PENDING_DIRNAME
+from ..conf import PENDING_DIRNAME
+from ..split import describe
 
 CLEANUP_PREFIX = "cleanup_"
 CONTRACT_MARKER = "bluegreen_contract"  # on a cleanup: its contract's name

@@ -32,8 +32,10 @@ from django.core.management.base import CommandError
 from django.db.migrations import Migration
 from django.db.migrations.loader import MigrationLoader
 
-from . import conf, pending
+from .. import conf
+from . import pending
 
+APP = __package__.rpartition(".")[0]  # this package, the app listed in INSTALLED_APPS
 LINEAR_APP = "django_linear_migrations"
 MAX_MIGRATION_FILENAME = "max_migration.txt"
 
@@ -98,7 +100,7 @@ def shadowed_command(name: str) -> tuple[str, type] | None:
     """
     configs = list(apps.get_app_configs())
     ours = next(
-        (i for i, config in enumerate(configs) if config.name == __package__), None
+        (i for i, config in enumerate(configs) if config.name == APP), None
     )
     if ours is None:
         return None

@@ -23,9 +23,9 @@ from django.db.migrations import Migration, operations
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ModelState, ProjectState
 
-from .fields import deconstruct
-from .operations import CleanupSQL, RunCleanupSQL
-from .verifier import ModelKey, column_of, db_table, m2m_table
+from ..fields import deconstruct
+from ..operations import CleanupSQL, RunCleanupSQL
+from .judge import ModelKey, column_of, db_table, m2m_table
 
 Node = tuple[str, str]
 

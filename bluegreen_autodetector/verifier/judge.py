@@ -23,7 +23,7 @@ from django.db.migrations.utils import resolve_relation
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.options import normalize_together
 
-from . import names
+from .. import names
 
 ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
 

@@ -28,7 +28,8 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.db.migrations.executor import MigrationExecutor
 
-from . import conf, lock_order
+from .. import conf
+from . import lock_order
 
 # SQLSTATE 55P03 (lock_not_available) on PostgreSQL, error 1205 on MySQL,
 # SQLITE_BUSY (5) on SQLite. A deadlock the server broke by aborting the

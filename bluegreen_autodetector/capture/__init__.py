@@ -1,0 +1,1 @@
+"""Cleanup SQL from each vendor's schema editor; never reads a schema."""

@@ -1,0 +1,1 @@
+"""The next release: promotion of pending cleanups, and eject."""

@@ -1,0 +1,1 @@
+"""migrate time only: never imported by makemigrations or the checks."""

@@ -1,0 +1,1 @@
+"""The judge: project states in, findings out (what breaks a release)."""
