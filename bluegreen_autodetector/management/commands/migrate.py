@@ -4,6 +4,7 @@ timeouts with bounded retries (``locks.py``), statements in their online
 forms (``online.py``), the rows that block migrating
 back past a contract named before any DDL, a refusal before any DDL to run a
 cleanup with its contract on a database that was serving (``releases.py``),
+or while a live release lacks its contract (``release_guard.py``; ``--wait``),
 and a word when cleanups are waiting for promotion.
 """
 
@@ -26,6 +27,19 @@ class Command(migrate.Command):
     # makemigrations and migrate must share one autodetector (commands.E001).
     autodetector = BlueGreenAutodetector
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--wait",
+            nargs="?",
+            type=float,
+            const=300.0,
+            metavar="SECONDS",
+            help="While a live release lacks the contract of a cleanup to apply, "
+            "wait for it to leave, up to SECONDS (default 300), instead of "
+            "refusing (registry of live releases; give it as --wait=SECONDS).",
+        )
+
     def execute(self, *args, **options):
         # The system checks run before handle(): they too must not stop on a
         # pending file that cannot be loaded.
@@ -43,6 +57,7 @@ class Command(migrate.Command):
         from ... import locks, online
 
         self.database = options["database"]
+        self.wait = options.get("wait")
         split = conf.enabled()
         # migrate only asks whether models have unmigrated changes; a split
         # never changes that answer, so it need not capture any SQL.
@@ -74,9 +89,10 @@ class Command(migrate.Command):
         if self.plan_checked or using != self.database or plan is None:
             return
         self.plan_checked = True
-        from ... import releases, rollback
+        from ... import release_guard, releases, rollback
 
         releases.refuse_same_deploy(plan, using)
+        release_guard.refuse_live(plan, using, self.wait, self.stdout.write)
         rollback.refuse_blocked_plan(plan, connections[using])
 
     def _report_pending(self):
