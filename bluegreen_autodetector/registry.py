@@ -331,7 +331,10 @@ def forget(alias: str) -> None:
 
 def program() -> str:
     """What this process runs: 'gunicorn', 'manage.py runserver', 'worker.py'."""
-    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    path = sys.argv[0] if sys.argv and sys.argv[0] else "python"
+    name = os.path.basename(path)
+    if name == "__main__.py":  # python -m gunicorn
+        name = os.path.basename(os.path.dirname(path))
     command = _command()
     return f"{name} {command}" if command else name
 
