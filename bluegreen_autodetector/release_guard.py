@@ -147,13 +147,15 @@ def refuse_live(
     plan: list[tuple[Migration, bool]],
     alias: str,
     wait: float | None,
-    write: Callable[[str], None],
+    write: Callable[[str], None] | None,
 ) -> None:
     """
     Before ``migrate`` runs ``plan`` on ``alias``: while a live release does
     not have the contract of a cleanup the plan applies, wait for it to leave
-    (``wait`` seconds at most, saying so), or raise CommandError naming it.
+    (``wait`` seconds at most, saying so with ``write``), or raise
+    CommandError naming it.
     """
+    write = write or (lambda line: None)
     ttl = conf.release_ttl()
     if not ttl:
         return
@@ -167,9 +169,8 @@ def refuse_live(
     found = live(alias)
     if found is None:
         write(
-            f"No release has recorded itself on database {alias!r} "
-            f"({registry.TABLE} is missing): nothing shows whether the release "
-            f"before runs. Applying {len(cleanups)} cleanup(s)."
+            f"No release has recorded itself on database {alias!r}: nothing "
+            f"shows whether the release before the contract still runs."
         )
         return
     if not found:

@@ -135,10 +135,14 @@ class Command(BaseCommand):
 
     def _text(self, state) -> None:
         write, style = self.stdout.write, self.style
+        # The project's own apps: installed packages' migrations say little.
+        own = {
+            config.label
+            for config in apps.get_app_configs()
+            if not any(p in config.path for p in ("site-packages", "dist-packages"))
+        }
         if state["registry"] == "off":
-            write(
-                f"Registry of live releases: off (BLUEGREEN_RELEASE_TTL = 0)."
-            )
+            write("Registry of live releases: off (BLUEGREEN_RELEASE_TTL = 0).")
         elif state["registry"] == "empty":
             write(
                 f"Live releases on database {state['database']!r}: none has "
@@ -157,7 +161,7 @@ class Command(BaseCommand):
                 at = "; ".join(
                     f"{app} at {', '.join(names)}"
                     for app, names in sorted(release["migrations"].items())
-                    if app in {c["app"] for c in state["cleanups"]}
+                    if app in own
                 )
                 write(
                     f"  {style.MIGRATE_LABEL(release['release'])}"

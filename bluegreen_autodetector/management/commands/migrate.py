@@ -92,7 +92,8 @@ class Command(migrate.Command):
         from ... import release_guard, releases, rollback
 
         releases.refuse_same_deploy(plan, using)
-        release_guard.refuse_live(plan, using, self.wait, self.stdout.write)
+        say = self.stdout.write if self.verbosity >= 1 else None
+        release_guard.refuse_live(plan, using, self.wait, say)
         rollback.refuse_blocked_plan(plan, connections[using])
 
     def _report_pending(self):
