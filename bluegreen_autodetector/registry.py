@@ -175,14 +175,22 @@ def leaves_on_disk() -> dict[str, list[str]]:
             )
             if not is_package and name[0] not in "_~"
         ]
-        numbers = {name: _number(name) for name in names}
-        top = max((n for n in numbers.values() if n is not None), default=None)
-        leaves = sorted(
-            name for name, number in numbers.items() if number is None or number == top
-        )
-        if leaves:
-            found[config.label] = leaves
+        if names:
+            found[config.label] = leaves(names)
     return found
+
+
+def leaves(names) -> list[str]:
+    """
+    The names of the highest number (a squash counts as the number it
+    squashes to, as Django numbers it), and those without a number: every
+    leaf is among them, and each of them is in the release.
+    """
+    numbers = {name: _number(name) for name in names}
+    top = max((n for n in numbers.values() if n is not None), default=None)
+    return sorted(
+        name for name, number in numbers.items() if number is None or number == top
+    )
 
 
 def digest(migrations: dict[str, list[str]]) -> str:
