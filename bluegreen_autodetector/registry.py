@@ -211,6 +211,12 @@ class _Heartbeat:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        # Held during each write: a fork waits for it (``_before_fork``), so
+        # that no child starts with a lock the writing thread held (a module
+        # being imported, the driver's), which no thread of the child would
+        # ever release.
+        self.writing = threading.Lock()
+        self.writing_held = False
         self.pid = 0  # the process the thread below runs in
         self.thread: threading.Thread | None = None
         self.stop = threading.Event()
@@ -219,29 +225,48 @@ class _Heartbeat:
         self.told: set[str] = set()  # aliases whose failure was logged
         self.identity: tuple[str, str] | None = None  # (digest, JSON)
 
+    def before_fork(self) -> None:
+        if self.thread is not None and self.pid == os.getpid():
+            self.writing_held = self.writing.acquire(timeout=10)
+
+    def after_fork_in_parent(self) -> None:
+        if self.writing_held:
+            self.writing_held = False
+            self.writing.release()
+
+    def forked(self) -> None:
+        """In a forked child: the parent's thread is not here (nor its locks)."""
+        self.lock, self.writing = threading.Lock(), threading.Lock()
+        self.writing_held = False
+        self.pid, self.thread = 0, None
+
     def add(self, alias: str) -> None:
         with self.lock:
-            pid = os.getpid()
-            if self.pid != pid:
-                # A forked child: the parent's thread is not here, nor its rows.
-                self.pid, self.thread, self.rows = pid, None, {}
-                self.stop = threading.Event()
             self.aliases.add(alias)
-            if self.thread is None:
-                self.thread = threading.Thread(
-                    target=self.run, name="bluegreen-registry", daemon=True
-                )
-                self.thread.start()
+            if self.pid == os.getpid():
+                return
+            # The first connection of this process (or of a forked child,
+            # whose parent's rows are the parent's): start its heartbeat.
+            self.pid, self.rows, self.stop = os.getpid(), {}, threading.Event()
+            model(), DatabaseNow()  # their imports, in this thread
+            self.thread = threading.Thread(
+                target=self.run, name="bluegreen-registry", daemon=True
+            )
+            self.thread.start()
 
     def run(self) -> None:
         interval = beat_interval(ttl())
         while True:
-            for alias in sorted(self.aliases):
-                self.beat(alias)
+            with self.lock:
+                aliases = sorted(self.aliases)
+            for alias in aliases:
+                with self.writing:
+                    self.beat(alias)
             if self.stop.wait(interval):
                 break
         for alias in sorted(self.rows):
-            self.beat(alias, stopping=True)
+            with self.writing:
+                self.beat(alias, stopping=True)
 
     def beat(self, alias: str, stopping: bool = False) -> None:
         connection = connections[alias]
@@ -303,6 +328,12 @@ class _Heartbeat:
 
 _heartbeat = _Heartbeat()
 atexit.register(_heartbeat.exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_heartbeat.before_fork,
+        after_in_parent=_heartbeat.after_fork_in_parent,
+        after_in_child=_heartbeat.forked,
+    )
 
 
 def ensure_schema(alias: str) -> None:

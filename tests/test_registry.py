@@ -276,14 +276,26 @@ urlpatterns = [path("", books)]
 """
 
 
+# --preload: the arbiter imports the application, which reads the database
+# (and closes its connection, as Django asks of a process that forks); each
+# worker is a fork of it.
+PRELOADED = """
+from django.db import connection
+from shop.models import Book
+Book.objects.count()
+connection.close()
+"""
+
+
+@pytest.mark.parametrize("preload", [False, True], ids=["workers", "preload"])
 @pytest.mark.parametrize("vendor", ["sqlite", "postgresql"], indirect=True)
-def test_gunicorn_workers_record_themselves(make_project, vendor):
+def test_gunicorn_workers_record_themselves(make_project, vendor, preload):
     project = make_project(
         vendor,
         extra_settings='ROOT_URLCONF = "urls"\nALLOWED_HOSTS = ["*"]\n'
         "BLUEGREEN_RELEASE_TTL = 30\n",
     )
-    (project.root / "wsgi.py").write_text(WSGI)
+    (project.root / "wsgi.py").write_text(WSGI + (PRELOADED if preload else ""))
     (project.root / "urls.py").write_text(URLS)
     Release(project, V1, V2)
     with socket.socket() as probe:
@@ -291,7 +303,7 @@ def test_gunicorn_workers_record_themselves(make_project, vendor):
         port = probe.getsockname()[1]
     arbiter = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--graceful-timeout", "5", "wsgi"],
+         "--graceful-timeout", "5", *(["--preload"] if preload else []), "wsgi"],
         cwd=project.root,
         env=environment(project),
         stdout=subprocess.DEVNULL,
@@ -306,14 +318,21 @@ def test_gunicorn_workers_record_themselves(make_project, vendor):
             except OSError:
                 return False
 
-        assert wait_for(served, timeout=30)
+        if not wait_for(served, timeout=30):
+            arbiter.kill()
+            pytest.fail(f"gunicorn does not serve:\n{arbiter.communicate()[1]}")
         for _ in range(10):
             assert served()
-        (live,) = recorded(project)
+        # With --preload the arbiter read the database too: it is a process
+        # of the release (it forks the release's next workers).
+        (live,) = recorded(project, count=2 if preload else 1)
         workers = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
                    and _parent(p) == arbiter.pid}
-        pids = [pid for host in live["hosts"] for pid in host["pids"]]
-        assert pids and set(pids) <= workers, (pids, workers)
+        pids = {pid for host in live["hosts"] for pid in host["pids"]}
+        if preload:
+            assert arbiter.pid in pids, (pids, arbiter.pid)
+            pids.discard(arbiter.pid)
+        assert pids and pids <= workers, (pids, workers)
         assert live["hosts"][0]["programs"] == ["gunicorn"]
     finally:
         arbiter.send_signal(signal.SIGTERM)  # graceful: the workers exit
