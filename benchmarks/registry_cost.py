@@ -60,9 +60,7 @@ class Run:
             self.db_name = str(self.root / "db.sqlite3")
         else:
             self.db_name = f"bg_registry_cost_{os.getpid()}"
-        self.env = {
-            k: v for k, v in os.environ.items() if not k.startswith("EXAMPLE_")
-        }
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("EXAMPLE_")}
         self.env.update(
             DJANGO_SETTINGS_MODULE="example.settings",
             EXAMPLE_DB_VENDOR=vendor,
@@ -199,7 +197,9 @@ def main(argv=None):
             for host in release["hosts"]
             for pid in host["pids"]
         )
-        print(f"  recorded: {len(pids)} process(es) of {len(status['releases'])} release(s)")
+        print(
+            f"  recorded: {len(pids)} process(es) of {len(status['releases'])} release(s)"
+        )
         if failures:
             problems.append(f"{vendor}: {len(failures)} failed: {failures[:3]}")
         # Only the 'on' server's workers (two, one of which may have served

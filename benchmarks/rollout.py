@@ -416,10 +416,14 @@ class Rehearsal:
             time.sleep(2)
             worker.stop()
             output, _ = migrate.communicate(timeout=300)
-            self.log_lines.append(f"$ [v3] manage.py migrate --wait=120  (exit {migrate.returncode})")
+            self.log_lines.append(
+                f"$ [v3] manage.py migrate --wait=120  (exit {migrate.returncode})"
+            )
             self.log_lines.extend("    " + line for line in output.splitlines())
             if migrate.returncode or "Waiting up to" not in output:
-                raise DeployFailed(f"migrate --wait did not wait for v1's worker:\n{output}")
+                raise DeployFailed(
+                    f"migrate --wait did not wait for v1's worker:\n{output}"
+                )
             self.waited = time.perf_counter() - start
 
         phase(PHASES[4], cleanup)

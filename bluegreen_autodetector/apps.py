@@ -6,7 +6,6 @@ class BlueGreenAutodetectorConfig(AppConfig):
     verbose_name = "Blue-green migrations"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
-        from . import registry
+        from . import checks, registry  # noqa: F401  (checks registers the system checks)
 
         registry.install()  # this process records its release (registry.py)

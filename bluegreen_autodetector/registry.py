@@ -511,8 +511,14 @@ def live_releases(alias: str, seconds: float) -> list[Release] | None:
         .filter(stopped__isnull=True)
         .annotate(now=DatabaseNow())
         .values(
-            "release", "migrations", "host", "pid", "program", "started",
-            "last_seen", "now",
+            "release",
+            "migrations",
+            "host",
+            "pid",
+            "program",
+            "started",
+            "last_seen",
+            "now",
         )
         .order_by("started", "pk")
     )

@@ -97,8 +97,7 @@ def describe(release: registry.Release, app: str | None = None) -> str:
         for host, pids in release.hosts().items()
     )
     return (
-        f"release {release.name}{where} on {hosts}, last seen "
-        f"{release.age:.0f} s ago"
+        f"release {release.name}{where} on {hosts}, last seen {release.age:.0f} s ago"
     )
 
 
@@ -168,6 +167,9 @@ def refuse_live(
         return
     found = live(alias)
     if found is None:
+        serving = {label for label, _ in releases.applied_on(alias)}
+        if not serving & {cleanup.app_label for cleanup, _ in cleanups}:
+            return  # a fresh database (the test runner's): no release before
         write(
             f"No release has recorded itself on database {alias!r}: nothing "
             f"shows whether the release before the contract still runs."

@@ -165,15 +165,17 @@ def contract_applied(make_project, vendor, ttl):
 
 
 @pytest.mark.parametrize("vendor", ["sqlite", "postgresql", "mysql"], indirect=True)
-def test_a_live_worker_of_the_old_release_holds_its_cleanup_back(
-    make_project, vendor
-):
+def test_a_live_worker_of_the_old_release_holds_its_cleanup_back(make_project, vendor):
     project, release, worker = contract_applied(make_project, vendor, ttl=1)
     try:
         (live,) = recorded(project)
         assert live["migrations"]["shop"] == [release.v1]
         assert live["hosts"] == [
-            {"host": socket.gethostname(), "pids": [worker.pid], "programs": ["worker.py"]}
+            {
+                "host": socket.gethostname(),
+                "pids": [worker.pid],
+                "programs": ["worker.py"],
+            }
         ]
         # promotemigrations: the contract is applied, but a release without it runs.
         listed = project.manage("promotemigrations", "--list").stdout
@@ -302,8 +304,19 @@ def test_gunicorn_workers_record_themselves(make_project, vendor, preload):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     arbiter = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--graceful-timeout", "5", *(["--preload"] if preload else []), "wsgi"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "5",
+            *(["--preload"] if preload else []),
+            "wsgi",
+        ],
         cwd=project.root,
         env=environment(project),
         stdout=subprocess.DEVNULL,
@@ -311,9 +324,12 @@ def test_gunicorn_workers_record_themselves(make_project, vendor, preload):
         text=True,
     )
     try:
+
         def served():
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/", timeout=5
+                ) as r:
                     return json.loads(r.read())["books"] == []
             except OSError:
                 return False
@@ -326,8 +342,11 @@ def test_gunicorn_workers_record_themselves(make_project, vendor, preload):
         # With --preload the arbiter read the database too: it is a process
         # of the release (it forks the release's next workers).
         (live,) = recorded(project, count=2 if preload else 1)
-        workers = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
-                   and _parent(p) == arbiter.pid}
+        workers = {
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _parent(p) == arbiter.pid
+        }
         pids = {pid for host in live["hosts"] for pid in host["pids"]}
         if preload:
             assert arbiter.pid in pids, (pids, arbiter.pid)
@@ -361,13 +380,19 @@ def read_only(project, vendor, name: str) -> dict:
         import psycopg
 
         with psycopg.connect(
-            host=database["HOST"], user="postgres", dbname=database["NAME"],
+            host=database["HOST"],
+            user="postgres",
+            dbname=database["NAME"],
             autocommit=True,
         ) as connection:
             connection.execute(f'CREATE ROLE "{name}" LOGIN')
-            connection.execute(f'GRANT CONNECT ON DATABASE "{database["NAME"]}" TO "{name}"')
+            connection.execute(
+                f'GRANT CONNECT ON DATABASE "{database["NAME"]}" TO "{name}"'
+            )
             connection.execute(f'GRANT USAGE ON SCHEMA public TO "{name}"')
-            connection.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{name}"')
+            connection.execute(
+                f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{name}"'
+            )
         return {**database, "USER": name}
     import MySQLdb
 
@@ -386,7 +411,9 @@ def drop_user(vendor, name: str) -> None:
         import psycopg
 
         with psycopg.connect(
-            host=SERVERS[vendor]["HOST"], user="postgres", dbname="postgres",
+            host=SERVERS[vendor]["HOST"],
+            user="postgres",
+            dbname="postgres",
             autocommit=True,
         ) as connection:
             connection.execute(f'DROP ROLE IF EXISTS "{name}"')
@@ -440,6 +467,6 @@ def test_a_read_only_database_user_serves(make_project, vendor):
         drop_user(vendor, name)
     assert result.returncode == 0, result.stderr
     assert "served []" in result.stdout, result.stdout
-    assert result.stderr.count("cannot record this release on database 'default'") == 1, (
-        result.stderr
-    )
+    assert (
+        result.stderr.count("cannot record this release on database 'default'") == 1
+    ), result.stderr
