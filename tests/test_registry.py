@@ -195,6 +195,21 @@ def test_a_live_worker_of_the_old_release_holds_its_cleanup_back(make_project, v
         )
         assert "Stop that release, or wait for it to leave" in refused.stderr
         assert "Applying" not in refused.stdout
+        # --wait is bounded: the release did not leave, migrate refuses as before.
+        waited = project.manage("migrate", "--wait=1", check=False)
+        assert_stopped(
+            waited,
+            f"Cannot apply cleanup shop.{cleanup} on database "
+            f"'default' after waiting 1 s: release {live['release']}",
+        )
+        assert "Waiting up to 1 s for release" in waited.stdout
+        shown = project.manage("deploystatus").stdout
+        assert f"  {live['release']}  shop at {release.v1}\n" in shown
+        assert f"{socket.gethostname()}: pid {worker.pid} (worker.py)" in shown
+        assert (
+            f"shop.{cleanup} (promoted, cleanup of {release.v2}): held back by "
+            f"release {live['release']}" in shown
+        )
         assert "rating" in str(project.probe("schema"))
         assert worker.alive()
     finally:
