@@ -19,14 +19,22 @@ example_project/ sharing one fresh database:
   phase 2   v2's ``migrate`` while v1 serves   (the contract; stock: everything)
   phase 3   v2 starts under gunicorn; traffic goes to v1 and v2 alike
             (the switch-over window of a blue-green or rolling deploy)
-  phase 4   traffic only to v2; v1 is stopped (SIGTERM, graceful)
+  phase 4   traffic only to v2; v1 is stopped (SIGTERM, graceful), all
+            but a task worker of v1 (started with v1; it reads Book and
+            Product, every column v1 maps, every 200 ms)
   phase 5   next release v3 (= v2 code): ``promotemigrations`` and its
-            ``migrate`` (the cleanup) while v2 serves
+            ``migrate`` (the cleanup) while v2 serves. bluegreen: the
+            registry of live releases shows v1's worker still runs:
+            ``promotemigrations --list`` says the cleanup waits for it, the
+            cleanup is promoted by name (``--through``), and ``migrate
+            --wait`` waits until the worker is stopped (2 s in), then applies
+            it. stock: the worker is stopped after the phase's migrate
 
 A load generator (benchmarks/loadgen.py: threads + http.client) lists,
 creates, updates and deletes Font, Book and Product rows through the JSON
 API of example_project/bookstore/views.py all along; each phase lasts as long
-as its action plus ``--settle`` seconds. Each release serves the same view
+as its action plus ``--settle`` seconds. The task worker's reads count as
+requests (target ``v1-worker``) of the phase they fall in. Each release serves the same view
 code: only models.py (and its migrations) differ. Prints, per vendor, the
 failed/total requests per phase for stock and bluegreen, and the errors seen.
 
@@ -178,6 +186,69 @@ class Server:
             self.process.wait(10)
 
 
+# A task worker of release v1 (a Celery worker of the old image, say): it set
+# Django up and reads Book and Product rows, every column v1 maps (Book.font
+# and Product.rating included), every 200 ms; one line per read. SIGTERM is
+# a warm shutdown (as Celery's): it exits, and its record says it stopped.
+TASK_WORKER = """
+import os, signal, sys, time
+sys.path.insert(0, os.getcwd())
+import django
+django.setup()
+from django.db import connection
+from bookstore.models import Book, Product
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+while True:
+    try:
+        list(Book.objects.all()[:20])
+        list(Product.objects.all()[:20])
+        print(time.time(), "ok", flush=True)
+    except Exception as error:
+        said = str(error).splitlines()[0][:100] if str(error) else ""
+        print(time.time(), f"failed {type(error).__name__}: {said}", flush=True)
+        connection.close()
+    time.sleep(0.2)
+"""
+
+
+class TaskWorker:
+    """``TASK_WORKER`` run from a release's folder, its reads logged to ``log``."""
+
+    def __init__(self, release, env, log):
+        self.log = log
+        (release / "task_worker.py").write_text(TASK_WORKER)
+        with open(log, "w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "task_worker.py"],
+                cwd=release,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def reads(self):
+        """(time, error or None) of each read."""
+        found = []
+        for line in Path(self.log).read_text().splitlines():
+            stamp, _, said = line.partition(" ")
+            try:
+                found.append((float(stamp), None if said == "ok" else said))
+            except ValueError:
+                continue  # a traceback's line, if any
+        return found
+
+
 class Rehearsal:
     def __init__(self, vendor, mode, args, root):
         self.vendor = vendor
@@ -186,6 +257,8 @@ class Rehearsal:
         self.root = root / f"{vendor}-{mode}"
         self.root.mkdir()
         self.servers = []
+        self.workers = []
+        self.waited = None  # seconds the cleanup's migrate waited for v1's worker
         self.served = {}  # release -> "model(field, ...)" as its GET /api/ says
         self.log_lines = []
         if vendor in ("postgresql", "mysql"):
@@ -266,6 +339,8 @@ class Rehearsal:
             load.stop()
             for server in self.servers:
                 server.stop()
+            for worker in self.workers:
+                worker.stop()
             drop_database(self.vendor, self.db_name)
 
     def deploy(self, load):
@@ -278,14 +353,18 @@ class Rehearsal:
 
         self.manage(v1, "migrate")
         blue = self.serve("v1", v1)
+        worker = TaskWorker(v1, self.env, self.root / "task-worker-v1.log")
+        self.workers.append(worker)
         load.seed(blue.target)
         load.set_targets([blue.target])
         load.set_phase(PHASES[0])
         load.start()
         timings = {}
+        started = {}  # phase -> time.time() it began, for the worker's reads
 
         def phase(name, action=None):
             load.set_phase(name)
+            started[name] = time.time()
             start = time.perf_counter()
             if action:
                 action()
@@ -311,13 +390,57 @@ class Rehearsal:
 
         def cleanup():
             v3 = self.release("v3", source=v2)
-            self.manage(v3, "promotemigrations")
-            self.manage(v3, "migrate")
+            if self.mode == "stock":
+                self.manage(v3, "promotemigrations")
+                self.manage(v3, "migrate")
+                worker.stop()
+                return
+            # v1's task worker still runs (phase 4 stopped only its web
+            # servers): promotemigrations says the cleanup waits for it.
+            listed = self.manage(v3, "promotemigrations", "--list").stdout
+            if "waits: release" not in listed:
+                raise DeployFailed(f"promotemigrations --list did not wait: {listed}")
+            contract = sorted((v2 / APP / "migrations").glob("[0-9]*.py"))[-1].stem
+            self.manage(v3, "promotemigrations", APP, "--through", contract)
+            # migrate waits for v1's last worker, which stops 2 s later.
+            start = time.perf_counter()
+            migrate = subprocess.Popen(
+                [sys.executable, "manage.py", "migrate", "--wait=120"],
+                cwd=v3,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            time.sleep(2)
+            worker.stop()
+            output, _ = migrate.communicate(timeout=300)
+            self.log_lines.append(
+                f"$ [v3] manage.py migrate --wait=120  (exit {migrate.returncode})"
+            )
+            self.log_lines.extend("    " + line for line in output.splitlines())
+            if migrate.returncode or "Waiting up to" not in output:
+                raise DeployFailed(
+                    f"migrate --wait did not wait for v1's worker:\n{output}"
+                )
+            self.waited = time.perf_counter() - start
 
         phase(PHASES[4], cleanup)
         load.stop()
+        worker.stop()
         for name, seconds in timings.items():
             load.stats.setdefault(name, PhaseStats()).seconds = seconds
+        # The task worker's reads count as requests of the phase they fell in.
+        names = sorted(started, key=started.get)
+        for stamp, error in worker.reads():
+            name = [n for n in names if started[n] <= stamp][-1:] or names[:1]
+            stats = load.stats.setdefault(name[0], PhaseStats())
+            stats.total += 1
+            stats.by_target["v1-worker"] += 1
+            if error:
+                stats.failed += 1
+                stats.errors[f"v1-worker read: {error}"] += 1
         return load.stats
 
 
@@ -434,6 +557,11 @@ def main(argv=None):
                 "\n".join(rehearsal.log_lines) + "\n"
             )
             print(f"  {vendor}/{mode}: {time.perf_counter() - started:.1f} s")
+            if rehearsal.waited is not None:
+                print(
+                    f"    phase 5: migrate --wait waited {rehearsal.waited:.1f} s for "
+                    f"v1's task worker to stop, then applied the cleanup"
+                )
             for name, models in rehearsal.served.items():
                 print(f"    {name} served {models}")
         report(vendor, results)

@@ -7,3 +7,6 @@ class BlueGreenAutodetectorConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .release import registry
+
+        registry.install()  # this process records its release (release/registry.py)

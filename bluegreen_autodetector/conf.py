@@ -132,6 +132,18 @@ def online_ddl() -> bool:
     return bool(getattr(settings, "BLUEGREEN_ONLINE_DDL", True))
 
 
+DEFAULT_RELEASE_TTL = 60.0
+
+
+def release_ttl() -> float:
+    """
+    ``BLUEGREEN_RELEASE_TTL``: a release whose processes were seen within this
+    many seconds is live (default 60; ``None`` or 0 turns the registry off:
+    nothing is recorded, nothing waits). See ``registry.py``.
+    """
+    return _seconds("BLUEGREEN_RELEASE_TTL", DEFAULT_RELEASE_TTL) or 0.0
+
+
 def _seconds(name: str, default: float) -> float | None:
     value = getattr(settings, name, default)
     if value is None:

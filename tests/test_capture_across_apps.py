@@ -14,9 +14,9 @@ import pytest
 
 from .oracles import (
     Release,
-    failures,
     assert_idempotent,
     assert_same_schema,
+    failures,
     stock_schema,
 )
 

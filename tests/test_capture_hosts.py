@@ -17,7 +17,11 @@ from django.db.models.functions import Now
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from bluegreen_autodetector.capture.capture import Capture, LingeringColumn, LingeringTable
+from bluegreen_autodetector.capture.capture import (
+    Capture,
+    LingeringColumn,
+    LingeringTable,
+)
 
 from .split_in_process import CAPTURE_DATABASES, capture_servers
 

@@ -19,8 +19,8 @@ from django.db.migrations import operations
 from django.db.migrations.questioner import MigrationQuestioner
 from django.db.migrations.state import ModelState
 
-from bluegreen_autodetector.split.catalogue import Walk, remove_field
 from bluegreen_autodetector.operations import RunAlterSQL, RunCleanupSQL
+from bluegreen_autodetector.split.catalogue import Walk, remove_field
 
 from .split_in_process import capture_servers, model, only, split, state
 

@@ -13,9 +13,9 @@ from django.db.migrations import Migration, operations
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ModelState, ProjectState
 
+from bluegreen_autodetector.operations import RunCleanupSQL
 from bluegreen_autodetector.verifier import judge as verifier
 from bluegreen_autodetector.verifier import live
-from bluegreen_autodetector.operations import RunCleanupSQL
 
 OLD, NEW = "the old release", "the new release"
 

@@ -21,6 +21,11 @@ INSTALLED_APPS = [
 # release) and a pending cleanup migration (next release).
 BLUEGREEN_MIGRATIONS = True
 
+# Each serving process records its release in the database; a cleanup waits
+# while a release without its contract was seen within this many seconds
+# (0: off). benchmarks/registry_cost.py serves with it on and off.
+BLUEGREEN_RELEASE_TTL = float(os.environ.get("EXAMPLE_RELEASE_TTL", 60))
+
 MIDDLEWARE = []
 
 ROOT_URLCONF = "example.urls"

@@ -6,6 +6,7 @@ triggers Django's state does not know (``sqlite_rebuilds.py``), the rows
 that block migrating
 back past a contract named before any DDL, a refusal before any DDL to run a
 cleanup with its contract on a database that was serving (``releases.py``),
+or while a live release lacks its contract (``release/guard.py``; ``--wait``),
 and a word when cleanups are waiting for promotion.
 """
 
@@ -29,6 +30,19 @@ class Command(migrate.Command):
     # makemigrations and migrate must share one autodetector (commands.E001).
     autodetector = BlueGreenAutodetector
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--wait",
+            nargs="?",
+            type=float,
+            const=300.0,
+            metavar="SECONDS",
+            help="While a live release lacks the contract of a cleanup to apply, "
+            "wait for it to leave, up to SECONDS (default 300), instead of "
+            "refusing (registry of live releases; give it as --wait=SECONDS).",
+        )
+
     def execute(self, *args, **options):
         # The system checks run before handle(): they too must not stop on a
         # pending file that cannot be loaded.
@@ -46,6 +60,7 @@ class Command(migrate.Command):
         from ...runtime import locks, online, sqlite_rebuilds
 
         self.database = options["database"]
+        self.wait = options.get("wait")
         split = conf.enabled()
         # migrate only asks whether models have unmigrated changes; a split
         # never changes that answer, so it need not capture any SQL.
@@ -78,10 +93,12 @@ class Command(migrate.Command):
         if self.plan_checked or using != self.database or plan is None:
             return
         self.plan_checked = True
-        from ...release import releases
+        from ...release import guard, releases
         from ...runtime import rollback
 
         releases.refuse_same_deploy(plan, using)
+        say = self.stdout.write if self.verbosity >= 1 else None
+        guard.refuse_live(plan, using, self.wait, say)
         rollback.refuse_blocked_plan(plan, connections[using])
 
     def _report_pending(self):

@@ -1,7 +1,8 @@
 """
 ``promotemigrations``: move pending cleanups whose contract has shipped into
 the migrations folder. Shipped means applied on ``--database`` (default
-"default"), or, with ``--through MIGRATION``, at or before that migration.
+"default") with no live release there lacking it (``release/guard.py``), or,
+with ``--through MIGRATION``, at or before that migration.
 """
 
 from __future__ import annotations
@@ -147,7 +148,13 @@ class Command(BaseCommand):
     def _waits(app_labels, loader, options):
         """Which contracts have shipped, as the options say."""
         if options["through"] is None:
-            return releases.shipped_on_database(options["database"])
+            from ...release import guard
+
+            return guard.lacking_contract(
+                releases.shipped_on_database(options["database"]),
+                options["database"],
+                loader,
+            )
         if len(app_labels) != 1:
             raise CommandError(
                 "--through names a migration of one app: give exactly one app "
