@@ -23,7 +23,8 @@ from django.db.migrations.state import ProjectState
 from . import conf, live, pending, verifier
 from .capture import AlterColumn, Capture, LingeringColumn
 from .catalogue import CATALOGUE, Refused, Split, Walk
-from .operations import RunAlterSQL, RunCleanupSQL
+from .catalogue.shapes import column_named
+from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL
 from .replan import Replan, replan_alterations, replan_removals
 
 
@@ -209,10 +210,14 @@ def split_migration(
     )
     database_operations, state_operations, cleanup_items, warnings = [], [], [], []
     refusals, removed_types, added_types, removed = [], {}, {}, {}
+    removed_columns = {}
     for operation in migration.operations:
         if isinstance(operation, operations.RemoveField):
             field = walk.model_state(operation.model_name).fields[operation.name]
             removed_types[operation.model_name_lower, operation.name] = type(field)
+            removed_columns[operation.model_name_lower, operation.name] = (
+                column_named(operation.name, field)
+            )
         elif isinstance(operation, operations.AddField):
             added_types[operation.model_name_lower, operation.name] = type(
                 operation.field
@@ -238,7 +243,9 @@ def split_migration(
         warnings += split.warnings
         live.state_forwards(operation, app_label, state)
     if non_interactive:
-        warnings += _possible_renames(app_label, removed_types, added_types)
+        warnings += _possible_renames(
+            app_label, removed_types, added_types, removed_columns
+        )
     migration.cleanup = None
     migration.bluegreen_warnings = warnings
     if not cleanup_items and not state_operations:
@@ -264,7 +271,12 @@ def split_migration(
 
 
 def _cleanup_order(item) -> int:
-    """Columns first, then finished columns, then M2M tables, then tables."""
+    """
+    A rename's synchronisation first (its triggers read the old column),
+    then columns, then finished columns, then M2M tables, then tables.
+    """
+    if hasattr(item, "captured"):
+        return -1
     if isinstance(item, LingeringColumn):
         return 0
     if isinstance(item, AlterColumn):
@@ -280,6 +292,8 @@ def _cleanup_operation(item, captured):
         "reverse_sql": captured.reverse_sql,
         "hints": {"model_name": item.model[1]},
     }
+    if hasattr(item, "captured"):  # sync.DropSync
+        return RunSyncSQL(**common, source=item.old, drops=True)
     if isinstance(item, AlterColumn):
         return RunAlterSQL(
             **common,
@@ -291,16 +305,26 @@ def _cleanup_operation(item, captured):
     return RunCleanupSQL(**common)
 
 
-def _possible_renames(app_label: str, removed: dict, added: dict) -> list[str]:
+def _possible_renames(
+    app_label: str, removed: dict, added: dict, columns: dict
+) -> list[str]:
     """
     With --noinput Django never asks "did you rename?": say when a removed
     field and an added one of the same model have the same type.
-    ``removed`` and ``added`` map (model name, field name) to the field class.
+    ``removed`` and ``added`` map (model name, field name) to the field class,
+    ``columns`` a removed field to its column (None: an M2M's table).
     """
     return [
         f"{app_label}.{model}: {old!r} is removed and {new!r} of the same type "
         f"added. If this is a rename, the cleanup would drop {old!r} with its "
-        f"data: rename in Python only (db_column={old!r}) instead."
+        f"data: "
+        + (
+            f"run makemigrations without --noinput and answer 'y' when it asks "
+            f"whether it was renamed (the rename is split), or rename in Python "
+            f"only (db_column={columns[model, old]!r})."
+            if columns.get((model, old))
+            else "rename it in Python only, keeping its table (db_table)."
+        )
         for (model, old), old_type in removed.items()
         for (added_model, new), new_type in added.items()
         if added_model == model and new_type is old_type

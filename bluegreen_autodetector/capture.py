@@ -179,6 +179,8 @@ class Capture:
         }
         hosts = {}
         for item in items:
+            if hasattr(item, "captured"):
+                continue  # It carries its own SQL (sync.DropSync).
             if isinstance(item, LingeringColumn):
                 host = self._project_host(item)
                 if host is not None:
@@ -209,6 +211,9 @@ class Capture:
         registry = self._skeletons(wanted, options)
         captured = []
         for item in items:
+            if hasattr(item, "captured"):
+                captured.append(item.captured())
+                continue
             if id(item) in hosts:
                 host = hosts[id(item)]
                 if host.target is not None:

@@ -24,7 +24,7 @@ from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ModelState, ProjectState
 
 from .fields import deconstruct
-from .operations import CleanupSQL, RunCleanupSQL
+from .operations import CleanupSQL, RunCleanupSQL, RunSyncSQL
 from .verifier import ModelKey, column_of, db_table, m2m_table
 
 Node = tuple[str, str]
@@ -117,7 +117,26 @@ def _with_bookkeeping(state: ProjectState, model_states: dict) -> ProjectState:
         for key, names in getattr(state, "bluegreen_lingering", {}).items()
     }
     copy.bluegreen_dropped = dict(getattr(state, "bluegreen_dropped", {}))
+    copy.bluegreen_synced = {
+        table: dict(pairs)
+        for table, pairs in getattr(state, "bluegreen_synced", {}).items()
+    }
+    copy.bluegreen_sync_lost = dict(getattr(state, "bluegreen_sync_lost", {}))
     return copy
+
+
+def synced(database: ProjectState) -> dict[str, dict[str, str]]:
+    """table -> {column: the column triggers keep equal to it} (a rename's)."""
+    if not hasattr(database, "bluegreen_synced"):
+        database.bluegreen_synced = {}
+    return database.bluegreen_synced
+
+
+def sync_lost(database: ProjectState) -> dict[str, str]:
+    """table -> why a rename's synchronisation is gone before its cleanup."""
+    if not hasattr(database, "bluegreen_sync_lost"):
+        database.bluegreen_sync_lost = {}
+    return database.bluegreen_sync_lost
 
 
 def lingering(database: ProjectState) -> dict[ModelKey, set[str]]:
@@ -215,7 +234,14 @@ def database_forwards(
 
 def _forwards(operation, migration, database: ProjectState, sqlite: bool) -> None:
     app_label = migration.app_label
-    if isinstance(operation, operations.SeparateDatabaseAndState):
+    if isinstance(operation, operations.SeparateDatabaseAndState) and any(
+        isinstance(inner, RunSyncSQL) for inner in operation.database_operations
+    ):
+        _rename_column(operation, migration, database, sqlite)
+    elif isinstance(operation, RunSyncSQL) and operation.drops:
+        synced(database).pop(operation.table, None)
+        sync_lost(database).pop(operation.table, None)
+    elif isinstance(operation, operations.SeparateDatabaseAndState):
         for inner in operation.database_operations:
             _forwards(inner, migration, database, sqlite)
         # A state-only removal leaves its column or table in the database. A
@@ -233,11 +259,62 @@ def _forwards(operation, migration, database: ProjectState, sqlite: bool) -> Non
         key = (app_label, getattr(operation, "model_name_lower", ""))
         if (
             sqlite
-            and lingering(database).get(key)
+            and (lingering(database).get(key) or _synced_table(database, key))
             and rebuilds(operation, database.models[key])
         ):
             _rebuild(operation, migration, key, database)
         state_forwards(operation, app_label, database)
+
+
+def _synced_table(database: ProjectState, key: ModelKey) -> str | None:
+    model_state = database.models.get(key)
+    if model_state is None:
+        return None
+    table = db_table(key[0], model_state)
+    return table if synced(database).get(table) else None
+
+
+def _rename_column(operation, migration, database: ProjectState, sqlite) -> None:
+    """
+    A rename's contract (``catalogue/renames.py``): the old column stays,
+    lingering, the new one is added under the field's new name, and the
+    triggers keep the two equal. Django's state operations (RenameField)
+    are not applied to the database's shape: it holds both columns.
+    """
+    from .catalogue.renames import NEW_COLUMN_SUFFIX, OLD_COLUMN_SUFFIX
+
+    app_label = migration.app_label
+    sync = next(
+        inner
+        for inner in operation.database_operations
+        if isinstance(inner, RunSyncSQL)
+    )
+    for inner in operation.database_operations:
+        if not isinstance(inner, CleanupSQL):
+            _forwards(inner, migration, database, sqlite)
+    key = (app_label, sync.hints["model_name"])
+    fields = database.models[key].fields
+    added = next(
+        inner
+        for inner in operation.database_operations
+        if isinstance(inner, operations.AddField)
+    )
+    kept = next(
+        inner
+        for inner in operation.database_operations
+        if isinstance(inner, operations.AlterField)
+    )
+    new_name = added.name.removesuffix(NEW_COLUMN_SUFFIX)
+    old_name = kept.name
+    if old_name == new_name:
+        old_name += OLD_COLUMN_SUFFIX
+        fields[old_name] = fields.pop(kept.name)
+    # As the contract added it: nullable, named after the field.
+    fields[new_name] = fields.pop(added.name)
+    lingering(database).setdefault(key, set()).add(old_name)
+    synced(database).setdefault(sync.table, {}).update(
+        {sync.source: sync.column, sync.column: sync.source}
+    )
 
 
 def state_forwards(operation, app_label: str, state: ProjectState) -> None:
@@ -265,6 +342,14 @@ def state_forwards(operation, app_label: str, state: ProjectState) -> None:
 def _rebuild(operation, migration, key: ModelKey, database: ProjectState) -> None:
     model_state = database.models[key]
     table = db_table(key[0], model_state)
+    if synced(database).pop(table, None):
+        sync_lost(database)[table] = (
+            f"SQLite rebuilds {table} for '{operation.describe()}' "
+            f"({migration.app_label}.{migration.name}), which drops the triggers "
+            f"that keep a renamed column and its old column equal: make this "
+            f"change once the rename's cleanup has run (promotemigrations, in the "
+            f"release after its contract)"
+        )
     for name in sorted(lingering(database).pop(key)):
         field = model_state.fields.pop(name, None)
         if field is None:
