@@ -25,7 +25,12 @@ from .capture import AlterColumn, Capture, LingeringColumn
 from .catalogue import CATALOGUE, Refused, Split, Walk
 from .catalogue.shapes import column_named
 from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL
-from .replan import Replan, replan_alterations, replan_removals
+from .replan import (
+    Replan,
+    refuse_synced_changes,
+    replan_alterations,
+    replan_removals,
+)
 
 
 class BlueGreenAutodetector(MigrationAutodetector):
@@ -64,6 +69,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
         ordered = _in_dependency_order(changes)
         plan = Replan()
         replan_alterations(ordered, self.pending_cleanups, self.leaf_state, plan)
+        refuse_synced_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
         # The split reads each operation against what the database holds.
         split_keys = _touched_models(changes)
         state = live.copy_state(self.leaf_state, split_keys)

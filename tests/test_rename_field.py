@@ -213,3 +213,80 @@ def test_stock_rename_breaks_the_old_release(make_project, vendor, kind):
     release.v2 = project.migration_names()[-1]
     problems = failures(release.crud())
     assert any("v1 Book create" in problem for problem in problems), problems
+
+
+def contract_applied(make_project, vendor, kind="plain"):
+    old_field, new_field, old, new, values = KINDS[kind]
+    project = make_project(vendor)
+    release = Release(project, models_source(old_field), models_source(new_field))
+    project.set_models(release.v2_models)
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    release.v2 = project.migration_names()[-1]
+    return project, release
+
+
+@pytest.mark.parametrize("kind", ["plain", "nullable"])
+def test_a_change_of_the_renamed_column_waits_for_the_cleanup(
+    make_project, vendor, kind
+):
+    # (A NOT NULL one has its Set NOT NULL step pending too, which refuses
+    # on its own; a nullable one has only the synchronisation's.)
+    project, release = contract_applied(make_project, vendor, kind)
+    before = project.snapshot()
+    project.set_models(release.v2_models.replace("max_length=", "max_length=2"))
+    result = project.manage("makemigrations", check=False)
+    assert result.returncode != 0
+    old, new = KINDS[kind][2:4]
+    assert f"would change {new} and not {old}" in result.stderr, result.stderr
+    assert project.snapshot() == before
+    # One the database never sees goes through.
+    project.set_models(release.v2_models.replace("max_length=", "help_text='h', max_length="))
+    project.manage("makemigrations", "-v0")
+    project.manage("migrate", "-v0")
+
+
+def test_a_sqlite_rebuild_of_the_synchronised_table_is_refused(make_project, vendor):
+    project, release = contract_applied(make_project, vendor)
+    before = project.snapshot()
+    project.set_models(release.v2_models.replace("default=1)", "default=1, null=True)"))
+    result = project.manage("makemigrations", check=False)
+    if vendor == "sqlite":
+        assert result.returncode != 0
+        assert "drops the triggers" in result.stderr, result.stderr
+        assert project.snapshot() == before
+        return
+    # Elsewhere no rebuild: the pair stays synchronised.
+    assert result.returncode == 0, result.stderr
+    project.manage("migrate", "-v0")
+    v3 = project.migration_names()[-1]
+    row = write(project, release.v1, "title", "old release")
+    assert read(project, v3, "headline", row) == "old release"
+
+
+def test_the_backfill_runs_in_batches_and_says_how_far_it_is(make_project, vendor):
+    old_field, new_field, *_ = KINDS["plain"]
+    project = make_project(vendor)
+    release = Release(project, models_source(old_field), models_source(new_field))
+    project.manage(
+        "shell",
+        "-c",
+        "from shop.models import Book; Book.objects.bulk_create("
+        "Book(title=f't{n}') for n in range(2500))",
+    )
+    project.set_models(release.v2_models)
+    make_v2(project)
+    output = project.manage("migrate").stdout
+    assert "Copying into shop_book.headline: 2500/2500 rows" in output, output
+    copied = project.manage(
+        "shell",
+        "-c",
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    c.execute('SELECT COUNT(*) FROM shop_book WHERE headline = title')\n"
+        "    print(c.fetchone()[0])",
+    ).stdout
+    assert copied.splitlines()[-1] == "2500"
+    # Resumable: run again, nothing is left to copy, nothing is written.
+    project.manage("migrate", "shop", release.v1, "-v0")
+    project.manage("migrate", "-v0")
