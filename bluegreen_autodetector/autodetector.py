@@ -221,8 +221,8 @@ def split_migration(
         if isinstance(operation, operations.RemoveField):
             field = walk.model_state(operation.model_name).fields[operation.name]
             removed_types[operation.model_name_lower, operation.name] = type(field)
-            removed_columns[operation.model_name_lower, operation.name] = (
-                column_named(operation.name, field)
+            removed_columns[operation.model_name_lower, operation.name] = column_named(
+                operation.name, field
             )
         elif isinstance(operation, operations.AddField):
             added_types[operation.model_name_lower, operation.name] = type(

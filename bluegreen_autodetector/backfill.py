@@ -80,9 +80,7 @@ def copy_column(
             bounds.append(f"{pk} <= %s")
             params.append(upper)
         where = " AND ".join([*bounds, f"({differ})"])
-        written = _batch(
-            connection, f"UPDATE {t} SET {c} = {s} WHERE {where}", params
-        )
+        written = _batch(connection, f"UPDATE {t} SET {c} = {s} WHERE {where}", params)
         done += written
         elapsed = time.monotonic() - started
         progress.update(done)

@@ -475,9 +475,7 @@ class CopyColumn(Operation):
             return
         from .backfill import copy_column
 
-        copy_column(
-            connection, self.table, self.source, self.column, self.primary_key
-        )
+        copy_column(connection, self.table, self.source, self.column, self.primary_key)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         pass

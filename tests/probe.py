@@ -395,7 +395,5 @@ if __name__ == "__main__":
         "inserts": inserts,
         "write": write,
         "read": read,
-    }[
-        command
-    ](**arguments)
+    }[command](**arguments)
     print(json.dumps(answer, default=str))

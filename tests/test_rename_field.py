@@ -241,7 +241,9 @@ def test_a_change_of_the_renamed_column_waits_for_the_cleanup(
     assert f"would change {new} and not {old}" in result.stderr, result.stderr
     assert project.snapshot() == before
     # One the database never sees goes through.
-    project.set_models(release.v2_models.replace("max_length=", "help_text='h', max_length="))
+    project.set_models(
+        release.v2_models.replace("max_length=", "help_text='h', max_length=")
+    )
     project.manage("makemigrations", "-v0")
     project.manage("migrate", "-v0")
 

@@ -100,7 +100,9 @@ def expand(
         if field.primary_key
     )
     vendors = conf.vendors()
-    created = {vendor: statements(vendor, table, old_column, new_column) for vendor in vendors}
+    created = {
+        vendor: statements(vendor, table, old_column, new_column) for vendor in vendors
+    }
     kept_old = _old_shape(old, old_column)
     added_new = _new_shape(new, new_column)
     hints = {"model_name": model_state.name_lower}
@@ -155,7 +157,9 @@ def expand(
                 tolerant,
                 new,
                 state_operations=[
-                    operations.AlterField(model_name=model_name, name=new_name, field=new)
+                    operations.AlterField(
+                        model_name=model_name, name=new_name, field=new
+                    )
                 ],
                 model_states=walk.joined_states(key, new),
             )
@@ -178,10 +182,14 @@ def _refuse_unsupported(walk, model_state, where, old_name, old, new) -> None:
 
     if old.primary_key or new.primary_key:
         refuse("it is the primary key")
-    if any(isinstance(f, models.CompositePrimaryKey) for f in model_state.fields.values()):
+    if any(
+        isinstance(f, models.CompositePrimaryKey) for f in model_state.fields.values()
+    ):
         refuse("the model has a composite primary key")
     if old.has_db_default() or new.has_db_default():
-        refuse("it has a db_default (each release would get the default, not the other's value)")
+        refuse(
+            "it has a db_default (each release would get the default, not the other's value)"
+        )
     if getattr(old, "generated", False):
         refuse("it is a GeneratedField")
     options = model_state.options

@@ -343,4 +343,3 @@ def _batched_outside_transactions(changes) -> None:
 
 # Built on the command of the same name that ours shadows, if any (companions.py).
 Command = companions.composed("makemigrations", Command, makemigrations.Command)
-
