@@ -21,10 +21,16 @@ from django.db.migrations.state import ProjectState
 from . import conf, names
 from .capture.capture import AlterColumn, Capture, LingeringColumn
 from .files import pending
-from .operations import RunAlterSQL, RunCleanupSQL
+from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL
 from .split.catalogue import CATALOGUE, Refused, Split, Walk
 from .split.catalogue.alterations import python_only_rename
-from .split.replan import Replan, replan_alterations, replan_removals
+from .split.catalogue.shapes import column_named
+from .split.replan import (
+    Replan,
+    refuse_synced_changes,
+    replan_alterations,
+    replan_removals,
+)
 from .verifier import judge, live
 
 
@@ -66,6 +72,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
         ordered = _in_dependency_order(changes)
         plan = Replan()
         replan_alterations(ordered, self.pending_cleanups, self.leaf_state, plan)
+        refuse_synced_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
         # The split reads each operation against what the database holds.
         split_keys = _touched_models(changes)
         state = live.copy_state(self.leaf_state, split_keys)
@@ -305,7 +312,12 @@ def _created_in_run(
 
 
 def _cleanup_order(item) -> int:
-    """Columns first, then finished columns, then M2M tables, then tables."""
+    """
+    A rename's synchronisation first (its triggers read the old column),
+    then columns, then finished columns, then M2M tables, then tables.
+    """
+    if hasattr(item, "captured"):
+        return -1
     if isinstance(item, LingeringColumn):
         return 0
     if isinstance(item, AlterColumn):
@@ -322,6 +334,8 @@ def _cleanup_operation(item, captured):
         "hints": {"model_name": item.model[1]},
         "tables": captured.tables,
     }
+    if hasattr(item, "captured"):  # sync.DropSync
+        return RunSyncSQL(**common, source=item.old, drops=True)
     if isinstance(item, AlterColumn):
         return RunAlterSQL(
             **common,
@@ -336,10 +350,11 @@ def _cleanup_operation(item, captured):
 def _possible_renames(app_label: str, removed: dict, added: dict) -> list[str]:
     """
     With --noinput Django never asks "did you rename?": say when a removed
-    field and an added one of the same model have the same type, with the
-    recipe keeping the removed one's column or table. ``removed`` maps
-    (model name, field name) to the model state and the field, ``added`` to
-    the field class.
+    field and an added one of the same model have the same type, with what to
+    do: answer 'y' at makemigrations' question (a concrete column's rename is
+    split), or the recipe keeping the removed one's column or table.
+    ``removed`` maps (model name, field name) to the model state and the
+    field, ``added`` to the field class.
     """
     warnings = []
     for (model, old), (model_state, field) in removed.items():
@@ -347,10 +362,18 @@ def _possible_renames(app_label: str, removed: dict, added: dict) -> list[str]:
             if added_model != model or new_type is not type(field):
                 continue
             recipe = python_only_rename(app_label, model_state, old, new, field)
+            if column_named(old, field) is not None:
+                advice = (
+                    "run makemigrations without --noinput and answer 'y' when it "
+                    "asks whether it was renamed (the rename is split)"
+                    + (f", or {recipe}" if recipe else "")
+                )
+            else:
+                advice = recipe or "rename it in Python only"
             warnings.append(
                 f"{app_label}.{model}: {old!r} is removed and {new!r} of the same "
                 f"type added. If this is a rename, the cleanup would drop {old!r} "
-                f"with its data: {recipe or 'rename it in Python only'} instead."
+                f"with its data: {advice} instead."
             )
     return warnings
 

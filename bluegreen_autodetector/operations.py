@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import router
 from django.db.backends.utils import strip_quotes
 from django.db.migrations.operations import RunSQL
+from django.db.migrations.operations.base import Operation
 
 
 class CleanupSQL(RunSQL):
@@ -422,3 +423,134 @@ def _reload_sqlite_schema(connection, statements: list[str]) -> None:
         cursor.execute("PRAGMA writable_schema = ON")
         cursor.execute(f"PRAGMA schema_version = {version + 1}")
         cursor.execute("PRAGMA writable_schema = OFF")
+
+
+class RunSyncSQL(CleanupSQL):
+    """
+    A rename's synchronisation: triggers that keep column ``source`` (the
+    old release's) and ``column`` (the new release's) of ``table`` equal in
+    both directions (``sync/``). In a contract it installs them (``drops``
+    False); in the cleanup it drops them (``drops`` True), before the old
+    column goes. Its statements are idempotent (``IF EXISTS``, ``OR
+    REPLACE``), so a migration stopped part-way runs again.
+    """
+
+    def __init__(
+        self,
+        table: str,
+        sql: dict[str, list[str]],
+        reverse_sql: dict[str, list[str]],
+        column: str | None = None,
+        source: str | None = None,
+        drops: bool = False,
+        state_operations=None,
+        hints: dict | None = None,
+        elidable: bool = False,
+    ) -> None:
+        self.source = source
+        self.drops = drops
+        super().__init__(
+            table,
+            sql,
+            reverse_sql,
+            column=column,
+            state_operations=state_operations,
+            hints=hints,
+            elidable=elidable,
+        )
+
+    def deconstruct(self):
+        name, args, kwargs = super().deconstruct()
+        ordered = {"table": kwargs.pop("table"), "column": kwargs.pop("column")}
+        ordered["source"] = self.source
+        if self.drops:
+            ordered["drops"] = True
+        return name, args, {**ordered, **kwargs}
+
+    def describe(self) -> str:
+        pair = f"{self.table}.{self.source} and {self.column}"
+        if self.drops:
+            return f"Drop the synchronisation of {pair} (kept by a contract migration)"
+        return f"Keep {pair} equal in both directions while both releases run"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"sync_{self.table}_{self.column}"
+
+    def should_run(self, connection, forwards, states):
+        columns = self._columns(connection)
+        if columns is None:
+            return False
+        if forwards == self.drops:
+            return True  # Dropping: IF EXISTS makes it safe to repeat.
+        # Creating: both columns must be there (a later SQLite rebuild, or a
+        # reverse past the column's re-creation, may have left one out).
+        return self.source in columns and self.column in columns
+
+
+class CopyColumn(Operation):
+    """
+    A rename's backfill: fill ``column`` of ``table`` from ``source`` where
+    they differ, in primary-key batches (``backfill.py``), each its own
+    transaction when the migration is not atomic. Nothing to undo
+    backwards: the contract drops the new column.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(
+        self,
+        table: str,
+        source: str,
+        column: str,
+        primary_key: str,
+        hints: dict | None = None,
+    ) -> None:
+        self.table = table
+        self.source = source
+        self.column = column
+        self.primary_key = primary_key
+        self.hints = hints or {}
+
+    def deconstruct(self):
+        kwargs = {
+            "table": self.table,
+            "source": self.source,
+            "column": self.column,
+            "primary_key": self.primary_key,
+        }
+        if self.hints:
+            kwargs["hints"] = self.hints
+        return (self.__class__.__qualname__, [], kwargs)
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        connection = schema_editor.connection
+        if not router.allow_migrate(connection.alias, app_label, **self.hints):
+            return
+        if schema_editor.collect_sql:
+            from .capture.sync.common import copy_statement
+
+            schema_editor.execute(
+                copy_statement(connection.vendor, self.table, self.source, self.column)
+            )
+            return
+        from .runtime.backfill import copy_column
+
+        copy_column(connection, self.table, self.source, self.column, self.primary_key)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+    def describe(self) -> str:
+        return (
+            f"Copy {self.table}.{self.source} into {self.column} (in batches; "
+            f"resumable)"
+        )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"copy_{self.table}_{self.column}"

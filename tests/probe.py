@@ -247,6 +247,44 @@ def inserts(app, release, count=2, start=1):
     return results
 
 
+def write(app, release, model, field, value, pk=None):
+    """
+    As the release at migration ``release`` writes: create a row of
+    ``model`` with ``field`` (a relation: the primary key it names) set to
+    ``value``, the other fields filled, or (``pk``) update that row's
+    ``field`` with ``save()``, as a form does. Answers the row's primary key.
+    """
+    apps = MigrationLoader(connection).project_state((app, release)).apps
+    model = apps.get_model(app, model)
+    attname = model._meta.get_field(field).attname
+    with transaction.atomic():
+        if pk is None:
+            kwargs = {}
+            for each in model._meta.concrete_fields:
+                if each.name == field or each.primary_key or each.generated:
+                    continue
+                if each.is_relation:
+                    kwargs[each.name] = make(each.related_model, [])
+                elif not each.null:
+                    kwargs[each.name] = value_for(each)
+            instance = model(**kwargs)
+            setattr(instance, attname, value)
+            instance.save()
+        else:
+            instance = model.objects.get(pk=pk)
+            setattr(instance, attname, value)
+            instance.save()
+    return instance.pk
+
+
+def read(app, release, model, field, pk):
+    """``field`` (a relation: its key) of row ``pk``, as the release reads it."""
+    apps = MigrationLoader(connection).project_state((app, release)).apps
+    model = apps.get_model(app, model)
+    attname = model._meta.get_field(field).attname
+    return getattr(model.objects.get(pk=pk), attname)
+
+
 def delete_all(results, releases, app, again=""):
     for release in ("v2", "v1"):
         for model in own_models(releases[release], app):
@@ -361,7 +399,12 @@ def rows():
 
 if __name__ == "__main__":
     command, arguments = sys.argv[1], json.loads(sys.argv[2])
-    answer = {"crud": crud, "schema": schema, "rows": rows, "inserts": inserts}[
-        command
-    ](**arguments)
+    answer = {
+        "crud": crud,
+        "schema": schema,
+        "rows": rows,
+        "inserts": inserts,
+        "write": write,
+        "read": read,
+    }[command](**arguments)
     print(json.dumps(answer, default=str))

@@ -228,10 +228,13 @@ def test_a_rename_confirmed_at_the_prompt_that_keeps_the_column_passes(vendor):
         operations.AlterField,
         operations.RenameField,
     ]
-    # A rename that moves the column is still refused.
+    # A rename that moves the column is split: both columns, kept equal.
     after = state(model("Book", ("heading", models.CharField(max_length=5))))
-    with pytest.raises(CommandError, match="is renamed to 'heading'"):
-        split(before(), after, vendor, questioner=renamed)
+    migration = only(split(before(), after, vendor, questioner=renamed))
+    assert [type(o) for o in migration.operations] == [
+        operations.SeparateDatabaseAndState
+    ]
+    assert migration.cleanup is not None
 
 
 def _renamed(name, **fields):

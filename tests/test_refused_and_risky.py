@@ -1,4 +1,4 @@
-"""Renames are refused with the safe recipe; risky alterations pass with a warning."""
+"""Table renames are refused with the safe recipe; risky alterations pass with a warning."""
 
 import pytest
 
@@ -12,7 +12,6 @@ class Product(models.Model):
 """
 
 REFUSED = {
-    "db_column": V1.replace("max_length=40)", "max_length=40, db_column='code')"),
     "db_table": V1 + "\n    class Meta:\n        db_table = 'catalogue_product'\n",
 }
 
@@ -30,22 +29,21 @@ def test_name_changes_are_refused_and_nothing_is_written(make_project, vendor, c
     assert project.snapshot() == before
 
 
-def test_a_rename_confirmed_at_the_prompt_is_refused(make_project, vendor):
+def test_a_rename_confirmed_at_the_prompt_is_split(make_project, vendor):
+    # Column renames are split (tests/test_rename_field.py has the row).
     release = Release(make_project(vendor), V1, V1.replace("sku =", "code ="))
     project = release.project
     project.set_models(release.v2_models)
-    result = project.run("manage.py", "makemigrations", input="y\n", check=False)
-    assert result.returncode != 0
-    assert "field 'sku' is renamed to 'code'" in result.stderr
-    assert "db_column='sku'" in result.stderr
-    assert project.pending_files() == []
+    result = project.run("manage.py", "makemigrations", input="y\n")
+    assert "column sku becomes code of shop_product" in result.stdout
+    assert len(project.pending_files()) == 1
 
 
 def test_allow_unsafe_lets_the_stock_operation_through_and_says_so(make_project):
-    release = Release(make_project("sqlite"), V1, REFUSED["db_column"])
+    release = Release(make_project("sqlite"), V1, REFUSED["db_table"])
     output = release.make_v2("--allow-unsafe")
     assert "let through by --allow-unsafe" in output
-    assert "AlterField" in release.project.snapshot()[release.v2 + ".py"]
+    assert "AlterModelTable" in release.project.snapshot()[release.v2 + ".py"]
 
 
 RISKY = {
@@ -99,4 +97,5 @@ def test_noinput_warns_that_a_remove_and_add_may_be_a_rename(make_project):
     release = Release(make_project("sqlite"), v1, v1.replace("sku =", "code ="))
     output = release.make_v2("--noinput")
     assert "'sku' is removed and 'code' of the same type added" in output
+    assert "answer 'y'" in output and "db_column='sku'" in output
     assert len(release.project.pending_files()) == 1

@@ -192,6 +192,8 @@ class Capture:
         }
         hosts = {}
         for item in items:
+            if hasattr(item, "captured"):
+                continue  # It carries its own SQL (sync.DropSync).
             if isinstance(item, LingeringColumn):
                 host = self._project_host(item)
                 if host is not None:
@@ -232,6 +234,9 @@ class Capture:
         }
         captured = []
         for item in items:
+            if hasattr(item, "captured"):
+                captured.append(item.captured())
+                continue
             if id(item) in hosts:
                 host = hosts[id(item)]
                 if host.target is not None:

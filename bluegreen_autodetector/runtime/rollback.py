@@ -16,13 +16,16 @@ from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
-from ..operations import RunCleanupSQL, dangling_rows, named_keys
+from ..operations import RunCleanupSQL, RunSyncSQL, dangling_rows, named_keys
 
 SAMPLE = 5  # primary keys named per blocking column
 
 
 def blocking_rows(
-    migration: Migration, connection, recreated: frozenset = frozenset()
+    migration: Migration,
+    connection,
+    recreated: frozenset = frozenset(),
+    refilled: frozenset = frozenset(),
 ) -> list[str]:
     """
     What stops ``migration`` from being unapplied on ``connection``, a line
@@ -30,7 +33,10 @@ def blocking_rows(
     relation whose constraint one of them dropped that name rows gone.
     ``recreated``: what an earlier step of the same ``migrate`` re-creates
     empty (a cleanup's, unapplied): (table, column) pairs, where every row
-    will hold NULL, and (table, None), a table without rows.
+    will hold NULL, and (table, None), a table without rows. ``refilled``:
+    (table, column) pairs an earlier step re-creates and fills from the
+    column a rename's triggers kept equal to it, which holds what the
+    release before accepts: not looked at.
     """
     altered = [
         operation
@@ -52,6 +58,8 @@ def blocking_rows(
         restored = model._meta.get_field(operation.name)
         if model._meta.db_table not in tables:
             continue  # an empty table the migrate re-creates, or none at all
+        if (model._meta.db_table, restored.column) in refilled:
+            continue
         if restored.column and not restored.null and operation.field.null:
             found += _nulls(connection, model, restored.column, recreated)
         if _constraint_dropped(restored, operation.field):
@@ -131,10 +139,13 @@ def _foreign_keys(field):
 
 
 def refuse_if_blocked(
-    migration: Migration, connection, recreated: frozenset = frozenset()
+    migration: Migration,
+    connection,
+    recreated: frozenset = frozenset(),
+    refilled: frozenset = frozenset(),
 ) -> None:
     """Raise CommandError naming the rows that stop ``migration``'s unapplying."""
-    blocked = blocking_rows(migration, connection, recreated)
+    blocked = blocking_rows(migration, connection, recreated, refilled)
     if not blocked:
         return
     raise CommandError(
@@ -156,15 +167,27 @@ def refuse_blocked_plan(plan: list[tuple[Migration, bool]], connection) -> None:
     counting the columns that the cleanups unapplied before re-create.
     """
     recreated: set[tuple[str, str]] = set()
+    refilled: set[tuple[str, str]] = set()
     for migration, backwards in plan:
         if not backwards:
             continue
-        refuse_if_blocked(migration, connection, frozenset(recreated))
+        refuse_if_blocked(
+            migration, connection, frozenset(recreated), frozenset(refilled)
+        )
+        unapplied = list(database_operations(migration.operations))
+        # A rename's cleanup, unapplied, fills the old column it re-creates
+        # from the new one (its RunSyncSQL's reverse).
+        refills = {
+            (operation.table_on(connection), operation.source)
+            for operation in unapplied
+            if isinstance(operation, RunSyncSQL) and operation.drops
+        }
+        refilled |= refills
         recreated |= {
             (operation.table_on(connection), operation.column)
-            for operation in database_operations(migration.operations)
+            for operation in unapplied
             if isinstance(operation, RunCleanupSQL)
-        }
+        } - refills
 
 
 def database_operations(ops):

@@ -17,6 +17,11 @@ or model must be planned with it:
   the cleanup;
 - anything else about the column changes: refused, until the cleanup is
   promoted.
+
+A rename's pending cleanup drops the triggers that keep the new column and
+the old one equal (``RunSyncSQL``): a change of the renamed field that the
+database would see, its removal or another rename, would change one column
+of the pair and not the other; refused until the cleanup is promoted.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from django.db.migrations import Migration, operations
 from django.db.migrations.state import ProjectState
 
 from ..files.pending import PendingCleanup
-from ..operations import RunAlterSQL
+from ..operations import RunAlterSQL, RunSyncSQL
+from ..verifier.judge import column_of
 from ..verifier.live import same_in_database
 
 
@@ -165,3 +171,50 @@ def _as_contract_left(
 
 
 _ABSENT = object()
+
+
+def refuse_synced_changes(
+    migrations: list[Migration],
+    cleanups: list[PendingCleanup],
+    leaf_state: ProjectState,
+    result: Replan,
+) -> None:
+    """
+    An operation on a renamed field whose triggers a pending cleanup drops:
+    refused unless the column stays as it is (``verbose_name``, ``choices``,
+    its Python ``default``...).
+    """
+    synced = {
+        (cleanup.migration.app_label, (operation.hints or {}).get("model_name")): (
+            cleanup,
+            operation,
+        )
+        for cleanup in cleanups
+        for operation in cleanup.migration.operations
+        if isinstance(operation, RunSyncSQL) and operation.drops
+    }
+    for migration in migrations if synced else ():
+        for operation in migration.operations:
+            key = (migration.app_label, getattr(operation, "model_name_lower", None))
+            if key not in synced or not isinstance(
+                operation,
+                (operations.AlterField, operations.RemoveField, operations.RenameField),
+            ):
+                continue
+            cleanup, sync = synced[key]
+            name = getattr(operation, "old_name", None) or operation.name
+            field = leaf_state.models[key].fields.get(name)
+            if field is None or column_of(name, field) != sync.column:
+                continue
+            if isinstance(operation, operations.AlterField) and _same_in_database(
+                field, operation.field
+            ):
+                continue
+            result.refusals.append(
+                f"{key[0]}.{key[1]}.{name}: its cleanup {os.path.relpath(cleanup.path)} "
+                f"is pending ({sync.describe()}); '{operation.describe()}' would "
+                f"change {sync.column} and not {sync.source}, which the old "
+                f"release still uses. Make this change after 'python manage.py "
+                f"promotemigrations' has brought the cleanup into the migrations "
+                f"folder."
+            )

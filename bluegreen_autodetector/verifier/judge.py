@@ -288,12 +288,14 @@ def verify(
     keys = related_keys([database, *releases.values()], judged)
     columns: dict = {}
     actual = shape(database, keys, judged, columns)
+    # A rename's pairs of columns that triggers keep equal (live.py).
+    synced = getattr(database, "bluegreen_synced", {})
     findings: list[Finding] = []
     for release, state in releases.items():
         believed = shape(state, keys, judged, columns)
         for table, seen in believed.items():
             findings += _judge_table(release, table, seen, actual.get(table))
-        findings += _judge_deletes(release, believed, actual)
+        findings += _judge_deletes(release, believed, actual, synced)
     return findings
 
 
@@ -599,8 +601,14 @@ def _lookup(path: str, wanted, real: Table, inserted) -> frozenset:
         return _ANY
 
 
-def _judge_deletes(release: str, believed: Shape, actual: Shape):
-    """Every constraint pointing at a table the release deletes from must be known."""
+def _judge_deletes(release: str, believed: Shape, actual: Shape, synced=None):
+    """
+    Every constraint pointing at a table the release deletes from must be
+    known, or be the constraint of a column that triggers keep equal to one
+    the release knows as that relation (a rename's new column: the release's
+    on_delete acts on the old one, and the triggers carry it over).
+    """
+    synced = synced or {}
     for table, real in actual.items():
         for name, there in real.columns.items():
             if not there.constrained or there.relation not in believed:
@@ -610,6 +618,10 @@ def _judge_deletes(release: str, believed: Shape, actual: Shape):
             known = believed.get(table)
             column = known.columns.get(name) if known else None
             if column is not None and column.relation == there.relation:
+                continue
+            twin = synced.get(table, {}).get(name)
+            known_twin = known.columns.get(twin) if known and twin else None
+            if known_twin is not None and known_twin.relation == there.relation:
                 continue
             yield Finding(
                 release,

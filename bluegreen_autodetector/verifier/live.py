@@ -24,7 +24,7 @@ from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ModelState, ProjectState
 
 from ..fields import deconstruct
-from ..operations import CleanupSQL, RunCleanupSQL
+from ..operations import CleanupSQL, RunCleanupSQL, RunSyncSQL
 from .judge import ModelKey, column_of, db_table, m2m_table
 
 Node = tuple[str, str]
@@ -116,7 +116,18 @@ def _with_bookkeeping(state: ProjectState, model_states: dict) -> ProjectState:
         key: set(names)
         for key, names in getattr(state, "bluegreen_lingering", {}).items()
     }
+    copy.bluegreen_synced = {
+        table: dict(pairs)
+        for table, pairs in getattr(state, "bluegreen_synced", {}).items()
+    }
     return copy
+
+
+def synced(database: ProjectState) -> dict[str, dict[str, str]]:
+    """table -> {column: the column triggers keep equal to it} (a rename's)."""
+    if not hasattr(database, "bluegreen_synced"):
+        database.bluegreen_synced = {}
+    return database.bluegreen_synced
 
 
 def lingering(database: ProjectState) -> dict[ModelKey, set[str]]:
@@ -193,14 +204,21 @@ def database_forwards(migration: Migration, database: ProjectState) -> None:
     Advance ``database`` (the database's real shape) past ``migration``.
     What lingers stays through every later operation: on SQLite too, where
     Django rebuilds a table from its state, ``migrate`` keeps the columns
-    the state no longer has (``sqlite_rebuilds``).
+    the state no longer has and the triggers of a rename
+    (``runtime/sqlite_rebuilds.py``).
     """
     for operation in migration.operations:
         _forwards(operation, migration.app_label, database)
 
 
 def _forwards(operation, app_label: str, database: ProjectState) -> None:
-    if isinstance(operation, operations.SeparateDatabaseAndState):
+    if isinstance(operation, operations.SeparateDatabaseAndState) and any(
+        isinstance(inner, RunSyncSQL) for inner in operation.database_operations
+    ):
+        _rename_column(operation, app_label, database)
+    elif isinstance(operation, RunSyncSQL) and operation.drops:
+        synced(database).pop(operation.table, None)
+    elif isinstance(operation, operations.SeparateDatabaseAndState):
         for inner in operation.database_operations:
             _forwards(inner, app_label, database)
         # A state-only removal leaves its column or table in the database. A
@@ -216,6 +234,48 @@ def _forwards(operation, app_label: str, database: ProjectState) -> None:
         _drop(operation, app_label, database)
     else:
         state_forwards(operation, app_label, database)
+
+
+def _rename_column(operation, app_label: str, database: ProjectState) -> None:
+    """
+    A rename's contract (``split/catalogue/renames.py``): the old column stays,
+    lingering, the new one is added under the field's new name, and the
+    triggers keep the two equal. Django's state operations (RenameField)
+    are not applied to the database's shape: it holds both columns.
+    """
+    from ..split.catalogue.renames import NEW_COLUMN_SUFFIX, OLD_COLUMN_SUFFIX
+
+    sync = next(
+        inner
+        for inner in operation.database_operations
+        if isinstance(inner, RunSyncSQL)
+    )
+    for inner in operation.database_operations:
+        if not isinstance(inner, CleanupSQL):
+            _forwards(inner, app_label, database)
+    key = (app_label, sync.hints["model_name"])
+    fields = database.models[key].fields
+    added = next(
+        inner
+        for inner in operation.database_operations
+        if isinstance(inner, operations.AddField)
+    )
+    kept = next(
+        inner
+        for inner in operation.database_operations
+        if isinstance(inner, operations.AlterField)
+    )
+    new_name = added.name.removesuffix(NEW_COLUMN_SUFFIX)
+    old_name = kept.name
+    if old_name == new_name:
+        old_name += OLD_COLUMN_SUFFIX
+        fields[old_name] = fields.pop(kept.name)
+    # As the contract added it: nullable, named after the field.
+    fields[new_name] = fields.pop(added.name)
+    lingering(database).setdefault(key, set()).add(old_name)
+    synced(database).setdefault(sync.table, {}).update(
+        {sync.source: sync.column, sync.column: sync.source}
+    )
 
 
 def state_forwards(operation, app_label: str, state: ProjectState) -> None:

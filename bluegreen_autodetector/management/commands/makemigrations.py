@@ -170,6 +170,7 @@ class Command(makemigrations.Command):
         """
         if not conf.enabled():
             return
+        _batched_outside_transactions(changes)
         vendors = conf.vendors()
         if "postgresql" not in vendors:
             return  # Only PostgreSQL's online DDL needs autocommit.
@@ -322,6 +323,24 @@ class Command(makemigrations.Command):
         )
         self.written_files.extend(rewrites)
         return originals
+
+
+def _batched_outside_transactions(changes) -> None:
+    """
+    A contract that copies a column (a rename's backfill) runs outside a
+    transaction on every vendor: each batch commits on its own, so no
+    batch holds its rows, or SQLite's write lock, longer than itself.
+    """
+    from ...operations import CopyColumn
+
+    for migrations in changes.values():
+        for migration in migrations:
+            if any(
+                isinstance(inner, CopyColumn)
+                for operation in migration.operations
+                for inner in getattr(operation, "database_operations", ())
+            ):
+                migration.atomic = False
 
 
 # Built on the command of the same name that ours shadows, if any (companions.py).

@@ -28,8 +28,8 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
     default, checks no NULL is left, and sets NOT NULL. Other changes of the
     field made with it pass through now, the column staying nullable.
 
-    A changed db_column is refused (either release would miss the column);
-    other risky changes pass through with a warning.
+    A changed db_column is a rename of the column (``renames.py``); other
+    risky changes pass through with a warning.
     """
     old = walk.model_state(operation.model_name).fields[operation.name]
     new = operation.field
@@ -38,6 +38,11 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
     # field already has is the rename recipe itself.
     old_column = column_named(operation.name, old)
     new_column = column_named(operation.name, new)
+    if old_column != new_column and old_column is not None and new_column is not None:
+        # Imported here: most runs rename nothing.
+        from .renames import change_column
+
+        return change_column(operation, walk, old)
     if old_column != new_column:
         raise Refused(
             f"{model}.{operation.name}: its column changes from {old_column!r} "
@@ -187,6 +192,11 @@ def refuse_rename(operation: Operation, walk: Walk) -> Split | None:
         )
         if recipe is None:
             return None  # The database keeps every name.
+        if column_named(operation.old_name, field) is not None:
+            # A concrete column: two columns kept equal (renames.py).
+            from .renames import rename_field
+
+            return rename_field(operation, walk)
         what = (
             f"{walk.app_label}.{operation.model_name}: field {operation.old_name!r} "
             f"is renamed to {operation.new_name!r}"
