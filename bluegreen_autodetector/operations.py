@@ -446,6 +446,7 @@ class RunSyncSQL(CleanupSQL):
         state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
+        tables: dict[str, str] | None = None,
     ) -> None:
         self.source = source
         self.drops = drops
@@ -457,6 +458,7 @@ class RunSyncSQL(CleanupSQL):
             state_operations=state_operations,
             hints=hints,
             elidable=elidable,
+            tables=tables,
         )
 
     def deconstruct(self):

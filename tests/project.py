@@ -47,6 +47,10 @@ INSTALLED_APPS = {installed_apps!r}
 DATABASES = json.loads(os.environ["TEST_PROJECT_DATABASES"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
+# The registry of live releases stays off but where a test turns it on: a
+# command such as 'shell' would record itself and add its table to the
+# schemas the tests compare (tests/test_registry.py turns it on).
+BLUEGREEN_RELEASE_TTL = 0
 {extra}
 """
 

@@ -248,17 +248,15 @@ def test_a_change_of_the_renamed_column_waits_for_the_cleanup(
     project.manage("migrate", "-v0")
 
 
-def test_a_sqlite_rebuild_of_the_synchronised_table_is_refused(make_project, vendor):
+def test_a_later_change_that_rebuilds_the_table_keeps_the_pair_synchronised(
+    make_project, vendor
+):
+    # SQLite rebuilds the table for it (Django's _remake_table): migrate
+    # carries the triggers through the rebuild (runtime/sqlite_rebuilds.py).
+    # Elsewhere there is no rebuild.
     project, release = contract_applied(make_project, vendor)
-    before = project.snapshot()
     project.set_models(release.v2_models.replace("default=1)", "default=1, null=True)"))
     result = project.manage("makemigrations", check=False)
-    if vendor == "sqlite":
-        assert result.returncode != 0
-        assert "drops the triggers" in result.stderr, result.stderr
-        assert project.snapshot() == before
-        return
-    # Elsewhere no rebuild: the pair stays synchronised.
     assert result.returncode == 0, result.stderr
     project.manage("migrate", "-v0")
     v3 = project.migration_names()[-1]

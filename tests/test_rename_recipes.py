@@ -222,9 +222,10 @@ def test_following_the_printed_recipe_keeps_the_data(make_project, vendor, kind)
     project.set_models(COMMON + v2)
     asked = project.run("manage.py", "makemigrations", input="y\n", check=False)
     if asked.returncode == 0:
-        # The rename keeps every name: nothing to refuse, nothing dropped.
+        # Nothing refused: the rename keeps every name, or it is split (a
+        # concrete column's, issue 26). Either way no data may be lost.
         assert "Safe recipe" not in asked.stderr
-        assert not project.pending_files()
+        assert "Traceback" not in asked.stderr
     else:
         assert "Safe recipe" in asked.stderr, asked.stderr
         assert "Traceback" not in asked.stderr
