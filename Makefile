@@ -11,13 +11,14 @@
 #   make test-django  Django's own tests/migrations with the package substituted,
 #                     on every leg (tests/django_suite/)
 #   make test-corpus  real apps' migration histories through the split (tests/corpus/)
+#   make docs   the reference (docs/, Sphinx) into docs/_build/html, warnings as errors
 
 PYTHON ?= python3
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-matrix lint clean rehearsal bench write-stall test-django test-corpus
+.PHONY: venv demo test test-matrix lint clean rehearsal bench write-stall test-django test-corpus docs
 
 venv: $(STAMP)
 
@@ -107,6 +108,17 @@ bench: venv
 write-stall: venv
 	bash scripts/services.sh
 	$(VPY) benchmarks/write_stall.py
+
+# The reference: docs/ (Sphinx with MyST), warnings as errors. Sphinx goes
+# into .venv once (the docs extra), beside the test extra.
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(VPY) -m pip install -q -e '.[test,docs]'
+	touch $@
+
+docs: $(DOCS_STAMP)
+	$(VPY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 # Migrations are generated code (Django's writer + black): not linted.
 LINT_PATHS := bluegreen_autodetector tests example_project scripts

@@ -127,11 +127,14 @@ def test_the_cleanup_file_sample_is_the_file_makemigrations_wrote(story):
 
 
 def test_every_setting_is_a_row_of_a_table():
-    """A blank line ends a Markdown table: a row after one renders as text."""
+    """
+    Every setting is a row of the settings reference's table (docs/): a
+    blank line ends a Markdown table, and a row after one renders as text.
+    """
     conf = (REPO / "bluegreen_autodetector" / "conf.py").read_text()
     settings = set(re.findall(r'getattr\(settings, "(BLUEGREEN_\w+)"', conf))
     assert settings
-    lines = README.splitlines()
+    lines = (REPO / "docs" / "settings.md").read_text().splitlines()
     rows = {
         match.group(1): number
         for number, line in enumerate(lines)
