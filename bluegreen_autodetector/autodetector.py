@@ -19,7 +19,8 @@ from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
 from django.db.migrations.state import ProjectState
 
 from . import conf, names
-from .capture.capture import AlterColumn, Capture, LingeringColumn
+from .capture.capture import Capture
+from .cleanup_steps import AlterColumn, LingeringColumn
 from .files import pending
 from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL
 from .split.catalogue import CATALOGUE, Refused, Split, Walk

@@ -17,8 +17,11 @@ without deconstructing them.
 
 from __future__ import annotations
 
+import copy
+
 from django.apps import apps
 from django.db import models
+from django.db.models.fields.reverse_related import ForeignObjectRel, ManyToOneRel
 from django.utils.functional import cached_property
 
 _labels: list = []  # [the registry's model list it was read from, the labels]
@@ -109,3 +112,81 @@ _BINDING = frozenset(
 )
 _DECONSTRUCT = frozenset()
 _ignored: dict[type, frozenset[str]] = {}
+
+
+# Copies of fields, as Django's __copy__ and __getstate__ make them (capture's
+# skeletons).
+
+
+def _clone(field: models.Field) -> models.Field:
+    """
+    An unbound copy of ``field`` for a skeleton, made as Django's
+    ``Field.__deepcopy__`` makes one (its own relation object, the rest
+    shared) rather than through ``deconstruct``, which costs a skeleton a
+    field's whole constructor, and for a relation a search of the project
+    for the setting that may swap its target. What binding leaves on the
+    copy (its model, values cached from it) is not carried over, and it
+    gets a creation counter of its own, so that its model lists it where
+    the skeleton declares it, as a new field would be.
+    """
+    clone = _unbound_copy(field)
+    # The model it was bound to (a relation object's "model" is its target,
+    # and stays).
+    clone.__dict__.pop("model", None)
+    clone.creation_counter = models.Field.creation_counter
+    models.Field.creation_counter += 1
+    if field.remote_field is not None:
+        clone.remote_field = _unbound_copy(field.remote_field)
+        clone.remote_field.field = clone
+        # Hidden: no reverse accessor on its target, which may be an
+        # installed model (what a relation is called backwards is no SQL).
+        related_name = clone.remote_field.related_name
+        if not (related_name and related_name.endswith("+")):
+            clone.remote_field.related_name = "+"
+    return clone
+
+
+def _unbound_copy(item):
+    """A shallow copy of a field or relation without what binding set."""
+    bound, own_copy = _BOUND.get(type(item)) or _bound_attributes(type(item))
+    if own_copy:
+        clone = copy.copy(item)
+        for name in bound:
+            clone.__dict__.pop(name, None)
+        return clone
+    # What Django's __copy__ (a field's) or __getstate__ (a relation's)
+    # copies, without the detour through the copy module: the instance's
+    # dictionary (less what binding cached, which they drop some of too).
+    clone = object.__new__(type(item))
+    clone.__dict__ = {
+        name: value for name, value in item.__dict__.items() if name not in bound
+    }
+    return clone
+
+
+def _bound_attributes(kind: type) -> tuple[frozenset[str], bool]:
+    """
+    The values a ``kind`` caches, which binding it to a model may have set;
+    and whether it copies itself otherwise than Django's fields and
+    relations do (a ``__copy__`` of its own).
+    """
+    names = cached_attributes(kind)
+    own_copy = not (
+        getattr(kind, "__copy__", None) in _DJANGO_COPIES
+        or (
+            not hasattr(kind, "__copy__")
+            and kind.__reduce_ex__ is object.__reduce_ex__
+            and kind.__getstate__ in _DJANGO_STATES
+        )
+    )
+    _BOUND[kind] = names, own_copy
+    return _BOUND[kind]
+
+
+_DJANGO_COPIES = (models.Field.__copy__, models.ForeignObject.__copy__)
+
+
+_DJANGO_STATES = (ForeignObjectRel.__getstate__, ManyToOneRel.__getstate__)
+
+
+_BOUND: dict[type, tuple[frozenset[str], bool]] = {}

@@ -67,7 +67,7 @@ class DropSync:
         self.vendors = list(vendors)
 
     def captured(self):
-        from ..capture import CapturedSQL
+        from ..statements import CapturedSQL
 
         captured = CapturedSQL(self.table, self.new)
         for vendor in self.vendors:

@@ -12,7 +12,7 @@ from django.db.migrations.utils import resolve_relation
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from ...capture.capture import AddForeignKeys, AlterColumn, ModelKey
+from ...cleanup_steps import AddForeignKeys, AlterColumn, ModelKey
 from ...verifier.judge import database_on_delete
 from .shapes import (
     callable_name,

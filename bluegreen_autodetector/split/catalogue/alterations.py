@@ -8,7 +8,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.utils import resolve_relation
 
 from ... import names
-from ...capture.capture import AlterColumn
+from ...cleanup_steps import AlterColumn
 from .shapes import (
     check_default,
     column_named,

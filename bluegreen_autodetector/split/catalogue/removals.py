@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.migrations import operations
 
-from ...capture.capture import LingeringColumn, LingeringTable
+from ...cleanup_steps import LingeringColumn, LingeringTable
 from .shapes import (
     check_default,
     has_auto_through,

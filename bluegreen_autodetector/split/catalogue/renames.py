@@ -24,8 +24,8 @@ from django.db import models
 from django.db.migrations import operations
 
 from ... import conf
-from ...capture.capture import AlterColumn, LingeringColumn
 from ...capture.sync.common import DropSync, statements
+from ...cleanup_steps import AlterColumn, LingeringColumn
 from ...operations import CopyColumn, RunSyncSQL
 from ...verifier.judge import db_table
 from .shapes import column_named, deconstructed, from_deconstructed
