@@ -30,7 +30,7 @@ from django.db import DatabaseError, transaction
 from .. import conf
 from ..capture.sync import mysql, postgresql, sqlite
 from ..capture.sync.common import copy_statement
-from .locks import is_lock_timeout
+from .locks import backoff, is_lock_timeout
 
 TARGET_SECONDS = 0.5
 FIRST_BATCH = 1000
@@ -106,7 +106,7 @@ def _batch(connection, sql: str, params: list) -> int:
         except DatabaseError as error:
             if attempt == retries or not is_lock_timeout(connection, error):
                 raise
-            time.sleep(min(0.5 * 2**attempt, 10))
+            time.sleep(backoff(attempt))
     raise AssertionError("unreachable")
 
 

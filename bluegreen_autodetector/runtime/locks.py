@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.core.management.base import CommandError
+from django.core.management.commands import migrate as migrate_command
 from django.db import DatabaseError
-from django.db.migrations.executor import MigrationExecutor
 
 from .. import conf
 from . import lock_order
@@ -42,6 +42,17 @@ SQLITE_BUSY = 5
 
 # The statements of the migration being tried that changed something.
 _executed: ContextVar[list | None] = ContextVar("bluegreen_executed", default=None)
+
+
+# The pause before each retry after a lock timeout doubles from 0.5 s, up to
+# 10 s: the one backoff of every retry loop at migrate time (a migration,
+# one online statement, one backfill batch).
+FIRST_PAUSE, LONGEST_PAUSE = 0.5, 10
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry ``attempt + 1`` (``attempt`` from 0)."""
+    return min(FIRST_PAUSE * 2**attempt, LONGEST_PAUSE)
 
 
 def statements_run() -> int | None:
@@ -100,24 +111,39 @@ def lock_timeouts(connection, log: Callable[[str], None]):
         if not seconds or connection.vendor not in ("postgresql", "mysql", "sqlite"):
             yield
             return
-        patched = {
-            name: getattr(MigrationExecutor, name)
-            for name in ("apply_migration", "unapply_migration")
-        }
-        for name, original in patched.items():
-            setattr(
-                MigrationExecutor,
-                name,
-                _retrying(original, connection, seconds, conf.lock_retries(), log),
-            )
+        # Django's migrate command builds its executor from the name its own
+        # module imported, and offers no other way to choose the class: that
+        # name is what is swapped (as django-syzygy's migrate does), never
+        # Django's MigrationExecutor itself.
+        swapped = migrate_command.MigrationExecutor
+        migrate_command.MigrationExecutor = _retrying_executor(
+            swapped, connection, seconds, conf.lock_retries(), log
+        )
         before = _sqlite_busy_timeout(connection)
         set_timeout(connection, seconds)
         try:
             yield
         finally:
-            for name, original in patched.items():
-                setattr(MigrationExecutor, name, original)
+            migrate_command.MigrationExecutor = swapped
             set_timeout(connection, before)
+
+
+def _retrying_executor(base, connection, seconds, retries, log) -> type:
+    """
+    A ``MigrationExecutor`` (subclass of ``base``) whose ``apply_migration``
+    and ``unapply_migration`` are tried again after a lock timeout on
+    ``connection`` (``_retrying``).
+    """
+
+    class RetryingExecutor(base):
+        apply_migration = _retrying(
+            base.apply_migration, connection, seconds, retries, log
+        )
+        unapply_migration = _retrying(
+            base.unapply_migration, connection, seconds, retries, log
+        )
+
+    return RetryingExecutor
 
 
 @contextmanager
@@ -192,7 +218,7 @@ def _retrying(original, connection, seconds, retries, log):
                         + " Migrate again when it ends (BLUEGREEN_LOCK_TIMEOUT, "
                         "BLUEGREEN_LOCK_RETRIES)."
                     ) from error
-                pause = min(0.5 * 2**attempt, 10)
+                pause = backoff(attempt)
                 log(
                     f"  {migration.app_label}.{migration.name}: lock not taken within "
                     f"{seconds}s (try {attempt + 1} of {retries + 1}); retrying in "

@@ -51,7 +51,7 @@ from django.db.migrations import Migration, operations
 
 from .. import conf
 from ..operations import CleanupSQL
-from .locks import is_lock_timeout, statements_run
+from .locks import backoff, is_lock_timeout, statements_run
 from .rollback import database_operations
 
 # The server refused the algorithm or lock asked for (MariaDB/MySQL).
@@ -225,7 +225,7 @@ def _retrying(editor, step, log) -> None:
                 or not statements_run()
             ):
                 raise
-            pause = min(0.5 * 2**attempt, 10)
+            pause = backoff(attempt)
             if log is not None:
                 log(
                     f"  lock not taken within {conf.lock_timeout()}s by a statement "

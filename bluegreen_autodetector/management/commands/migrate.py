@@ -1,13 +1,13 @@
 """
-``migrate``: Django's, plus what a blue-green deploy needs: short lock
-timeouts with bounded retries (``locks.py``), statements in their online
-forms (``online.py``), SQLite table rebuilds that keep the columns and
-triggers Django's state does not know (``sqlite_rebuilds.py``), the rows
-that block migrating
-back past a contract named before any DDL, a refusal before any DDL to run a
-cleanup with its contract on a database that was serving (``releases.py``),
-or while a live release lacks its contract (``release/guard.py``; ``--wait``),
-and a word when cleanups are waiting for promotion.
+``migrate``: Django's, plus what a blue-green deploy needs. ``handle``
+enters one with-block, ``runtime.migrating.migrating``, whose docstring
+draws the wrappers outermost first (lock timeouts and retries, online DDL,
+SQLite rebuilds that keep what lingers), and judges the plan before any DDL
+from Django's ``pre_migrate`` signal: a cleanup with its contract on a
+database that was serving (``release/releases.py``), a cleanup while a live
+release lacks its contract (``release/guard.py``; ``--wait``), a rollback
+that rows block (``runtime/rollback.py``). At its end it says which
+cleanups wait for promotion.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class Command(migrate.Command):
         return result
 
     def handle(self, *args, **options):
-        from ...runtime import locks, online, sqlite_rebuilds
+        from ...runtime.migrating import migrating
 
         self.database = options["database"]
         self.wait = options.get("wait")
@@ -70,12 +70,7 @@ class Command(migrate.Command):
         pre_migrate.connect(self._refuse_same_deploy, dispatch_uid=id(self))
         try:
             connection = connections[self.database]
-            with (
-                conf.forced(False),
-                locks.lock_timeouts(connection, self.stdout.write),
-                online.online_statements(connection, self.stdout.write),
-                sqlite_rebuilds.keeping_what_lingers(connection, self.stdout.write),
-            ):
+            with conf.forced(False), migrating(connection, self.stdout.write):
                 super().handle(*args, **options)
         finally:
             pre_migrate.disconnect(dispatch_uid=id(self))
