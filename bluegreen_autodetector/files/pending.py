@@ -96,9 +96,35 @@ def migration_path(migration: Migration) -> str:
 
 def render(migration: Migration, include_header: bool = True) -> str:
     """The file Django's writer makes of ``migration``, with its markers."""
-    return with_markers(
-        MigrationWriter(migration, include_header).as_string(), migration
-    )
+    return MarkedWriter(migration, include_header).as_string()
+
+
+class MarkedWriter(MigrationWriter):
+    """
+    Django's ``MigrationWriter``, writing the package's markers too
+    (``with_markers``): the one place a migration's markers are written,
+    when its file is, whatever name ``--update`` gave it.
+    """
+
+    def as_string(self) -> str:
+        return with_markers(super().as_string(), self.migration)
+
+
+@contextmanager
+def writing_markers() -> Iterator[None]:
+    """
+    While the block runs, Django's ``makemigrations`` writes with
+    ``MarkedWriter``: its command builds each writer from the name its own
+    module imported, and offers no other way to choose the class.
+    """
+    from django.core.management.commands import makemigrations
+
+    original = makemigrations.MigrationWriter
+    makemigrations.MigrationWriter = MarkedWriter
+    try:
+        yield
+    finally:
+        makemigrations.MigrationWriter = original
 
 
 def with_markers(text: str, migration: Migration) -> str:
@@ -129,15 +155,6 @@ def with_markers(text: str, migration: Migration) -> str:
             f"Nothing was written."
         )
     return text[: match.end()] + lines + text[match.end() :]
-
-
-def mark_file(path: str, migration: Migration) -> None:
-    """Add ``migration``'s markers to the file Django wrote at ``path``."""
-    with open(path, encoding="utf-8") as stream:
-        text = stream.read()
-    marked = with_markers(text, migration)
-    if marked != text:
-        write_files({path: marked})
 
 
 def pending_path(cleanup: Migration) -> str:

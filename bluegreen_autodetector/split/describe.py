@@ -95,7 +95,7 @@ def explain_empty_contract(text: str, migration: Migration, marker: str) -> str:
     if not cleanup or migration.operations or "# Empty on purpose" in text:
         return text
     return re.sub(
-        r"^    operations = \[\]$",
+        r"^    operations = \[\s*\]$",
         lambda match: EMPTY_CONTRACT_COMMENT.format(cleanup=cleanup) + match.group(0),
         text,
         count=1,

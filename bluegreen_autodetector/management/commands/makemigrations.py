@@ -104,10 +104,12 @@ class Command(makemigrations.Command):
         # A shadowed command we are built on may override the method with
         # Django's signature before --update (django-migration-linter's
         # does): the second argument goes only where Django gives one.
-        if update_previous_migration_paths is None:
-            super().write_migration_files(changes)
-        else:
-            super().write_migration_files(changes, update_previous_migration_paths)
+        # The markers are written with each file (pending.MarkedWriter).
+        with pending.writing_markers():
+            if update_previous_migration_paths is None:
+                super().write_migration_files(changes)
+            else:
+                super().write_migration_files(changes, update_previous_migration_paths)
 
     def _write_split(self, changes, update_previous_migration_paths):
         if not self.dry_run:
@@ -131,7 +133,6 @@ class Command(makemigrations.Command):
                     splits.append((migration, cleanup))
         if not splits:
             self._write_files(changes, update_previous_migration_paths)
-            self._mark_written(changes)
             return
         for contract, cleanup in splits:
             describe.describe_contract(contract, cleanup)
@@ -147,7 +148,6 @@ class Command(makemigrations.Command):
             self.written_files.extend(cleanup_files)
         try:
             self._write_files(changes, update_previous_migration_paths)
-            self._mark_written(changes)
         except BaseException:
             pending.remove_files(cleanup_files)
             raise
@@ -183,22 +183,6 @@ class Command(makemigrations.Command):
                 for each in (migration, getattr(migration, "cleanup", None)):
                     if each is not None and online.needs_autocommit(each, vendors):
                         each.atomic = False
-
-    def _mark_written(self, changes):
-        """
-        Django's writer knows no attribute of ours: each contract gets its
-        ``bluegreen_cleanup`` once written (and a promoted cleanup folded by
-        --update keeps its ``bluegreen_contract``), spaced as the writer
-        spaces ``initial = True``, so a formatted file stays formatted.
-        """
-        if self.dry_run:
-            return
-        for migrations in changes.values():
-            for migration in migrations:
-                if not migration.atomic or any(
-                    getattr(migration, m, None) for m in pending.MARKERS
-                ):
-                    pending.mark_file(pending.migration_path(migration), migration)
 
     def _checked_for_lost_cleanups(self, options) -> bool:
         """
