@@ -45,6 +45,13 @@ class Command(makemigrations.Command):
             "writes them, for this run (they break the release still serving).",
         )
         parser.add_argument(
+            "--database",
+            metavar="ALIAS",
+            help="Judge against the oldest release that the registry of live "
+            "releases of this database shows running (default: the release "
+            "before the oldest pending contract, reading no database).",
+        )
+        parser.add_argument(
             "--pr-notes",
             metavar="DIRECTORY",
             help="Also write a Markdown description of each split's two pull "
@@ -58,7 +65,10 @@ class Command(makemigrations.Command):
     def handle(self, *app_labels, **options):
         self.pr_notes = options["pr_notes"]
         self.written_app_labels = set()
-        with conf.forced(options["bluegreen"], unsafe=options["allow_unsafe"]):
+        with (
+            conf.forced(options["bluegreen"], unsafe=options["allow_unsafe"]),
+            conf.judged_on(options["database"], self._warn_line),
+        ):
             if conf.enabled() and not self._checked_for_lost_cleanups(options):
                 self._refuse_missing_cleanups(app_labels)
             super().handle(*app_labels, **options)
@@ -259,6 +269,9 @@ class Command(makemigrations.Command):
         for path in files:
             if self.verbosity >= 1:
                 self.log(f"  PR notes: {self.get_relative_path(path)}")
+
+    def _warn_line(self, line):
+        self.stderr.write(self.style.WARNING(f"Warning: {line}"))
 
     def _warn(self, changes):
         for migrations in changes.values():
