@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import ALL_CHECKS, CommandError
@@ -44,13 +45,16 @@ class Command(makemigrations.Command):
             help="Let renames and db_column/db_table changes through as Django "
             "writes them, for this run (they break the release still serving).",
         )
-        parser.add_argument(
-            "--database",
-            metavar="ALIAS",
-            help="Judge against the oldest release that the registry of live "
-            "releases of this database shows running (default: the release "
-            "before the oldest pending contract, reading no database).",
-        )
+        try:
+            parser.add_argument(
+                "--database",
+                metavar="ALIAS",
+                help="Judge against the oldest release that the registry of live "
+                "releases of this database shows running (default: the release "
+                "before the oldest pending contract, reading no database).",
+            )
+        except argparse.ArgumentError:
+            pass  # django-migration-linter's, shadowed: the database it lints on
         parser.add_argument(
             "--pr-notes",
             metavar="DIRECTORY",
