@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import ALL_CHECKS, CommandError
