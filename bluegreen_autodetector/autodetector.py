@@ -104,8 +104,20 @@ class BlueGreenAutodetector(MigrationAutodetector):
         What the verifier finds once ``ordered`` are applied, with the
         releases that can then be live: the errors to refuse (or, with
         --allow-unsafe, to warn about on the last migration). ``whole``: the
-        operations may change any model (a rename), so copy them all.
+        operations may change any model (a rename), so copy them all. With
+        ``--database``, the old release is the oldest one its registry shows
+        live, if any.
         """
+        recorded = None
+        if judged_on := conf.judged_on_database():
+            from .release import serving  # only --database reads a registry
+
+            recorded = serving.recorded(
+                judged_on[0],
+                graph,
+                judged_on[1],
+                "the release before the oldest pending contract",
+            )
         releases = live.live_releases(
             graph,
             [
@@ -113,6 +125,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
                 for cleanup in self.pending_cleanups
             ],
             self.leaf_state,
+            recorded,
         )
         keys = live.touched(ordered) | live.touched(
             [graph.nodes[node] for node in releases.unreleased]

@@ -10,13 +10,17 @@ System checks (``python manage.py check``):
   the default database has not applied yet: a statement of the release now
   serving, or of the one they ship, that fails against the database they
   leave. Silence it for one migration by giving its class
-  ``bluegreen_reviewed = "why it is safe"``;
+  ``bluegreen_reviewed = "why it is safe"``. Where the registry of live
+  releases of that database has one, the release now serving is the
+  oldest live release (``release/serving.py``);
 - ``bluegreen.W002``: ``makemigrations``, ``migrate`` or ``promotemigrations``
   is another app's command, not built on ours (django-linear-migrations,
   django-migration-linter and others ship a ``makemigrations`` too; the
   first app listed wins);
 - ``bluegreen.W003``: ours shadows another app's command that it cannot be
-  built on (``companions.composed``), so that command never runs.
+  built on (``companions.composed``), so that command never runs;
+- ``bluegreen.W004``: the registry of live releases of the default database
+  cannot be read; W001 judges against the applied migrations instead.
 """
 
 from __future__ import annotations
@@ -217,8 +221,10 @@ def _hazards(configs) -> list[checks.CheckMessage]:
     """
     The verifier on the migrations of the project's own apps that the
     default database has not applied: what they break for the release now
-    serving (the applied migrations) or the one they ship. A fresh database
-    serves no release; one that cannot be reached says nothing.
+    serving (the applied migrations; the oldest live release where the
+    database's registry has one, ``release/serving.py``) or the one they
+    ship. A fresh database serves no release; one that cannot be reached
+    says nothing; a registry that cannot be read is bluegreen.W004.
     """
     connection = connections[DEFAULT_DB_ALIAS]
     if not _serves(connection):
@@ -245,12 +251,28 @@ def _hazards(configs) -> list[checks.CheckMessage]:
     keys = live.touched(judged)
     if not keys:
         return []
+    old_name = (
+        f"the release now serving (migrations applied on database "
+        f"{DEFAULT_DB_ALIAS!r})"
+    )
+    unreleased = set(unapplied) - set(_finishing(loader.graph, unapplied, applied))
+    # The oldest live release, where the registry of this database has one.
+    from .release import serving
+
+    messages = []
+    found = serving.recorded(
+        DEFAULT_DB_ALIAS,
+        loader.graph,
+        lambda line: messages.append(checks.Warning(line, id="bluegreen.W004")),
+        old_name,
+    )(unreleased)
+    if found is not None:
+        old_name, unreleased = found
     releases, leaf = live.replay(
         loader.graph,
-        set(unapplied) - set(_finishing(loader.graph, unapplied, applied)),
+        unreleased,
         loader.unmigrated_apps,
-        f"the release now serving (migrations applied on database "
-        f"{DEFAULT_DB_ALIAS!r})",
+        old_name,
         with_leaf=True,
     )
     findings = judge.verify(
@@ -259,7 +281,7 @@ def _hazards(configs) -> list[checks.CheckMessage]:
         keys,
     )
     names = ", ".join(f"{m.app_label}.{m.name}" for m in judged)
-    return [
+    return messages + [
         checks.Warning(
             f"{finding}.",
             hint=f"Unapplied migrations: {names}. Make the change with "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -142,6 +143,39 @@ def release_ttl() -> float:
     nothing is recorded, nothing waits). See ``registry.py``.
     """
     return _seconds("BLUEGREEN_RELEASE_TTL", DEFAULT_RELEASE_TTL) or 0.0
+
+
+# Set for one makemigrations run by --database ALIAS: the database whose
+# registry of live releases names the old release, and how to say that it
+# cannot be read.
+_judged_on: ContextVar[tuple[str, Callable[[str], None]] | None] = ContextVar(
+    "bluegreen_judged_on", default=None
+)
+
+
+def judged_on_database() -> tuple[str, Callable[[str], None]] | None:
+    """``makemigrations --database ALIAS``: (ALIAS, how to warn), or None."""
+    return _judged_on.get()
+
+
+@contextmanager
+def judged_on(alias: str | None, warn: Callable[[str], None]):
+    """
+    Within the block, the verifier of ``makemigrations`` takes the oldest
+    live release of ``alias``'s registry as the old release
+    (``release/serving.py``); ``None``: as without the option.
+    """
+    if alias is not None and alias not in settings.DATABASES:
+        raise CommandError(
+            f"--database {alias}: no such database in settings.DATABASES "
+            f"({', '.join(map(repr, settings.DATABASES))}). Name the alias of "
+            f"the database the releases serve from."
+        )
+    token = _judged_on.set(None if alias is None else (alias, warn))
+    try:
+        yield
+    finally:
+        _judged_on.reset(token)
 
 
 def _seconds(name: str, default: float) -> float | None:

@@ -14,7 +14,8 @@ recorded, in the graph of the code that runs the command (a squashed
 migration stands for those it replaces). A release that recorded a
 migration this code does not have is taken not to know it. Contracts and
 ordinary migrations are never held back. Migrate time only: never imported
-by makemigrations or the checks.
+by makemigrations or the checks, but where the verifier reads the registry
+(``serving.py``: ``check``, ``makemigrations --database``).
 """
 
 from __future__ import annotations
@@ -46,13 +47,20 @@ class Knowledge:
         names = release.migrations.get(app)
         if not names:
             return True
-        key = (app, tuple(names))
-        if key not in self._known:
-            self._known[key] = self._migrations(app, names)
-        known = self._known[key]
+        known = self.known(app, names)
         if known is None:
             return False
         return contract in known or contract_node(self.graph, contract) in known
+
+    def known(self, app: str, names) -> set[Key] | None:
+        """
+        The migrations (of any app) at or before ``app``'s recorded ``names``;
+        None if this code lacks one of them.
+        """
+        key = (app, tuple(names))
+        if key not in self._known:
+            self._known[key] = self._migrations(app, names)
+        return self._known[key]
 
     def _migrations(self, app: str, names) -> set[Key] | None:
         graph = self.graph

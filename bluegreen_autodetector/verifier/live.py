@@ -8,15 +8,17 @@ The releases that can be live at once, and the database they share.
 - The **old release** is the oldest one that may still run: the state
   before the oldest contract whose cleanup is still pending (every later
   migration may be unreleased too), else the state at the current leaf.
+  Where a registry of live releases is read (``release/serving.py``), the
+  oldest live release instead: the state at the migrations it recorded.
 - The **new release** is the models.
 
-Pure: derived from the migration graph and the pending cleanups, never
-from a live database.
+Pure: derived from the migration graph and the pending cleanups (and
+what a caller read from a registry), never from a live database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import models
 from django.db.migrations import Migration, operations
@@ -141,6 +143,7 @@ def live_releases(
     graph: MigrationGraph,
     contracts: Iterable[Node],
     leaf_state: ProjectState,
+    recorded: Callable[[set[Node]], tuple[str, set[Node]] | None] | None = None,
 ) -> LiveReleases:
     """
     The old release and the database at the leaf of ``graph``, given the
@@ -148,24 +151,53 @@ def live_releases(
     leaf. With nothing pending the graph is not replayed at all: the old
     release is the leaf, and so is the database (``leaf_state`` itself:
     copy what you change, see ``copy_state``).
+
+    ``recorded`` (``makemigrations --database``, ``release/serving.py``):
+    given what the old release lacks by the rule above, the name and the
+    lacked migrations of the oldest release a registry shows live, or None
+    to keep the rule.
     """
     contracts = [node for node in contracts if node in graph.nodes]
-    if not contracts:
-        return LiveReleases(
-            leaf_state, "the old release (the one serving)", leaf_state, []
-        )
     unreleased: set[Node] = set()
     for contract in contracts:
         unreleased.update(graph.backwards_plan(contract))
-    plan = _plan(graph)
-    oldest = min(contracts, key=plan.index)
-    return replay(
-        graph,
-        unreleased,
-        leaf_state.real_apps,
-        f"the old release (before {oldest[0]}.{oldest[1]})",
-        plan,
-    )[0]
+    plan = None
+    if contracts:
+        plan = _plan(graph)
+        oldest = min(contracts, key=plan.index)
+        old_name = f"the old release (before {oldest[0]}.{oldest[1]})"
+    else:
+        old_name = "the old release (the one serving)"
+    found = recorded(unreleased) if recorded is not None else None
+    if found is not None:
+        old_name, unreleased = found
+    if not contracts and not unreleased:
+        return LiveReleases(leaf_state, old_name, leaf_state, [])
+    return replay(graph, unreleased, leaf_state.real_apps, old_name, plan)[0]
+
+
+def lacking(
+    graph: MigrationGraph,
+    known: dict[str, set[Node] | None],
+    otherwise: set[Node],
+) -> set[Node]:
+    """
+    The migrations of ``graph`` a release recorded in a registry lacks.
+    ``known``: for each app it recorded, the migrations (of any app) at or
+    before its record there, or None where this code lacks one of the
+    recorded ones. An app it did not record, or whose record this code
+    cannot place, lacks what ``otherwise`` (the rule without a registry)
+    says; what the release knows it never lacks.
+    """
+    placed = {app for app, nodes in known.items() if nodes is not None}
+    has: set[Node] = set()
+    for nodes in known.values():
+        has |= nodes or set()
+    return {
+        node
+        for node in graph.nodes
+        if node not in has and (node[0] in placed or node in otherwise)
+    }
 
 
 def replay(

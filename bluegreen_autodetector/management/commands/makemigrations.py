@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import ALL_CHECKS, CommandError
@@ -44,6 +46,16 @@ class Command(makemigrations.Command):
             help="Let renames and db_column/db_table changes through as Django "
             "writes them, for this run (they break the release still serving).",
         )
+        try:
+            parser.add_argument(
+                "--database",
+                metavar="ALIAS",
+                help="Judge against the oldest release that the registry of live "
+                "releases of this database shows running (default: the release "
+                "before the oldest pending contract, reading no database).",
+            )
+        except argparse.ArgumentError:
+            pass  # django-migration-linter's, shadowed: the database it lints on
         parser.add_argument(
             "--pr-notes",
             metavar="DIRECTORY",
@@ -58,7 +70,10 @@ class Command(makemigrations.Command):
     def handle(self, *app_labels, **options):
         self.pr_notes = options["pr_notes"]
         self.written_app_labels = set()
-        with conf.forced(options["bluegreen"], unsafe=options["allow_unsafe"]):
+        with (
+            conf.forced(options["bluegreen"], unsafe=options["allow_unsafe"]),
+            conf.judged_on(options["database"], self._warn_line),
+        ):
             if conf.enabled() and not self._checked_for_lost_cleanups(options):
                 self._refuse_missing_cleanups(app_labels)
             super().handle(*app_labels, **options)
@@ -243,6 +258,9 @@ class Command(makemigrations.Command):
         for path in files:
             if self.verbosity >= 1:
                 self.log(f"  PR notes: {self.get_relative_path(path)}")
+
+    def _warn_line(self, line):
+        self.stderr.write(self.style.WARNING(f"Warning: {line}"))
 
     def _warn(self, changes):
         for migrations in changes.values():
