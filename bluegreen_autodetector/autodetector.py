@@ -3,10 +3,9 @@ The autodetector: Django's, plus the blue-green split of its result.
 
 Django detects the changes and names the migrations as usual; then every
 migration holding a backward-incompatible operation is rewritten as a
-contract migration (stock operations only) and gets a cleanup migration,
-reachable as ``migration.cleanup``, that the ``makemigrations`` command
-writes to the pending folder. What the user must hear is in
-``migration.bluegreen_warnings``.
+contract migration (stock operations only) and gets a cleanup migration
+that the ``makemigrations`` command writes to the pending folder. Both, and
+what the user must hear, are the migration's ``split.result.SplitResult``.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from .split.replan import (
     replan_alterations,
     replan_removals,
 )
+from .split.result import attach
 from .verifier import judge, live
 
 
@@ -96,7 +96,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
                 "to let the stock operations through for this run."
             )
         if ordered:
-            ordered[-1].bluegreen_rewrites = plan.rewrites
+            attach(ordered[-1]).rewrites = plan.rewrites
         return changes
 
     def _judge(self, graph, ordered: list[Migration], whole: bool) -> list[str]:
@@ -148,9 +148,9 @@ class BlueGreenAutodetector(MigrationAutodetector):
             keys,
         )
         errors = [str(f) for f in findings if f.severity == judge.ERROR]
-        ordered[-1].bluegreen_warnings += _new_warnings(releases, findings, keys)
+        attach(ordered[-1]).warnings += _new_warnings(releases, findings, keys)
         if conf.allow_unsafe():
-            ordered[-1].bluegreen_warnings += [
+            attach(ordered[-1]).warnings += [
                 f"let through by --allow-unsafe: {error}" for error in errors
             ]
             return []
@@ -271,8 +271,9 @@ def split_migration(
         live.state_forwards(operation, app_label, state)
     if non_interactive:
         warnings += _possible_renames(app_label, removed_types, added_types)
-    migration.cleanup = None
-    migration.bluegreen_warnings = warnings
+    result = attach(migration)
+    result.cleanup = None
+    result.warnings = warnings
     if not cleanup_items and not state_operations:
         return refusals
     migration.operations = database_operations
@@ -291,7 +292,7 @@ def split_migration(
             cleanup_items, capture.capture(cleanup_items), strict=True
         )
     ]
-    migration.cleanup = cleanup
+    result.cleanup = cleanup
     return refusals
 
 

@@ -16,6 +16,7 @@ from django.test.utils import override_settings
 
 from bluegreen_autodetector import conf
 from bluegreen_autodetector.autodetector import BlueGreenAutodetector
+from bluegreen_autodetector.split.result import split_of
 
 from .project import SERVERS
 
@@ -74,6 +75,6 @@ def cleanup_sql(migration, vendor) -> list[str]:
     """Every forward statement of the migration's cleanup for ``vendor``."""
     return [
         statement
-        for operation in migration.cleanup.operations
+        for operation in split_of(migration).cleanup.operations
         for statement in operation.sql[vendor]
     ]

@@ -10,6 +10,8 @@ import pytest
 from django.core.management.base import CommandError
 from django.db import models
 
+from bluegreen_autodetector.split.result import split_of
+
 from .split_in_process import capture_servers, model, only, split, state
 
 pytestmark = pytest.mark.usefixtures("capture_servers")
@@ -23,7 +25,7 @@ def test_a_relation_to_a_model_no_state_holds_is_captured_from_its_app(
     # tests build them): its models are never in Django's state.
     owner = ("owner", models.ForeignKey("auth.user", models.CASCADE))
     migration = only(split(state(model("Book", owner)), state(model("Book")), vendor))
-    (step,) = migration.cleanup.operations
+    (step,) = split_of(migration).cleanup.operations
     assert (step.table, step.column) == ("shop_book", "owner_id")
     # Its way back re-adds the column in the type of auth.User's key (an
     # AutoField), not of this project's BigAutoField keys.
@@ -50,4 +52,4 @@ def test_a_field_class_its_path_cannot_import_is_rebuilt_from_its_class(vendor):
     ]
     assert type(added.field) is LocalForeignKey
     assert added.field.db_constraint is False  # the constraint waits for PR 2
-    assert migration.cleanup is not None
+    assert split_of(migration).cleanup is not None

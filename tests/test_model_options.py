@@ -21,6 +21,7 @@ from django.db.migrations.state import ModelState
 
 from bluegreen_autodetector.operations import RunAlterSQL, RunCleanupSQL
 from bluegreen_autodetector.split.catalogue import Walk, remove_field
+from bluegreen_autodetector.split.result import split_of
 
 from .split_in_process import capture_servers, model, only, split, state
 
@@ -42,7 +43,7 @@ def test_not_null_foreign_key_to_a_model_created_in_the_same_run(vendor):
     # The default names a row of a table this migration creates empty: the
     # foreign-key constraint waits for the cleanup too (issue 24, item 8).
     migration = only(split(before, after, vendor))
-    default, constraint = migration.cleanup.operations
+    default, constraint = split_of(migration).cleanup.operations
     for step in (default, constraint):
         assert isinstance(step, RunAlterSQL)
         assert (step.table, step.column) == ("shop_book", "author_id")
@@ -70,7 +71,7 @@ def test_model_states_without_a_primary_key_field(vendor):
         ModelState("shop", "Book", []),
     )
     migration = only(split(before, after, vendor))
-    steps = migration.cleanup.operations
+    steps = split_of(migration).cleanup.operations
     assert [(s.table, s.column) for s in steps] == [
         ("shop_author", "age"),
         ("shop_book", "author_id"),
@@ -92,7 +93,7 @@ def test_removing_a_composite_primary_key_changes_no_column(vendor):
         )
     )
     migration = only(split(before, after, vendor))
-    assert migration.cleanup is None
+    assert split_of(migration).cleanup is None
     assert [type(o) for o in migration.operations] == [
         operations.RemoveField,
         operations.AddField,
@@ -146,8 +147,8 @@ def test_constant_defaults_of_every_type_are_kept_in_the_database(vendor, field)
     (added,) = migration.operations
     # Not nullable (the new release would read None), no false warning.
     assert added.field.db_default == field.default and not added.field.null
-    assert migration.bluegreen_warnings == []
-    (step,) = migration.cleanup.operations
+    assert split_of(migration).warnings == []
+    (step,) = split_of(migration).cleanup.operations
     assert not step.not_null and "DEFAULT" in " ".join(step.sql[vendor]).upper()
 
 
@@ -168,7 +169,7 @@ def test_removing_a_generated_field_captures_the_fields_its_expression_uses(vend
     # The database computes it: the contract leaves the column as it is.
     (state_only,) = migration.operations
     assert isinstance(state_only, operations.SeparateDatabaseAndState)
-    (step,) = migration.cleanup.operations
+    (step,) = split_of(migration).cleanup.operations
     assert (step.table, step.column) == ("shop_book", "total")
     if vendor == "sqlite":
         # The way back adds it to a table holding rows, which SQLite allows
@@ -189,8 +190,8 @@ def test_null_on_a_many_to_many_field_passes_through_as_stock(vendor, null):
         return state(model("Tag"), model("Book", ("tags", tags)))
 
     migration = only(split(book(null[0]), book(null[1]), vendor))
-    assert migration.cleanup is None
-    assert migration.bluegreen_warnings == []
+    assert split_of(migration).cleanup is None
+    assert split_of(migration).warnings == []
     assert [type(o) for o in migration.operations] == [operations.AlterField]
 
 
@@ -207,7 +208,7 @@ def test_db_column_naming_the_current_column_is_not_refused(vendor, field):
     column = {"title": "title", "author": "author_id"}[field]
     migration = only(split(book(), book(db_column=column), vendor))
     assert [type(o) for o in migration.operations] == [operations.AlterField]
-    assert migration.cleanup is None
+    assert split_of(migration).cleanup is None
 
 
 def test_a_rename_confirmed_at_the_prompt_that_keeps_the_column_passes(vendor):
@@ -234,7 +235,7 @@ def test_a_rename_confirmed_at_the_prompt_that_keeps_the_column_passes(vendor):
     assert [type(o) for o in migration.operations] == [
         operations.SeparateDatabaseAndState
     ]
-    assert migration.cleanup is not None
+    assert split_of(migration).cleanup is not None
 
 
 def _renamed(name, **fields):
@@ -246,7 +247,7 @@ def test_a_model_renamed_keeping_its_table_keeps_it(vendor):
     # Under --noinput Django writes CreateModel + DeleteModel of one table:
     # the table stays, no cleanup drops it.
     migration = only(split(state(_renamed("Old")), state(_renamed("New")), vendor))
-    assert migration.cleanup is None
+    assert split_of(migration).cleanup is None
     assert all(
         isinstance(o, operations.SeparateDatabaseAndState) and not o.database_operations
         for o in migration.operations
@@ -275,13 +276,13 @@ def test_relations_to_model_states_without_a_primary_key_field(vendor):
     deleted = only(
         split(state(author(), book(("author", fk))), state(author()), vendor)
     )
-    (drop,) = deleted.cleanup.operations
+    (drop,) = split_of(deleted).cleanup.operations
     assert (drop.table, drop.column) == ("shop_book", None)
     assert "shop_author" not in " ".join(drop.sql[vendor])
     added = only(
         split(state(author(), book()), state(author(), book(("author", fk))), vendor)
     )
-    (constraint,) = added.cleanup.operations
+    (constraint,) = split_of(added).cleanup.operations
     assert "shop_author" in " ".join(constraint.sql[vendor])
 
 

@@ -212,6 +212,7 @@ def replay(key, original, root: Path, index: int) -> dict:
 
     from bluegreen_autodetector import conf
     from bluegreen_autodetector.autodetector import BlueGreenAutodetector
+    from bluegreen_autodetector.split.result import split_of
 
     app, name = key
     migration = original.graph.nodes[key]
@@ -242,11 +243,11 @@ def replay(key, original, root: Path, index: int) -> dict:
         if not contracts:
             result["outcome"] = "nothing detected"
             return result
-        cleanups = [c for c in contracts if getattr(c, "cleanup", None)]
+        cleanups = [c for c in contracts if split_of(c).cleanup]
         result["outcome"] = "split" if cleanups else "passed through"
         result["contract"] = [c.name for c in contracts]
         result["cleanup operations"] = [
-            op.describe() for c in cleanups for op in c.cleanup.operations
+            op.describe() for c in cleanups for op in split_of(c).cleanup.operations
         ]
         write(changes)
         migrate("migrate")

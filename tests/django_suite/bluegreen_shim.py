@@ -104,6 +104,7 @@ def splitting_autodetector() -> type:
 
 def count(way: str, changes: dict) -> None:
     from bluegreen_autodetector import conf
+    from bluegreen_autodetector.split.result import split_of
 
     if not conf.enabled() or not changes:
         return
@@ -111,7 +112,7 @@ def count(way: str, changes: dict) -> None:
     for migrations in changes.values():
         SPLIT_RUNS["migrations"] += len(migrations)
         SPLIT_RUNS["cleanups"] += sum(
-            getattr(m, "cleanup", None) is not None for m in migrations
+            split_of(m).cleanup is not None for m in migrations
         )
 
 

@@ -14,6 +14,7 @@ from ... import conf
 from ...autodetector import BlueGreenAutodetector
 from ...files import companions, pending
 from ...split import describe
+from ...split.result import split_of
 
 
 class Command(makemigrations.Command):
@@ -99,7 +100,7 @@ class Command(makemigrations.Command):
                         f"a new migration instead (drop --update)."
                     )
         self.cleanups_to_relink = {
-            app_label: [m.cleanup for m in migrations if getattr(m, "cleanup", None)]
+            app_label: [split_of(m).cleanup for m in migrations if split_of(m).cleanup]
             for app_label, migrations in changes.items()
         }
         super().write_to_last_migration_files(changes)
@@ -135,8 +136,8 @@ class Command(makemigrations.Command):
             relinked = getattr(self, "cleanups_to_relink", {}).get(app_label, [])
             for migration in migrations:
                 cleanups = (
-                    [migration.cleanup]
-                    if getattr(migration, "cleanup", None)
+                    [split_of(migration).cleanup]
+                    if split_of(migration).cleanup
                     else relinked
                 )
                 for cleanup in cleanups:
@@ -195,7 +196,7 @@ class Command(makemigrations.Command):
 
         for migrations in changes.values():
             for migration in migrations:
-                for each in (migration, getattr(migration, "cleanup", None)):
+                for each in (migration, split_of(migration).cleanup):
                     if each is not None and online.needs_autocommit(each, vendors):
                         each.atomic = False
 
@@ -247,7 +248,7 @@ class Command(makemigrations.Command):
 
         files = {}
         for contract, cleanup in splits:
-            warnings = getattr(contract, "bluegreen_warnings", [])
+            warnings = split_of(contract).warnings
             files[notes.note_path(self.pr_notes, contract, 1)] = notes.contract_note(
                 contract, cleanup, warnings
             )
@@ -265,7 +266,7 @@ class Command(makemigrations.Command):
     def _warn(self, changes):
         for migrations in changes.values():
             for migration in migrations:
-                for warning in getattr(migration, "bluegreen_warnings", ()):
+                for warning in split_of(migration).warnings:
                     self.log_output.write(self.style.WARNING(f"Warning: {warning}"))
 
     def _describe_splits(self, splits):
@@ -303,7 +304,7 @@ class Command(makemigrations.Command):
             path: cleanup
             for migrations in changes.values()
             for migration in migrations
-            for path, cleanup in getattr(migration, "bluegreen_rewrites", {}).items()
+            for path, cleanup in split_of(migration).rewrites.items()
         }
         if self.verbosity >= 1:
             for path, cleanup in rewrites.items():
