@@ -32,7 +32,7 @@ from .split.replan import (
     replan_removals,
 )
 from .split.result import attach
-from .verifier import judge, live
+from .verifier import judge, live, shape
 
 
 class BlueGreenAutodetector(MigrationAutodetector):
@@ -135,7 +135,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
             database = live.copy_state(releases.database)
         else:
             # The verifier reads these models and those they refer to.
-            scope = judge.related_keys(
+            scope = shape.related_keys(
                 [releases.database, releases.old, self.to_state], keys
             )
             # Only the models the migrations change are copied.

@@ -224,7 +224,7 @@ def _names_of(app_label, model_name, fields, state: ProjectState):
     or their auto-created many-to-many table), or with ``fields`` None of the
     model's table and its many-to-many tables.
     """
-    from .verifier.judge import column_of
+    from .verifier.shape import column_of
 
     model_state = state.models.get((app_label, model_name))
     if model_state is None:

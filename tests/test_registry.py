@@ -40,7 +40,10 @@ class Book(models.Model):
 # A task worker of the old release: it set Django up and reads its rows,
 # the column the cleanup drops included, every 100 ms until stopped.
 WORKER = """
-import os, sys, time
+import os, signal, sys, time
+# Ctrl-C stops it even where the suite runs in the background (a shell's
+# '&' sets SIGINT to ignored, and a child inherits that).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
 import django

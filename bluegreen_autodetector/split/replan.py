@@ -34,8 +34,8 @@ from django.db.migrations.state import ProjectState
 
 from ..files.pending import PendingCleanup
 from ..operations import RunAlterSQL, RunSyncSQL
-from ..verifier.judge import column_of
 from ..verifier.live import same_in_database
+from ..verifier.shape import column_of
 
 
 class Replan:

@@ -27,7 +27,7 @@ from django.db.migrations.state import ModelState, ProjectState
 
 from ..fields import deconstruct
 from ..operations import CleanupSQL, RunCleanupSQL, RunSyncSQL
-from .judge import ModelKey, column_of, db_table, m2m_table
+from .shape import ModelKey, column_of, db_table, m2m_table
 
 Node = tuple[str, str]
 

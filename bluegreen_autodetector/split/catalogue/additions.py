@@ -13,7 +13,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from ...cleanup_steps import AddForeignKeys, AlterColumn, ModelKey
-from ...verifier.judge import database_on_delete
+from ...verifier.shape import database_on_delete
 from .shapes import (
     callable_name,
     check_default,

@@ -27,7 +27,7 @@ from ... import conf
 from ...capture.sync.common import DropSync, statements
 from ...cleanup_steps import AlterColumn, LingeringColumn
 from ...operations import CopyColumn, RunSyncSQL
-from ...verifier.judge import db_table
+from ...verifier.shape import db_table
 from .shapes import column_named, deconstructed, from_deconstructed
 from .split import Refused, Split, Walk
 

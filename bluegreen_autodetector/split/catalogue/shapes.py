@@ -23,7 +23,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models.functions import Cast, Now
 
 from ...fields import deconstruct
-from ...verifier.judge import database_on_delete
+from ...verifier.shape import database_on_delete
 
 
 def lingering_field(field: models.Field, *, table_stays: bool) -> models.Field:
