@@ -54,7 +54,10 @@ class Book(models.Model):
 # A worker of whichever release its copy of the project holds: it reads
 # every column its models have, every 100 ms, until stopped.
 WORKER = """
-import os, sys, time
+import os, signal, sys, time
+# Ctrl-C stops it even where the suite runs in the background (a shell's
+# '&' sets SIGINT to ignored, and a child inherits that).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
 import django
