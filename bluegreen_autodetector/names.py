@@ -183,7 +183,11 @@ def _taken_over(removal, migration, operation, table: str) -> bool:
 
 
 def _models_file(app_label: str) -> str:
-    module = apps.get_app_config(app_label).models_module
+    """Where the app's models are, for a message; its label if not installed."""
+    try:
+        module = apps.get_app_config(app_label).models_module
+    except LookupError:
+        return app_label  # A state-only app (Django's own tests make them).
     path = getattr(module, "__file__", None)
     return os.path.relpath(path) if path else app_label
 
