@@ -7,6 +7,6 @@ class BlueGreenAutodetectorConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
-        from .release import registry
+        from .release import heartbeat
 
-        registry.install()  # this process records its release (release/registry.py)
+        heartbeat.install()  # this process records its release (release/heartbeat.py)

@@ -9,20 +9,24 @@ runs from a copy of the project as it was before the contract.
 from __future__ import annotations
 
 import json
-import os
-import select
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
+from .live_processes import (
+    Worker,
+    environment,
+    recorded,
+    release_code,
+    status,
+    wait_for,
+)
 from .oracles import Release
 from .project import SERVERS, assert_stopped
 
@@ -37,31 +41,12 @@ class Book(models.Model):
     title = models.CharField(max_length=100)
 """
 
-# A task worker of the old release: it set Django up and reads its rows,
-# the column the cleanup drops included, every 100 ms until stopped.
-WORKER = """
-import os, signal, sys, time
-# Ctrl-C stops it even where the suite runs in the background (a shell's
-# '&' sets SIGINT to ignored, and a child inherits that).
-signal.signal(signal.SIGINT, signal.default_int_handler)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
-import django
-django.setup()
-from shop.models import Book
-Book.objects.create(title="old", rating=1)
-print("ready", flush=True)
-try:
-    while True:
-        try:
-            list(Book.objects.values_list("title", "rating"))
-        except Exception as error:
-            print("failed:", type(error).__name__, error, flush=True)
-            sys.exit(1)
-        time.sleep(0.1)
-except KeyboardInterrupt:
-    print("stopped", flush=True)
-"""
+# A task worker of the old release: it reads its rows, the column the
+# cleanup drops included.
+READS_RATING = {
+    "first": 'Book.objects.create(title="old", rating=1)',
+    "every": 'list(Book.objects.values_list("title", "rating"))',
+}
 
 # Another host's process of a release, recorded as its heartbeat records it.
 OTHER_HOST = """
@@ -70,8 +55,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
 import django
 django.setup()
-from bluegreen_autodetector.release import registry
-registry.leave_unrecorded()
+from bluegreen_autodetector.release import heartbeat, registry
+heartbeat.leave_unrecorded()
 migrations = json.loads(sys.argv[1])
 registry.ensure_schema("default")
 registry.model().objects.create(
@@ -82,85 +67,11 @@ registry.model().objects.create(
 """
 
 
-def environment(project, databases: dict | None = None) -> dict:
-    """The environment ``project.run`` gives a command, for a long-running process."""
-    return {
-        **os.environ,
-        "TEST_PROJECT_DATABASES": json.dumps(
-            databases or {"default": project.database, **project.other_databases}
-        ),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "DJANGO_SETTINGS_MODULE": "settings",
-    }
-
-
-class Worker:
-    """``worker.py`` of a copy of the project (a release), running until stopped."""
-
-    def __init__(self, root: Path, env: dict) -> None:
-        (root / "worker.py").write_text(WORKER)
-        self.process = subprocess.Popen(
-            [sys.executable, "worker.py"],
-            cwd=root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.pid = self.process.pid
-        ready, _, _ = select.select([self.process.stdout], [], [], 60)
-        line = self.process.stdout.readline() if ready else ""
-        assert line.strip() == "ready", line + self.process.stderr.read()
-
-    def stop(self, how=signal.SIGKILL) -> str:
-        """Stop it (SIGKILL: it gets no chance to say so); what it printed."""
-        if self.process.poll() is None:
-            self.process.send_signal(how)
-        out, err = self.process.communicate(timeout=30)
-        return out + err
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-
-def old_release(project) -> Path:
-    """A copy of the project as it is now: the old release's code."""
-    root = project.root.with_name(project.root.name + "-old")
-    shutil.copytree(
-        project.root, root, ignore=shutil.ignore_patterns("*.sqlite3*", "__pycache__")
-    )
-    return root
-
-
-def status(project) -> dict:
-    return json.loads(project.manage("deploystatus", "--format", "json").stdout)
-
-
-def wait_for(condition, timeout=20.0, every=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
-
-
-def recorded(project, count=1) -> list[dict]:
-    """The live releases, once ``count`` processes have recorded themselves."""
-
-    def enough():
-        found = status(project)["releases"]
-        pids = sum(len(host["pids"]) for r in found for host in r["hosts"])
-        return found if pids >= count else None
-
-    return wait_for(enough)
-
-
 def contract_applied(make_project, vendor, ttl):
     """v1 migrated, an old-release worker running, v2's contract applied."""
     project = make_project(vendor, extra_settings=f"BLUEGREEN_RELEASE_TTL = {ttl}\n")
     release = Release(project, V1, V2)
-    worker = Worker(old_release(project), environment(project))
+    worker = Worker(release_code(project, "old"), environment(project), READS_RATING)
     release.make_v2()
     # Contracts are never held back by the registry.
     project.manage("migrate", "-v0")

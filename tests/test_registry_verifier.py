@@ -9,19 +9,22 @@ copy of the project as it was at its release.
 
 from __future__ import annotations
 
-import select
-import shutil
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
+from .live_processes import (
+    Worker,
+    environment,
+    recorded,
+    release_code,
+    status,
+    wait_for,
+)
 from .oracles import Release
 from .project import assert_stopped
-from .test_registry import environment, recorded, status, wait_for
 
 V1 = """
 class Book(models.Model):
@@ -51,61 +54,6 @@ class Book(models.Model):
     title = models.CharField(max_length=100)
 """
 
-# A worker of whichever release its copy of the project holds: it reads
-# every column its models have, every 100 ms, until stopped.
-WORKER = """
-import os, signal, sys, time
-# Ctrl-C stops it even where the suite runs in the background (a shell's
-# '&' sets SIGINT to ignored, and a child inherits that).
-signal.signal(signal.SIGINT, signal.default_int_handler)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
-import django
-django.setup()
-from shop.models import Book
-list(Book.objects.all())
-print("ready", flush=True)
-try:
-    while True:
-        list(Book.objects.all())
-        time.sleep(0.1)
-except KeyboardInterrupt:
-    print("stopped", flush=True)
-"""
-
-
-def copy(project, name: str):
-    """A copy of the project as it is now: a release's code."""
-    root = project.root.with_name(f"{project.root.name}-{name}")
-    shutil.copytree(
-        project.root, root, ignore=shutil.ignore_patterns("*.sqlite3*", "__pycache__")
-    )
-    (root / "worker.py").write_text(WORKER)
-    return root
-
-
-class Worker:
-    def __init__(self, root, project) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "worker.py"],
-            cwd=root,
-            env=environment(project),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.pid = self.process.pid
-        ready, _, _ = select.select([self.process.stdout], [], [], 60)
-        line = self.process.stdout.readline() if ready else ""
-        assert line.strip() == "ready", line + self.process.stderr.read()
-
-    def stop(self) -> str:
-        """Ctrl-C: it marks itself stopped, so it leaves at once."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        out, err = self.process.communicate(timeout=30)
-        return out + err
-
 
 def named(digest: str, worker: Worker) -> str:
     return (
@@ -129,10 +77,10 @@ def test_makemigrations_database_judges_against_the_oldest_live_release(
 ):
     project = make_project(vendor, extra_settings="BLUEGREEN_RELEASE_TTL = 30\n")
     release = Release(project, V1, V2)
-    v1_code = copy(project, "v1")
+    v1_code = release_code(project, "v1")
     release.make_v2()
     project.manage("migrate", "-v0")  # the contract; the cleanup is pending
-    v2_code = copy(project, "v2")
+    v2_code = release_code(project, "v2")
     project.set_models(V3)
     today = (
         f"the old release (before shop.{release.v2}): INSERT on shop_book fails: "
@@ -141,7 +89,10 @@ def test_makemigrations_database_judges_against_the_oldest_live_release(
     # Without --database: the release before the pending contract (v1),
     # whatever runs; no database is read.
     assert_stopped(project.manage("makemigrations", "--dry-run", check=False), today)
-    workers = [Worker(v1_code, project), Worker(v2_code, project)]
+    workers = [
+        Worker(v1_code, environment(project)),
+        Worker(v2_code, environment(project)),
+    ]
     try:
         v1, v2 = (r["release"] for r in recorded(project, count=2))
         # A worker of v1 is alive: it is the old release, named.
@@ -154,7 +105,7 @@ def test_makemigrations_database_judges_against_the_oldest_live_release(
             f"constraint on (isbn) rejects its second row",
         )
         # v1 has stopped: only v2 is live, and v3 breaks nothing it does.
-        workers[0].stop()
+        workers[0].stop(signal.SIGINT)
         assert wait_for(lambda: live_digests(project) == [v2])
         assert_stopped(
             project.manage("makemigrations", "--dry-run", check=False), today
@@ -165,13 +116,13 @@ def test_makemigrations_database_judges_against_the_oldest_live_release(
         (v3,) = [n for n in project.migration_names() if n.startswith("0003")]
         (project.migrations / f"{v3}.py").unlink()
         # A v1 worker starts again (a forgotten cron job): refused again.
-        workers[0] = Worker(v1_code, project)
+        workers[0] = Worker(v1_code, environment(project))
         assert wait_for(lambda: live_digests(project) == [v2, v1])
         assert_stopped(
             project.manage("makemigrations", "--database", "default", check=False),
             f"{named(v1, workers[0])}: INSERT on shop_book fails",
         )
-        workers[0].stop()
+        workers[0].stop(signal.SIGINT)
         assert wait_for(lambda: live_digests(project) == [v2])
         # BLUEGREEN_RELEASE_TTL = 0: the registry is off, today's rule holds
         # though the registry shows v1 gone.
@@ -182,7 +133,7 @@ def test_makemigrations_database_judges_against_the_oldest_live_release(
         )
     finally:
         for worker in workers:
-            said = worker.stop()
+            said = worker.stop(signal.SIGINT)
             assert "Traceback" not in said, said
 
 
@@ -192,10 +143,10 @@ def test_check_judges_unapplied_migrations_against_the_oldest_live_release(
 ):
     project = make_project(vendor, extra_settings="BLUEGREEN_RELEASE_TTL = 30\n")
     release = Release(project, V1, V2_REMOVES)
-    v1_code = copy(project, "v1")
+    v1_code = release_code(project, "v1")
     # A stock removal of rating, not applied yet.
     release.make_v2("--no-bluegreen")
-    v2_code = copy(project, "v2")
+    v2_code = release_code(project, "v2")
     rating = "SELECT on shop_book fails: it lists column rating"
     today = (
         "the release now serving (migrations applied on database 'default'): " + rating
@@ -203,19 +154,19 @@ def test_check_judges_unapplied_migrations_against_the_oldest_live_release(
     # No release has recorded itself: the applied migrations (v1) serve.
     checked = project.manage("check").stderr
     assert "bluegreen.W001" in checked and today in checked, checked
-    workers = [Worker(v2_code, project)]
+    workers = [Worker(v2_code, environment(project))]
     try:
         (v2,) = (r["release"] for r in recorded(project))
         # Only v2 is live (its code ships the removal): nothing to warn of.
         checked = project.manage("check").stderr
         assert "bluegreen" not in checked, checked
         # A worker of v1 is alive: the oldest live release, named, is warned for.
-        workers.append(Worker(v1_code, project))
+        workers.append(Worker(v1_code, environment(project)))
         v2_again, v1 = (r["release"] for r in recorded(project, count=2))
         assert v2_again == v2
         checked = project.manage("check").stderr
         assert f"bluegreen.W001) {named(v1, workers[1])}: {rating}" in checked, checked
-        workers[1].stop()
+        workers[1].stop(signal.SIGINT)
         assert wait_for(lambda: live_digests(project) == [v2])
         assert "bluegreen" not in project.manage("check").stderr
         # BLUEGREEN_RELEASE_TTL = 0: the applied migrations again.
@@ -224,7 +175,7 @@ def test_check_judges_unapplied_migrations_against_the_oldest_live_release(
         assert today in checked, checked
     finally:
         for worker in workers:
-            said = worker.stop()
+            said = worker.stop(signal.SIGINT)
             assert "Traceback" not in said, said
 
 
@@ -239,7 +190,7 @@ def test_check_protects_a_forgotten_worker_from_a_promoted_cleanup(
     """
     project = make_project(vendor, extra_settings="BLUEGREEN_RELEASE_TTL = 30\n")
     release = Release(project, V1, V2)
-    worker = Worker(copy(project, "v1"), project)
+    worker = Worker(release_code(project, "v1"), environment(project))
     try:
         (v1,) = (r["release"] for r in recorded(project))
         release.make_v2()
@@ -251,7 +202,7 @@ def test_check_protects_a_forgotten_worker_from_a_promoted_cleanup(
             f"it lists column rating" in checked
         ), checked
     finally:
-        worker.stop()
+        worker.stop(signal.SIGINT)
     assert wait_for(lambda: live_digests(project) == [])
     assert "bluegreen" not in project.manage("check").stderr
 

@@ -29,7 +29,7 @@ from django.db.migrations import Migration
 
 from .. import conf
 from ..files.pending import contract_node
-from . import registry, releases
+from . import heartbeat, registry, releases
 
 Key = tuple[str, str]
 
@@ -201,7 +201,7 @@ def refuse_live(
         if holders != said or now - said_at >= 10:
             write(_waiting(held, left))
             said, said_at = holders, now
-        time.sleep(min(registry.beat_interval(ttl), left, 1.0))
+        time.sleep(min(heartbeat.beat_interval(ttl), left, 1.0))
         held = held_cleanups(cleanups, live(alias) or [], knowledge)
     if said:
         write("The releases it waited for have left; applying the cleanups.")
