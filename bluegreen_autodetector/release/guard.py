@@ -114,7 +114,7 @@ def lacking_contract(
     waits: Callable[[Key], str | None], alias: str, loader
 ) -> Callable[[Key], str | None]:
     """
-    A ``waits(contract)`` for ``pending.plan_promotions``: ``waits``, and then
+    A ``waits(contract)`` for ``promotion.plan_promotions``: ``waits``, and then
     the live releases on ``alias`` that do not have the contract.
     """
     if not conf.release_ttl():

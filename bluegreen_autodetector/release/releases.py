@@ -48,7 +48,7 @@ def applied_on(alias: str) -> set[Key]:
 
 def shipped_on_database(alias: str) -> Callable[[Key], str | None]:
     """
-    A ``waits(contract)`` for ``pending.plan_promotions``: a contract has
+    A ``waits(contract)`` for ``promotion.plan_promotions``: a contract has
     shipped once database ``alias`` has applied it.
     """
     applied = applied_on(alias)

@@ -17,6 +17,7 @@ from django.db.migrations.loader import MigrationLoader
 
 from ...files import companions, notes, pending
 from ...release import releases
+from ...release.promotion import plan_promotions, promote
 
 
 class Command(BaseCommand):
@@ -88,7 +89,7 @@ class Command(BaseCommand):
         waits = self._waits(app_labels, loader, options)
         # Plan every app before writing anything: one bad file stops all.
         planned = [
-            (config.label, *pending.plan_promotions(config.label, loader, waits))
+            (config.label, *plan_promotions(config.label, loader, waits))
             for config in configs
         ]
         if options["list"] or options["check"]:
@@ -117,7 +118,7 @@ class Command(BaseCommand):
                 for operation in promotion.migration.operations:
                     self.log(f"    - {operation.describe()}")
             if not options["dry_run"]:
-                written += pending.promote(plan, options["include_header"])
+                written += promote(plan, options["include_header"])
                 if options["pr_notes"]:
                     self._write_notes(plan, options["pr_notes"])
         if written:
