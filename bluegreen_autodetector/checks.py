@@ -77,9 +77,6 @@ def check_migrations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
 @checks.register("migrations")
 def check_cleanups_present(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Every contract migration's cleanup is pending or promoted."""
-    from django.core.management.commands.makemigrations import Command
-
-    relative = Command.get_relative_path
     configs = app_configs or apps.get_app_configs()
     try:
         loader = pending.disk_loader()
@@ -88,16 +85,16 @@ def check_cleanups_present(app_configs=None, **kwargs) -> list[checks.CheckMessa
     messages = []
     for config in configs:
         for contract, path in pending.missing_cleanups(config.label, loader):
-            contract_path = relative(pending.migration_path(contract))
+            contract_path = pending.relative(pending.migration_path(contract))
             messages.append(
                 checks.Error(
                     f"Contract migration {contract_path} has lost its cleanup: "
-                    f"{relative(path)} is not pending, and no migration of "
+                    f"{pending.relative(path)} is not pending, and no migration of "
                     f"{config.label!r} has {pending.CONTRACT_MARKER} = "
                     f"{contract.name!r}. What the contract left for the release "
                     f"before stays in the database, and makemigrations may "
                     f"write the change again, dropping it in this release.",
-                    hint=f"Restore {relative(path)} from version control (a "
+                    hint=f"Restore {pending.relative(path)} from version control (a "
                     f"merge may have lost it). If the change was abandoned "
                     f"before the contract shipped, delete {contract_path} too "
                     f"and revert the models; if the database is to keep what "

@@ -8,8 +8,6 @@ states; nothing is rendered.
 
 from __future__ import annotations
 
-import os
-
 from django.apps import apps
 from django.core.management.base import CommandError
 from django.db import connection, models
@@ -18,6 +16,7 @@ from django.db.migrations import operations
 from django.db.migrations.state import ModelState, ProjectState
 
 from . import conf
+from .files.pending import relative
 from .operations import RunCleanupSQL
 
 
@@ -95,7 +94,7 @@ def refuse_names_taken(
         for operation in cleanup.migration.operations:
             if isinstance(operation, RunCleanupSQL):
                 holder = (
-                    f"its cleanup {os.path.relpath(cleanup.path)} (of contract "
+                    f"its cleanup {relative(cleanup.path)} (of contract "
                     f"{cleanup.contract[1]}) drops it in the next release",
                     None,
                 )
@@ -189,7 +188,7 @@ def _models_file(app_label: str) -> str:
     except LookupError:
         return app_label  # A state-only app (Django's own tests make them).
     path = getattr(module, "__file__", None)
-    return os.path.relpath(path) if path else app_label
+    return relative(path) if path else app_label
 
 
 def _names_freed(app_label, operation, old_state: ProjectState):

@@ -89,6 +89,13 @@ def pending_directory(app_label: str) -> str | None:
     return os.path.join(directory, PENDING_DIRNAME) if directory else None
 
 
+def relative(path: str) -> str:
+    """``path`` as every message shows it: Django's ``makemigrations`` rule."""
+    from django.core.management.commands.makemigrations import Command
+
+    return Command.get_relative_path(path)
+
+
 def migration_path(migration: Migration) -> str:
     return MigrationWriter(migration).path
 
@@ -354,7 +361,8 @@ def missing_cleanups(
     for name, migration in migrations:
         if name in promoted:
             promoted.update(
-                replaced for label, replaced in getattr(migration, "replaces", ())
+                replaced
+                for label, replaced in getattr(migration, "replaces", ())
                 if label == app_label
             )
     missing = []

@@ -27,7 +27,7 @@ from django.db.migrations import Migration, RunSQL
 from django.db.migrations.loader import MigrationLoader
 
 from ..conf import SUPPORTED_VENDORS
-from ..files.pending import list_pending, migration_path, render
+from ..files.pending import list_pending, migration_path, relative, render
 from ..operations import CleanupSQL
 
 # SQLite: the captured cleanup edits sqlite_master under writable_schema,
@@ -134,9 +134,3 @@ def importing_package(loader: MigrationLoader) -> list[str]:
             if "bluegreen_autodetector" in stream.read():
                 found.append(path)
     return sorted(found)
-
-
-def relative(path: str) -> str:
-    from django.core.management.commands.makemigrations import Command
-
-    return Command.get_relative_path(path)

@@ -75,9 +75,7 @@ def plan_promotions(
     for cleanup in pending:
         nodes[cleanup.path] = contract_node(loader.graph, cleanup.contract)
         if nodes[cleanup.path] is None:
-            raise CommandError(
-                f"{lost_contract(cleanup)} Nothing was promoted."
-            )
+            raise CommandError(f"{lost_contract(cleanup)} Nothing was promoted.")
     waiting = []
     ready = []
     for cleanup in pending:

@@ -26,13 +26,11 @@ of the pair and not the other; refused until the cleanup is promoted.
 
 from __future__ import annotations
 
-import os
-
 from django.db import models
 from django.db.migrations import Migration, operations
 from django.db.migrations.state import ProjectState
 
-from ..files.pending import PendingCleanup
+from ..files.pending import PendingCleanup, relative
 from ..operations import RunAlterSQL, RunSyncSQL
 from ..verifier.live import same_in_database
 from ..verifier.shape import column_of
@@ -98,7 +96,7 @@ def replan_alterations(
             if not _same_in_database(step.field, operation.field):
                 result.refusals.append(
                     f"{key[0]}.{step.model_name}.{step.name}: its cleanup "
-                    f"{os.path.relpath(cleanup.path)} is pending ({finish.describe()}); "
+                    f"{relative(cleanup.path)} is pending ({finish.describe()}); "
                     f"a change of the column now would run before it, while the "
                     f"old release still uses the column as the contract left it. "
                     f"Make this change after 'python manage.py promotemigrations' "
@@ -211,7 +209,7 @@ def refuse_synced_changes(
             ):
                 continue
             result.refusals.append(
-                f"{key[0]}.{key[1]}.{name}: its cleanup {os.path.relpath(cleanup.path)} "
+                f"{key[0]}.{key[1]}.{name}: its cleanup {relative(cleanup.path)} "
                 f"is pending ({sync.describe()}); '{operation.describe()}' would "
                 f"change {sync.column} and not {sync.source}, which the old "
                 f"release still uses. Make this change after 'python manage.py "

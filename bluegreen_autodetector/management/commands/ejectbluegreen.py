@@ -12,6 +12,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.loader import MigrationLoader
 
 from ...files import pending
+from ...files.pending import relative
 from ...release import eject
 
 
@@ -63,7 +64,7 @@ class Command(BaseCommand):
                 self.style.MIGRATE_HEADING(f"Rewritten as stock RunSQL ({vendor}):")
             )
             for path in files:
-                self.stdout.write(f"  {eject.relative(path)}")
+                self.stdout.write(f"  {relative(path)}")
         if options["dry_run"]:
             return
         pending.write_files(files)
@@ -73,7 +74,7 @@ class Command(BaseCommand):
             self.stderr.write(
                 "These migrations still import bluegreen_autodetector; edit them "
                 "before removing it:\n"
-                + "\n".join(f"  {eject.relative(path)}" for path in left)
+                + "\n".join(f"  {relative(path)}" for path in left)
             )
         elif verbose:
             self.stdout.write(

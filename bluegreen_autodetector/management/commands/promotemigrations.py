@@ -16,6 +16,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.migrations.loader import MigrationLoader
 
 from ...files import companions, notes, pending
+from ...files.pending import relative
 from ...release import releases
 from ...release.promotion import plan_promotions, promote
 
@@ -97,7 +98,7 @@ class Command(BaseCommand):
         for label, _, waiting in planned:
             for wait in waiting:
                 self.log(
-                    f"{label}: {self._relative(wait.pending.path)} stays pending; "
+                    f"{label}: {relative(wait.pending.path)} stays pending; "
                     f"waits: {wait.reason}."
                 )
         plans = [(label, plan) for label, plan, _ in planned if plan]
@@ -112,8 +113,8 @@ class Command(BaseCommand):
             self.log(self.style.MIGRATE_HEADING(f"Promotions for '{label}':"))
             for promotion in plan:
                 self.log(
-                    f"  {self._relative(promotion.pending.path)} -> "
-                    f"{self.style.MIGRATE_LABEL(self._relative(promotion.path))}"
+                    f"  {relative(promotion.pending.path)} -> "
+                    f"{self.style.MIGRATE_LABEL(relative(promotion.path))}"
                 )
                 for operation in promotion.migration.operations:
                     self.log(f"    - {operation.describe()}")
@@ -138,7 +139,7 @@ class Command(BaseCommand):
         }
         pending.write_files(files)
         for path in files:
-            self.log(f"  PR notes: {self._relative(path)}")
+            self.log(f"  PR notes: {relative(path)}")
 
     def log(self, message: str) -> None:
         """Informational output: shown from verbosity 1 on."""
@@ -172,14 +173,14 @@ class Command(BaseCommand):
             for promotion in plan:
                 ready += 1
                 write and write(
-                    f"{label}: {self._relative(promotion.pending.path)} (cleanup of "
+                    f"{label}: {relative(promotion.pending.path)} (cleanup of "
                     f"{promotion.pending.contract[1]}) ready: promotes as "
                     f"{promotion.migration.name}"
                 )
             for wait in waits:
                 waiting += 1
                 write and write(
-                    f"{label}: {self._relative(wait.pending.path)} (cleanup of "
+                    f"{label}: {relative(wait.pending.path)} (cleanup of "
                     f"{wait.pending.contract[1]}) waits: {wait.reason}"
                 )
         if not ready + waiting:
@@ -214,9 +215,3 @@ class Command(BaseCommand):
             )
             sys.exit(2)
         return configs
-
-    @staticmethod
-    def _relative(path):
-        from django.core.management.commands.makemigrations import Command
-
-        return Command.get_relative_path(path)
