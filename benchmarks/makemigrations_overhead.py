@@ -2,7 +2,8 @@
 makemigrations overhead: stock vs bluegreen, by project shape and size.
 
     python benchmarks/makemigrations_overhead.py [--shape chain,star,flat]
-        [--models 300,1000,3000] [--repeat 5] [--instructions] [--smoke]
+        [--models 300,1000,3000] [--repeat 5] [--instructions] [--write]
+        [--smoke]
 
 For each shape and size, generates a one-app project of ``--models`` models,
 makes its first migration, then changes the models as a release would: a
@@ -31,6 +32,11 @@ migration), and stops otherwise: a bluegreen run that silently did nothing
 would make a meaningless ratio. ``--smoke`` (CI): 30 models of each shape,
 one pair; checks completion only.
 
+``--write``: ``makemigrations`` as a developer runs it to write the files
+(stock's migration; the package's contract, its pending cleanup and their
+black formatting), each run in a fresh copy of the project, instead of
+``--dry-run``.
+
 ``--instructions``: instead of timing, count the instructions each side
 executes, one run of each under valgrind's callgrind (about 50 times
 slower). The count is the same from run to run whatever else the machine
@@ -45,6 +51,7 @@ import argparse
 import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -150,6 +157,20 @@ def manage(root: Path, mode: str, command: list[str]) -> subprocess.CompletedPro
     )
 
 
+def command(write: bool) -> list[str]:
+    """The makemigrations command line measured."""
+    return ["makemigrations"] if write else ["makemigrations", "--dry-run"]
+
+
+def fresh(root: Path, write: bool) -> Path:
+    """Where to run: ``root`` itself, or (``write``) a new copy of it."""
+    if not write:
+        return root
+    copy = Path(tempfile.mkdtemp(dir=root.parent))
+    shutil.copytree(root, copy, dirs_exist_ok=True)
+    return copy
+
+
 def run(root: Path, mode: str, *args: str) -> tuple[Timing, str]:
     """
     Run manage.py with stock Django (``mode`` "stock") or the package;
@@ -174,10 +195,10 @@ class Timing(NamedTuple):
     cpu: float  # user + system seconds of the process
 
 
-def instructions(root: Path, mode: str) -> int:
-    """The instructions one ``makemigrations --dry-run`` of ``mode`` executes."""
+def instructions(root: Path, mode: str, write: bool) -> int:
+    """The instructions one ``makemigrations`` of ``mode`` executes."""
     result = manage(
-        root,
+        fresh(root, write),
         mode,
         [
             "valgrind",
@@ -185,8 +206,7 @@ def instructions(root: Path, mode: str) -> int:
             "--callgrind-out-file=/dev/null",
             sys.executable,
             "manage.py",
-            "makemigrations",
-            "--dry-run",
+            *command(write),
         ],
     )
     found = re.search(r"Collected : (\d+)", result.stderr)
@@ -195,17 +215,17 @@ def instructions(root: Path, mode: str) -> int:
     return int(found.group(1))
 
 
-def count_instructions(shape: str, count: int) -> dict[str, int]:
+def count_instructions(shape: str, count: int, write: bool) -> dict[str, int]:
     """Instructions of each side on a new project, after a warm-up run."""
     with tempfile.TemporaryDirectory() as directory:
-        root = Path(directory)
+        root = Path(directory) / "project"
         build(root, shape, count)
         outputs = {
-            mode: run(root, mode, "makemigrations", "--dry-run")[1]
+            mode: run(fresh(root, write), mode, *command(write))[1]
             for mode in ("stock", "bluegreen")
         }
         check_outputs(outputs["stock"], outputs["bluegreen"], count)
-        return {mode: instructions(root, mode) for mode in outputs}
+        return {mode: instructions(root, mode, write) for mode in outputs}
 
 
 def check_outputs(stock: str, bluegreen: str, count: int) -> None:
@@ -223,22 +243,23 @@ def check_outputs(stock: str, bluegreen: str, count: int) -> None:
         )
 
 
-def measure(shape: str, count: int, repeat: int) -> dict[str, list[Timing]]:
+def measure(
+    shape: str, count: int, repeat: int, write: bool
+) -> dict[str, list[Timing]]:
     """The timings of ``repeat`` alternating pairs on a new project."""
     timings: dict[str, list[Timing]] = {"stock": [], "bluegreen": []}
     with tempfile.TemporaryDirectory() as directory:
-        root = Path(directory)
+        root = Path(directory) / "project"
         build(root, shape, count)
         # Warm-up, untimed: .pyc files, the page cache; and the outputs checked.
         outputs = {
-            mode: run(root, mode, "makemigrations", "--dry-run")[1]
-            for mode in timings
+            mode: run(fresh(root, write), mode, *command(write))[1] for mode in timings
         }
         check_outputs(outputs["stock"], outputs["bluegreen"], count)
         for pair in range(repeat):
             order = ["stock", "bluegreen"] if pair % 2 == 0 else ["bluegreen", "stock"]
             for mode in order:
-                timing, _ = run(root, mode, "makemigrations", "--dry-run")
+                timing, _ = run(fresh(root, write), mode, *command(write))
                 timings[mode].append(timing)
     return timings
 
@@ -269,6 +290,12 @@ def main() -> None:
         "--smoke", action="store_true", help="30 models of each shape, one pair (CI)"
     )
     parser.add_argument(
+        "--write",
+        action="store_true",
+        help="makemigrations writing its files (a fresh copy each run), "
+        "not --dry-run",
+    )
+    parser.add_argument(
         "--instructions",
         action="store_true",
         help="count instructions under callgrind instead of timing",
@@ -280,13 +307,13 @@ def main() -> None:
         parser.error("need --repeat >= 1 and --models >= 30")
     if args.instructions:
         print(
-            "makemigrations --dry-run, whole process, instructions executed "
+            f"{' '.join(command(args.write))}, whole process, instructions executed "
             "(valgrind --tool=callgrind), one run of each side\n"
             "| shape | models | stock | bluegreen | ratio |\n|---|---:|---:|---:|---:|"
         )
         for shape in args.shape:
             for count in args.models:
-                counted = count_instructions(shape, count)
+                counted = count_instructions(shape, count, args.write)
                 stock, bluegreen = counted["stock"], counted["bluegreen"]
                 print(
                     f"| {shape} | {count} | {stock / 1e9:.3f} G | "
@@ -295,7 +322,7 @@ def main() -> None:
                 )
         return
     print(
-        f"makemigrations --dry-run, whole process, median of {args.repeat} "
+        f"{' '.join(command(args.write))}, whole process, median of {args.repeat} "
         f"alternating pairs; wall-clock seconds, and CPU seconds (user + "
         f"system), which a busy machine disturbs less; {os.cpu_count()} cores"
     )
@@ -305,14 +332,18 @@ def main() -> None:
     )
     for shape in args.shape:
         for count in args.models:
-            timings = measure(shape, count, args.repeat)
+            timings = measure(shape, count, args.repeat, args.write)
             row = [shape, str(count)]
             for kind in ("wall", "cpu"):
                 stock, bluegreen = (
                     statistics.median(getattr(t, kind) for t in timings[mode])
                     for mode in ("stock", "bluegreen")
                 )
-                row += [f"{stock:.2f} s", f"{bluegreen:.2f} s", f"{bluegreen / stock:.3f}"]
+                row += [
+                    f"{stock:.2f} s",
+                    f"{bluegreen:.2f} s",
+                    f"{bluegreen / stock:.3f}",
+                ]
             print("| " + " | ".join(row) + " |", flush=True)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average at the end: {load}")
