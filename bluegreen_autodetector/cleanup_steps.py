@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 
-ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
+from .keys import ModelKey
 
 
 class LingeringColumn:

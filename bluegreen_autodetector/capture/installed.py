@@ -11,8 +11,9 @@ from django.apps import apps as global_apps
 from django.db import models
 from django.db.migrations.utils import resolve_relation
 
-from ..cleanup_steps import LingeringColumn, ModelKey
+from ..cleanup_steps import LingeringColumn
 from ..fields import _clone, same_declaration
+from ..keys import ModelKey
 from .statements import _database_shape
 
 

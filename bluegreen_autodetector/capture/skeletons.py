@@ -15,8 +15,8 @@ from django.db.migrations.state import ModelState
 from django.db.migrations.utils import resolve_relation
 from django.db.models.constants import LOOKUP_SEP
 
-from ..cleanup_steps import ModelKey
 from ..fields import _clone
+from ..keys import ModelKey
 from .statements import _database_shape
 
 

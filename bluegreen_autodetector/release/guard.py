@@ -29,9 +29,8 @@ from django.db.migrations import Migration
 
 from .. import conf
 from ..files.pending import contract_node
+from ..keys import MigrationKey
 from . import heartbeat, registry, releases
-
-Key = tuple[str, str]
 
 
 class Knowledge:
@@ -39,9 +38,9 @@ class Knowledge:
 
     def __init__(self, graph) -> None:
         self.graph = graph
-        self._known: dict[tuple[str, tuple[str, ...]], set[Key] | None] = {}
+        self._known: dict[tuple[str, tuple[str, ...]], set[MigrationKey] | None] = {}
 
-    def knows(self, release: registry.Release, contract: Key) -> bool:
+    def knows(self, release: registry.Release, contract: MigrationKey) -> bool:
         """Whether ``release`` has ``contract`` (a release without its app never reads it)."""
         app = contract[0]
         names = release.migrations.get(app)
@@ -52,7 +51,7 @@ class Knowledge:
             return False
         return contract in known or contract_node(self.graph, contract) in known
 
-    def known(self, app: str, names) -> set[Key] | None:
+    def known(self, app: str, names) -> set[MigrationKey] | None:
         """
         The migrations (of any app) at or before ``app``'s recorded ``names``;
         None if this code lacks one of them.
@@ -62,9 +61,9 @@ class Knowledge:
             self._known[key] = self._migrations(app, names)
         return self._known[key]
 
-    def _migrations(self, app: str, names) -> set[Key] | None:
+    def _migrations(self, app: str, names) -> set[MigrationKey] | None:
         graph = self.graph
-        known: set[Key] = set()
+        known: set[MigrationKey] = set()
         for name in names:
             key = (app, name)
             node = contract_node(graph, key)
@@ -111,8 +110,8 @@ def describe(release: registry.Release, app: str | None = None) -> str:
 
 
 def lacking_contract(
-    waits: Callable[[Key], str | None], alias: str, loader
-) -> Callable[[Key], str | None]:
+    waits: Callable[[MigrationKey], str | None], alias: str, loader
+) -> Callable[[MigrationKey], str | None]:
     """
     A ``waits(contract)`` for ``promotion.plan_promotions``: ``waits``, and then
     the live releases on ``alias`` that do not have the contract.
@@ -124,7 +123,7 @@ def lacking_contract(
         return waits
     knowledge = Knowledge(loader.graph)
 
-    def composed(contract: Key) -> str | None:
+    def composed(contract: MigrationKey) -> str | None:
         reason = waits(contract)
         if reason:
             return reason
@@ -140,8 +139,8 @@ def lacking_contract(
 
 
 def held_cleanups(
-    cleanups: list[tuple[Migration, Key]], found, knowledge: Knowledge
-) -> list[tuple[Migration, Key, list[registry.Release]]]:
+    cleanups: list[tuple[Migration, MigrationKey]], found, knowledge: Knowledge
+) -> list[tuple[Migration, MigrationKey, list[registry.Release]]]:
     """Each cleanup with the live releases that do not have its contract."""
     held = []
     for cleanup, contract in cleanups:

@@ -26,14 +26,13 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils.connection import ConnectionDoesNotExist
 
 from ..files.pending import CLEANUP_PREFIX, CONTRACT_MARKER, contract_node
-
-Key = tuple[str, str]  # (app_label, migration name)
+from ..keys import MigrationKey
 
 # How promotemigrations names a cleanup: '0004_cleanup_remove_book_rating'.
 _PROMOTED_NAME = rf"^\d+_{CLEANUP_PREFIX.rstrip('_')}(_|$)"  # re caches it
 
 
-def applied_on(alias: str) -> set[Key]:
+def applied_on(alias: str) -> set[MigrationKey]:
     """The migrations recorded as applied on database ``alias``."""
     try:
         return set(MigrationRecorder(connections[alias]).applied_migrations())
@@ -46,14 +45,14 @@ def applied_on(alias: str) -> set[Key]:
         ) from error
 
 
-def shipped_on_database(alias: str) -> Callable[[Key], str | None]:
+def shipped_on_database(alias: str) -> Callable[[MigrationKey], str | None]:
     """
     A ``waits(contract)`` for ``promotion.plan_promotions``: a contract has
     shipped once database ``alias`` has applied it.
     """
     applied = applied_on(alias)
 
-    def waits(contract: Key) -> str | None:
+    def waits(contract: MigrationKey) -> str | None:
         if contract in applied:
             return None
         return f"contract {contract[1]} is not applied on database {alias!r}"
@@ -63,7 +62,7 @@ def shipped_on_database(alias: str) -> Callable[[Key], str | None]:
 
 def shipped_through(
     loader: MigrationLoader, app_label: str, name: str
-) -> Callable[[Key], str | None]:
+) -> Callable[[MigrationKey], str | None]:
     """
     A ``waits(contract)``: the contracts at or before migration ``name`` of
     ``app_label`` (a prefix, as ``migrate`` takes) in the graph have shipped.
@@ -98,7 +97,7 @@ def shipped_through(
         replaced = [tuple(each) for each in loader.graph.nodes[node].replaces]
         shipped.update(replaced[: replaced.index(key) + 1])
 
-    def waits(contract: Key) -> str | None:
+    def waits(contract: MigrationKey) -> str | None:
         # A squashed migration may stand for the contract in the graph.
         if contract in shipped or contract_node(loader.graph, contract) in shipped:
             return None
@@ -107,7 +106,7 @@ def shipped_through(
     return waits
 
 
-def contract_of(migration: Migration) -> Key | None:
+def contract_of(migration: Migration) -> MigrationKey | None:
     """
     The contract of ``migration`` if it is a promoted cleanup, else None.
 

@@ -28,16 +28,15 @@ from django.db import DatabaseError
 
 from .. import conf
 from ..files import pending
+from ..keys import MigrationKey
 from ..verifier import live
 from . import registry
 from .guard import Knowledge
 
-Node = tuple[str, str]
-
 
 def recorded(
     alias: str, graph, warn: Callable[[str], None], instead: str
-) -> Callable[[set[Node]], tuple[str, set[Node]] | None]:
+) -> Callable[[set[MigrationKey]], tuple[str, set[MigrationKey]] | None]:
     """
     A ``recorded`` for ``live.live_releases``: given what the old release
     lacks without the registry, the name of the oldest release live on
@@ -45,7 +44,7 @@ def recorded(
     old release without the registry, for the warning.
     """
 
-    def oldest(otherwise: set[Node]) -> tuple[str, set[Node]] | None:
+    def oldest(otherwise: set[MigrationKey]) -> tuple[str, set[MigrationKey]] | None:
         found = read(alias, warn, instead)
         if not found:
             return None
@@ -92,7 +91,9 @@ def name(release: registry.Release, alias: str) -> str:
     return f"release {release.name} (the oldest live on database {alias!r}: {hosts})"
 
 
-def _lacks(graph, knowledge: Knowledge, release, otherwise: set[Node]) -> set[Node]:
+def _lacks(
+    graph, knowledge: Knowledge, release, otherwise: set[MigrationKey]
+) -> set[MigrationKey]:
     known = {
         app: knowledge.known(app, names)
         for app, names in release.migrations.items()

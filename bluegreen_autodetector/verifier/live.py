@@ -26,10 +26,9 @@ from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ModelState, ProjectState
 
 from ..fields import deconstruct
+from ..keys import MigrationKey, ModelKey
 from ..operations import CleanupSQL, RunCleanupSQL, RunSyncSQL
-from .shape import ModelKey, column_of, db_table, m2m_table
-
-Node = tuple[str, str]
+from .shape import column_of, db_table, m2m_table
 
 
 class LiveReleases:
@@ -40,7 +39,7 @@ class LiveReleases:
         old: ProjectState,  # the oldest release that may still run
         old_name: str,  # how findings name it
         database: ProjectState,  # the database's real shape at the leaf
-        unreleased: list[Node],  # migrations the old release lacks, in order
+        unreleased: list[MigrationKey],  # migrations the old release lacks, in order
     ) -> None:
         self.old = old
         self.old_name = old_name
@@ -141,9 +140,11 @@ def lingering(database: ProjectState) -> dict[ModelKey, set[str]]:
 
 def live_releases(
     graph: MigrationGraph,
-    contracts: Iterable[Node],
+    contracts: Iterable[MigrationKey],
     leaf_state: ProjectState,
-    recorded: Callable[[set[Node]], tuple[str, set[Node]] | None] | None = None,
+    recorded: (
+        Callable[[set[MigrationKey]], tuple[str, set[MigrationKey]] | None] | None
+    ) = None,
 ) -> LiveReleases:
     """
     The old release and the database at the leaf of ``graph``, given the
@@ -158,7 +159,7 @@ def live_releases(
     to keep the rule.
     """
     contracts = [node for node in contracts if node in graph.nodes]
-    unreleased: set[Node] = set()
+    unreleased: set[MigrationKey] = set()
     for contract in contracts:
         unreleased.update(graph.backwards_plan(contract))
     plan = None
@@ -178,9 +179,9 @@ def live_releases(
 
 def lacking(
     graph: MigrationGraph,
-    known: dict[str, set[Node] | None],
-    otherwise: set[Node],
-) -> set[Node]:
+    known: dict[str, set[MigrationKey] | None],
+    otherwise: set[MigrationKey],
+) -> set[MigrationKey]:
     """
     The migrations of ``graph`` a release recorded in a registry lacks.
     ``known``: for each app it recorded, the migrations (of any app) at or
@@ -190,7 +191,7 @@ def lacking(
     says; what the release knows it never lacks.
     """
     placed = {app for app, nodes in known.items() if nodes is not None}
-    has: set[Node] = set()
+    has: set[MigrationKey] = set()
     for nodes in known.values():
         has |= nodes or set()
     return {
@@ -202,10 +203,10 @@ def lacking(
 
 def replay(
     graph: MigrationGraph,
-    unreleased: set[Node],
+    unreleased: set[MigrationKey],
     real_apps,
     old_name: str,
-    plan: list[Node] | None = None,
+    plan: list[MigrationKey] | None = None,
     with_leaf: bool = False,
 ) -> tuple[LiveReleases, ProjectState | None]:
     """
@@ -403,7 +404,7 @@ def _touched(operation, app_label: str) -> set[ModelKey]:
     return {(app_label, name)} if isinstance(name, str) else set()
 
 
-def _plan(graph: MigrationGraph) -> list[Node]:
+def _plan(graph: MigrationGraph) -> list[MigrationKey]:
     """Every migration of the graph, each after its dependencies."""
     plan, seen = [], set()
     for leaf in graph.leaf_nodes():

@@ -16,8 +16,7 @@ from django.db.models.fields import AutoFieldMixin
 from django.db.models.options import normalize_together
 
 from .. import names
-
-ModelKey = tuple[str, str]  # (app_label, lower-case model name), as in ProjectState
+from ..keys import ModelKey
 
 
 class Column:

@@ -12,7 +12,8 @@ from django.db.migrations.utils import resolve_relation
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from ...cleanup_steps import AddForeignKeys, AlterColumn, ModelKey
+from ...cleanup_steps import AddForeignKeys, AlterColumn
+from ...keys import ModelKey
 from ...verifier.shape import database_on_delete
 from .shapes import (
     callable_name,
