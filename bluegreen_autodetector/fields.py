@@ -13,13 +13,20 @@ what Django would answer.
 
 ``same_declaration(a, b)``: whether two fields deconstruct alike, mostly
 without deconstructing them.
+
+Every copy of a field the package makes is made here: ``rebuild`` and
+``from_deconstructed`` (a new field from its deconstruction, perhaps
+edited), ``bound_copy`` (a shallow copy under another name, for its
+column), and ``_clone`` (an unbound copy for capture's skeletons).
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 
 from django.apps import apps
+from django.core.management.base import CommandError
 from django.db import models
 from django.db.models.fields.reverse_related import ForeignObjectRel, ManyToOneRel
 from django.utils.functional import cached_property
@@ -190,3 +197,61 @@ _DJANGO_STATES = (ForeignObjectRel.__getstate__, ManyToOneRel.__getstate__)
 
 
 _BOUND: dict[type, tuple[frozenset[str], bool]] = {}
+
+
+# Fields rebuilt from their deconstruction (the catalogue's rows), and
+# named copies (the verifier's columns).
+
+
+def rebuild(path: str, args, kwargs) -> models.Field:
+    """The field of class ``path`` (as ``deconstruct`` names it) with these."""
+    module, _, class_name = path.rpartition(".")
+    try:
+        # The field's module is loaded, its class being in use: no import.
+        loaded = sys.modules.get(module) or __import__(module, fromlist=[class_name])
+        field_class = getattr(loaded, class_name)
+    except (ImportError, AttributeError):
+        # A class its path does not import (defined in a function, as
+        # tests do): the one loaded under that name.
+        field_class = _loaded_field_class(path)
+    return field_class(*args, **kwargs)
+
+
+def _loaded_field_class(path: str) -> type[models.Field]:
+    classes, seen = [models.Field], set()
+    while classes:
+        field_class = classes.pop()
+        if field_class in seen:
+            continue
+        seen.add(field_class)
+        if f"{field_class.__module__}.{field_class.__qualname__}" == path:
+            return field_class
+        classes += field_class.__subclasses__()
+    raise CommandError(
+        f"Field class {path} cannot be imported by that path, which migrations "
+        f"name it by: define it at the top level of a module, then run "
+        f"makemigrations again."
+    )
+
+
+def deconstructed(field: models.Field) -> dict:
+    """The field's keyword arguments, its path and args under ``__path_args__``."""
+    name, path, args, kwargs = deconstruct(field)
+    return {**kwargs, "__path_args__": (path, args)}
+
+
+def from_deconstructed(kwargs: dict) -> models.Field:
+    """The field ``deconstructed`` (perhaps edited since) describes."""
+    kwargs = dict(kwargs)
+    return rebuild(*kwargs.pop("__path_args__"), kwargs)
+
+
+def bound_copy(field: models.Field, name: str) -> models.Field:
+    """
+    A shallow copy of ``field`` named ``name`` (its column and attname set),
+    leaving ``field``, which a model state shares, as it was.
+    """
+    bound = object.__new__(type(field))
+    bound.__dict__ = field.__dict__.copy()
+    bound.set_attributes_from_name(name)
+    return bound

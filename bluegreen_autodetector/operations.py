@@ -283,6 +283,8 @@ class RunAlterSQL(CleanupSQL):
     def check_rows(self, connection, states) -> None:
         if not self.foreign_keys:
             return
+        from .runtime.rows import dangling_rows
+
         blocking = [
             line
             for foreign_key in sorted(self._missing_foreign_keys(connection, states))
@@ -347,66 +349,6 @@ def foreign_keys_of(state, table: str) -> set[tuple[str, str, str]]:
                 target = field.target_field
                 found.add((field.column, target.model._meta.db_table, target.column))
     return found
-
-
-def dangling_rows(
-    connection, state, table, column, target_table, target_column, target_empty=False
-):
-    """
-    Say how many rows of ``table`` name in ``column`` a row that is gone
-    (``target_empty``: ``target_table`` is to be re-created empty; every
-    value will be).
-    """
-    model = next(
-        m
-        for m in state.apps.get_models(include_auto_created=True)
-        if m._meta.db_table == table
-    )
-    quote = connection.ops.quote_name
-    keys = ", ".join(f"c.{quote(f.column)}" for f in model._meta.pk_fields)
-    where = f"FROM {quote(table)} c WHERE c.{quote(column)} IS NOT NULL"
-    if not target_empty:
-        where += (
-            f" AND NOT EXISTS (SELECT 1 FROM {quote(target_table)} p "
-            f"WHERE p.{quote(target_column)} = c.{quote(column)})"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) {where}")
-        (count,) = cursor.fetchone()
-        if not count:
-            return None
-        cursor.execute(f"SELECT {keys} {where} ORDER BY {keys}")
-        sample = cursor.fetchmany(5)
-    return (
-        f"{count} row(s) of {table} hold {column} values that {target_table} no "
-        f"longer has (primary keys {named_keys(connection, model, sample)}"
-        f"{', ...' if count > len(sample) else ''})"
-    )
-
-
-def named_keys(connection, model, rows) -> str:
-    """
-    ``rows`` of ``model``'s primary-key columns (``_meta.pk_fields``: one,
-    or a ``CompositePrimaryKey``'s) as Django reads them (a UUID with its
-    dashes on SQLite too), for a message: each a value, or a tuple of a
-    composite key's values.
-    """
-    # What a query's compiler applies to each column it reads.
-    columns = [field.get_col(model._meta.db_table) for field in model._meta.pk_fields]
-    converters = [
-        connection.ops.get_db_converters(column)
-        + column.output_field.get_db_converters(connection)
-        for column in columns
-    ]
-    named = []
-    for row in rows:
-        values = []
-        for value, column, convert in zip(row, columns, converters, strict=True):
-            for converter in convert:
-                value = converter(value, column, connection)
-            values.append(value)
-        named.append(str(values[0]) if len(values) == 1 else repr(tuple(values)))
-    return ", ".join(named)
 
 
 def _reload_sqlite_schema(connection, statements: list[str]) -> None:

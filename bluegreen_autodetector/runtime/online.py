@@ -53,6 +53,7 @@ from .. import conf
 from ..operations import CleanupSQL
 from .locks import backoff, is_lock_timeout, statements_run
 from .rollback import database_operations
+from .rows import dangling
 
 # The server refused the algorithm or lock asked for (MariaDB/MySQL).
 MYSQL_ALTER_NOT_SUPPORTED = (1845, 1846)
@@ -399,8 +400,7 @@ def _refuse_dangling(connection, match) -> None:
     target, target_column = match["target"], match["target_column"]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM {table} c WHERE c.{column} IS NOT NULL AND NOT "
-            f"EXISTS (SELECT 1 FROM {target} p WHERE p.{target_column} = c.{column})"
+            f"SELECT COUNT(*) {dangling(table, column, (target, target_column))}"
         )
         (count,) = cursor.fetchone()
     if count:

@@ -16,9 +16,8 @@ from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
-from ..operations import RunCleanupSQL, RunSyncSQL, dangling_rows, named_keys
-
-SAMPLE = 5  # primary keys named per blocking column
+from ..operations import RunCleanupSQL, RunSyncSQL
+from .rows import dangling_rows, selected
 
 
 def blocking_rows(
@@ -82,28 +81,20 @@ def blocking_rows(
 def _nulls(connection, model, column, recreated) -> list[str]:
     quote = connection.ops.quote_name
     table = model._meta.db_table
-    # Every form of primary key: one column, or a CompositePrimaryKey's.
-    keys = ", ".join(quote(field.column) for field in model._meta.pk_fields)
-    with connection.cursor() as cursor:
-        where = (
-            "" if (table, column) in recreated else f" WHERE {quote(column)} IS NULL"
-        )
-        cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}{where}")
-        (count,) = cursor.fetchone()
-        if not count:
-            return []
-        cursor.execute(f"SELECT {keys} FROM {quote(table)}{where} ORDER BY {keys}")
-        sample = cursor.fetchmany(SAMPLE)
+    emptied = (table, column) in recreated
+    where = f"FROM {quote(table)} c" + (
+        "" if emptied else f" WHERE c.{quote(column)} IS NULL"
+    )
+    count, keys = selected(connection, model, where)
+    if not count:
+        return []
     how = (
         "will hold NULL (the cleanup before it in this migrate re-creates the "
         "column empty: dropping it lost its values)"
-        if where == ""
+        if emptied
         else "hold NULL"
     )
-    return [
-        f"{count} row(s) of {table} {how} in {column} (primary keys "
-        f"{named_keys(connection, model, sample)}{', ...' if count > SAMPLE else ''})"
-    ]
+    return [f"{count} row(s) of {table} {how} in {column} (primary keys {keys})"]
 
 
 def _constraint_dropped(restored, relaxed) -> bool:

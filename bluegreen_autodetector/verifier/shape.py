@@ -16,6 +16,7 @@ from django.db.models.fields import AutoFieldMixin
 from django.db.models.options import normalize_together
 
 from .. import names
+from ..fields import bound_copy
 from ..keys import ModelKey
 
 
@@ -169,17 +170,6 @@ _STOCK_ATTNAME_COLUMN = (
     models.Field.get_attname_column,
     models.ForeignKey.get_attname_column,
 )
-
-
-def bound_copy(field: models.Field, name: str) -> models.Field:
-    """
-    A shallow copy of ``field`` named ``name`` (its column and attname set),
-    leaving ``field``, which a model state shares, as it was.
-    """
-    bound = object.__new__(type(field))
-    bound.__dict__ = field.__dict__.copy()
-    bound.set_attributes_from_name(name)
-    return bound
 
 
 def shape(

@@ -13,14 +13,13 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from ...cleanup_steps import AddForeignKeys, AlterColumn
+from ...fields import deconstructed, from_deconstructed
 from ...keys import ModelKey
 from ...verifier.shape import database_on_delete
 from .shapes import (
     callable_name,
     check_default,
-    deconstructed,
     filled_db_default,
-    from_deconstructed,
     has_auto_through,
     has_column,
     is_constant,

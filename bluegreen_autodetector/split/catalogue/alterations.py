@@ -9,14 +9,12 @@ from django.db.migrations.utils import resolve_relation
 
 from ... import names
 from ...cleanup_steps import AlterColumn
+from ...fields import deconstructed, from_deconstructed, rebuild
 from .shapes import (
     check_default,
     column_named,
-    deconstructed,
-    from_deconstructed,
     has_column,
     is_constant,
-    rebuild,
 )
 from .split import Refused, Split, Walk
 

@@ -26,9 +26,10 @@ from django.db.migrations import operations
 from ... import conf
 from ...capture.sync.common import DropSync, statements
 from ...cleanup_steps import AlterColumn, LingeringColumn
+from ...fields import deconstructed, from_deconstructed
 from ...operations import CopyColumn, RunSyncSQL
 from ...verifier.shape import db_table
-from .shapes import column_named, deconstructed, from_deconstructed
+from .shapes import column_named
 from .split import Refused, Split, Walk
 
 # The name, inside the contract's database operations only, of the new

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
-import sys
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -22,7 +21,7 @@ from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models.functions import Cast, Now
 
-from ...fields import deconstruct
+from ...fields import deconstruct, rebuild
 from ...verifier.shape import database_on_delete
 
 
@@ -105,37 +104,6 @@ def filled_db_default(field: models.Field):
     cast_to = {"DateField": models.DateField, "TimeField": models.TimeField}
     output_field = cast_to.get(field.get_internal_type())
     return Now() if output_field is None else Cast(Now(), output_field=output_field())
-
-
-def rebuild(path: str, args, kwargs) -> models.Field:
-    """The field of class ``path`` (as ``deconstruct`` names it) with these."""
-    module, _, class_name = path.rpartition(".")
-    try:
-        # The field's module is loaded, its class being in use: no import.
-        loaded = sys.modules.get(module) or __import__(module, fromlist=[class_name])
-        field_class = getattr(loaded, class_name)
-    except (ImportError, AttributeError):
-        # A class its path does not import (defined in a function, as
-        # tests do): the one loaded under that name.
-        field_class = _loaded_field_class(path)
-    return field_class(*args, **kwargs)
-
-
-def _loaded_field_class(path: str) -> type[models.Field]:
-    classes, seen = [models.Field], set()
-    while classes:
-        field_class = classes.pop()
-        if field_class in seen:
-            continue
-        seen.add(field_class)
-        if f"{field_class.__module__}.{field_class.__qualname__}" == path:
-            return field_class
-        classes += field_class.__subclasses__()
-    raise CommandError(
-        f"Field class {path} cannot be imported by that path, which migrations "
-        f"name it by: define it at the top level of a module, then run "
-        f"makemigrations again."
-    )
 
 
 # Values a database default can hold as they are (what Django's
@@ -228,18 +196,6 @@ def same_columns(a: dict[str, models.Field], b: dict[str, models.Field]) -> bool
         return shapes
 
     return columns(a) == columns(b)
-
-
-def deconstructed(field: models.Field) -> dict:
-    """The field's keyword arguments, its path and args under ``__path_args__``."""
-    name, path, args, kwargs = deconstruct(field)
-    return {**kwargs, "__path_args__": (path, args)}
-
-
-def from_deconstructed(kwargs: dict) -> models.Field:
-    """The field ``deconstructed`` (perhaps edited since) describes."""
-    kwargs = dict(kwargs)
-    return rebuild(*kwargs.pop("__path_args__"), kwargs)
 
 
 def callable_name(value) -> str:
