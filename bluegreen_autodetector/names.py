@@ -19,6 +19,12 @@ from . import conf
 from .files.pending import relative
 from .operations import RunCleanupSQL
 
+# A rename's contract gives a field these suffixes in its database
+# operations only: the new column's field while the old one still has its
+# name (a db_column change), and the old one's while the new field has it.
+NEW_COLUMN_SUFFIX = "__bluegreen_new"
+OLD_COLUMN_SUFFIX = "__bluegreen_old"
+
 
 def model_table(app_label: str, model_state: ModelState) -> str:
     """The table of the model, as ``Options.contribute_to_class`` names it."""

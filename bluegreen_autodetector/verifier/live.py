@@ -27,6 +27,7 @@ from django.db.migrations.state import ModelState, ProjectState
 
 from ..fields import deconstruct
 from ..keys import MigrationKey, ModelKey
+from ..names import NEW_COLUMN_SUFFIX, OLD_COLUMN_SUFFIX
 from ..operations import CleanupSQL, RunCleanupSQL, RunSyncSQL
 from .shape import column_of, db_table, m2m_table
 
@@ -276,8 +277,6 @@ def _rename_column(operation, app_label: str, database: ProjectState) -> None:
     triggers keep the two equal. Django's state operations (RenameField)
     are not applied to the database's shape: it holds both columns.
     """
-    from ..split.catalogue.renames import NEW_COLUMN_SUFFIX, OLD_COLUMN_SUFFIX
-
     sync = next(
         inner
         for inner in operation.database_operations

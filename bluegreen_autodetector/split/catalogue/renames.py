@@ -27,15 +27,11 @@ from ... import conf
 from ...capture.sync.common import DropSync, statements
 from ...cleanup_steps import AlterColumn, LingeringColumn
 from ...fields import deconstructed, from_deconstructed
+from ...names import NEW_COLUMN_SUFFIX, OLD_COLUMN_SUFFIX
 from ...operations import CopyColumn, RunSyncSQL
 from ...verifier.shape import db_table
 from .shapes import column_named
 from .split import Refused, Split, Walk
-
-# The name, inside the contract's database operations only, of the new
-# column's field while the old one still has its name (a db_column change).
-NEW_COLUMN_SUFFIX = "__bluegreen_new"
-OLD_COLUMN_SUFFIX = "__bluegreen_old"
 
 
 def rename_field(operation: operations.RenameField, walk: Walk) -> Split | None:
