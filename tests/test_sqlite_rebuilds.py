@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from bluegreen_autodetector.runtime import sqlite_rebuilds
+from bluegreen_autodetector.runtime import sqlite_sql
 
 from .oracles import (
     Release,
@@ -417,8 +417,8 @@ TABLE = (
 
 
 def test_definitions_are_read_as_sqlite_writes_them():
-    definitions = sqlite_rebuilds._definitions(TABLE)
-    assert [sqlite_rebuilds._identifier(d) for d in definitions] == [
+    definitions = sqlite_sql.definitions(TABLE)
+    assert [sqlite_sql.identifier(d) for d in definitions] == [
         "id",
         "title",
         'Odd, "name" (x)',
@@ -434,19 +434,19 @@ def test_definitions_are_read_as_sqlite_writes_them():
 
 
 def test_columns_go_after_the_last_column_before_the_table_constraints():
-    created = sqlite_rebuilds._with_columns(TABLE, ['"rating" integer NULL'])
-    definitions = sqlite_rebuilds._definitions(created)
+    created = sqlite_sql.with_columns(TABLE, ['"rating" integer NULL'])
+    definitions = sqlite_sql.definitions(created)
     assert definitions[6] == '"rating" integer NULL'
     assert definitions[7].startswith('CONSTRAINT "u"')
     assert created.endswith("CHECK (plain > 0))")
     no_constraints = 'CREATE TABLE "new__t" ("id" integer NOT NULL PRIMARY KEY)'
-    assert sqlite_rebuilds._with_columns(no_constraints, ['"a" int']) == (
+    assert sqlite_sql.with_columns(no_constraints, ['"a" int']) == (
         'CREATE TABLE "new__t" ("id" integer NOT NULL PRIMARY KEY, "a" int)'
     )
 
 
 def test_the_columns_a_trigger_fires_on():
-    update_of = sqlite_rebuilds._update_of
+    update_of = sqlite_sql.update_of
     assert update_of(
         'CREATE TRIGGER "t" AFTER UPDATE OF "a", b ON "x" BEGIN SELECT 1; END'
     ) == ["a", "b"]

@@ -41,13 +41,10 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 from django.db.backends.utils import strip_quotes
 
-# What a table constraint of a CREATE TABLE starts with (a column starts
-# with its name).
-TABLE_CONSTRAINTS = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}
+from . import sqlite_sql
+
 # Numbers the statements that check a trigger.
 _checks = itertools.count()
-# What opens a quoted name or string in SQLite, and what closes it.
-QUOTES = {'"': '"', "`": "`", "[": "]", "'": "'"}
 # PRAGMA table_xinfo's "hidden": 2 a VIRTUAL generated column, 3 a STORED
 # one. Neither is written by an INSERT.
 GENERATED = (2, 3)
@@ -140,7 +137,7 @@ def _remake(editor, remake, model, log, *args, **kwargs) -> None:
             cursor.execute(sql)
             error = _fails(cursor, table, sql)
             if error is not None:
-                cursor.execute(f"DROP TRIGGER {_quote(name)}")
+                cursor.execute(f"DROP TRIGGER {sqlite_sql.quote(name)}")
                 if log is not None:
                     log(
                         f"  Trigger {name} on {table} was not created again after "
@@ -154,7 +151,7 @@ def _read(cursor, table: str, known: set[str]) -> Lingering:
     indexes on them, and the table's triggers.
     """
     found = Lingering()
-    cursor.execute(f"PRAGMA table_xinfo({_quote(table)})")
+    cursor.execute(f"PRAGMA table_xinfo({sqlite_sql.quote(table)})")
     unknown = {
         name.lower(): hidden
         for _, name, _, _, _, _, hidden in cursor.fetchall()
@@ -168,11 +165,11 @@ def _read(cursor, table: str, known: set[str]) -> Lingering:
         )
         (create,) = cursor.fetchone()
         try:
-            definitions = _definitions(create)
+            definitions = sqlite_sql.definitions(create)
         except ValueError:
             definitions = []  # said below
         for definition in definitions:
-            name = _identifier(definition)
+            name = sqlite_sql.identifier(definition)
             if name is not None and name.lower() in unknown:
                 found.columns.append(
                     Column(name, definition, unknown[name.lower()] in GENERATED)
@@ -191,7 +188,7 @@ def _read(cursor, table: str, known: set[str]) -> Lingering:
         (table,),
     )
     for name, sql in cursor.fetchall():
-        cursor.execute(f"PRAGMA index_info({_quote(name)})")
+        cursor.execute(f"PRAGMA index_info({sqlite_sql.quote(name)})")
         indexed = {row[2].lower() for row in cursor.fetchall() if row[2] is not None}
         if indexed & set(unknown):
             found.indexes.append((name, sql))
@@ -215,7 +212,7 @@ class _Rewrite:
         self.table = editor.quote_name(table)
         self.new_table = editor.quote_name(f"new__{strip_quotes(table)}")
         self.columns = columns
-        self.copied = [_quote(c.name) for c in columns if not c.generated]
+        self.copied = [sqlite_sql.quote(c.name) for c in columns if not c.generated]
         self.created = self.inserted = not columns
 
     def __call__(self, sql, params):
@@ -227,14 +224,14 @@ class _Rewrite:
             if params:  # the cursor reads "%s": a literal "%" is "%%"
                 definitions = [d.replace("%", "%%") for d in definitions]
             self.created = True
-            return _with_columns(statement, definitions), params
+            return sqlite_sql.with_columns(statement, definitions), params
         if statement.startswith(f"INSERT INTO {self.new_table} (") and (
             statement.endswith(f" FROM {self.table}")
         ):
             self.inserted = True
             if not self.copied:
                 return sql, params
-            head, tail = _split_at_close(statement)
+            head, tail = sqlite_sql.split_at_close(statement)
             listed = ", ".join(self.copied)
             select = tail[: -len(f" FROM {self.table}")]
             return f"{head}, {listed}{select}, {listed} FROM {self.table}", params
@@ -250,75 +247,6 @@ class _Rewrite:
         return sql, params
 
 
-def _with_columns(create: str, definitions: list[str]) -> str:
-    """``create`` (a CREATE TABLE) with ``definitions`` after its last column."""
-    start, end = _body(create)
-    parts = _split(create[start + 1 : end])
-    at = next(
-        (i for i, part in enumerate(parts) if _identifier(part) is None),
-        len(parts),
-    )
-    parts[at:at] = definitions
-    return f"{create[: start + 1]}{', '.join(parts)}{create[end:]}"
-
-
-def _split_at_close(insert: str) -> tuple[str, str]:
-    """An INSERT cut before the ``)`` closing its column list."""
-    start, end = _body(insert)
-    return insert[:end], insert[end:]
-
-
-def _definitions(create: str) -> list[str]:
-    """The column definitions and table constraints of a CREATE TABLE."""
-    start, end = _body(create)
-    return _split(create[start + 1 : end])
-
-
-def _body(sql: str) -> tuple[int, int]:
-    """The positions of the first top-level ``(`` of ``sql`` and of its ``)``."""
-    depth, start = 0, None
-    for i, char in _structure(sql):
-        if char == "(":
-            if depth == 0 and start is None:
-                start = i
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0 and start is not None:
-                return start, i
-    raise ValueError(f"no parenthesised list in {sql!r}")
-
-
-def _split(body: str) -> list[str]:
-    """``body`` cut at its top-level commas."""
-    parts, depth, last = [], 0, 0
-    for i, char in _structure(body):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(body[last:i].strip())
-            last = i + 1
-    parts.append(body[last:].strip())
-    return [part for part in parts if part]
-
-
-def _structure(sql: str) -> Iterator[tuple[int, str]]:
-    """The parentheses and commas of ``sql`` outside quotes and comments."""
-    for i, text, quoted in _scan(sql):
-        if not quoted and text in "(),":
-            yield i, text
-
-
-def _identifier(definition: str) -> str | None:
-    """The column a definition declares; None for a table constraint."""
-    text, quoted = next(_tokens(definition), ("", False))
-    if not quoted and (not text or text.upper() in TABLE_CONSTRAINTS):
-        return None
-    return text
-
-
 def _fails(cursor, table: str, trigger: str) -> str | None:
     """
     Why ``trigger``, just created on ``table``, names a column that is not
@@ -327,15 +255,15 @@ def _fails(cursor, table: str, trigger: str) -> str | None:
     resolves when it compiles a statement firing it. EXPLAIN compiles the
     statement, triggers included, and runs nothing.
     """
-    quoted = _quote(table)
+    quoted = sqlite_sql.quote(table)
     cursor.execute(f"PRAGMA table_xinfo({quoted})")
     names = [(name, hidden) for _, name, _, _, _, _, hidden in cursor.fetchall()]
     existing = {name.lower() for name, _ in names}
-    for column in _update_of(trigger):
+    for column in sqlite_sql.update_of(trigger):
         if column.lower() not in existing:
             return f"it fires on UPDATE OF column {column}, which is gone"
     assignments = ", ".join(
-        f"{_quote(name)} = {_quote(name)}"
+        f"{sqlite_sql.quote(name)} = {sqlite_sql.quote(name)}"
         for name, hidden in names
         if hidden not in GENERATED
     )
@@ -352,72 +280,3 @@ def _fails(cursor, table: str, trigger: str) -> str | None:
         except DatabaseError as error:
             return str(error)
     return None
-
-
-def _update_of(trigger: str) -> list[str]:
-    """The columns of a CREATE TRIGGER's ``UPDATE OF`` list (none without one)."""
-    tokens = list(_tokens(trigger))
-    words = [None if quoted else text.upper() for text, quoted in tokens]
-    for i in range(len(tokens) - 1):
-        if words[i] == "BEGIN":
-            break
-        if words[i] == "UPDATE" and words[i + 1] == "OF":
-            columns = []
-            for (text, _), word in zip(tokens[i + 2 :], words[i + 2 :], strict=False):
-                if word == "ON":
-                    return columns
-                if text != ",":
-                    columns.append(text)
-    return []
-
-
-def _tokens(sql: str) -> Iterator[tuple[str, bool]]:
-    """The words, quoted names or strings (unquoted, True) and punctuation of ``sql``."""
-    for _, text, quoted in _scan(sql):
-        yield text, quoted
-
-
-def _scan(sql: str) -> Iterator[tuple[int, str, bool]]:
-    """``_tokens``, each with its position; comments and spaces left out."""
-    i = 0
-    while i < len(sql):
-        char = sql[i]
-        if char.isspace():
-            i += 1
-        elif sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = len(sql) if end == -1 else end + 1
-        elif sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            i = len(sql) if end == -1 else end + 2
-        elif char in QUOTES:
-            start = i
-            text, i = _quoted(sql, i, QUOTES[char])
-            yield start, text, True
-        elif char.isalnum() or char in "_$":
-            start = i
-            while i < len(sql) and (sql[i].isalnum() or sql[i] in "_$"):
-                i += 1
-            yield start, sql[start:i], False
-        else:
-            yield i, char, False
-            i += 1
-
-
-def _quoted(sql: str, start: int, closing: str) -> tuple[str, int]:
-    """The text quoted at ``start`` (doubled quotes undone), and the index after it."""
-    text, i = "", start + 1
-    while True:
-        end = sql.find(closing, i)
-        if end == -1:
-            raise ValueError(f"unterminated {sql[start]} in {sql!r}")
-        text += sql[i:end]
-        if closing != "]" and sql[end + 1 : end + 2] == closing:
-            text += closing
-            i = end + 2
-            continue
-        return text, end + 1
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
