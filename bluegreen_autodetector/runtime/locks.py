@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from importlib import import_module
 
 from django.core.management.base import CommandError
 from django.core.management.commands import migrate as migrate_command
@@ -30,15 +31,6 @@ from django.db import DatabaseError
 
 from .. import conf
 from . import lock_order
-
-# SQLSTATE 55P03 (lock_not_available) on PostgreSQL, error 1205 on MySQL,
-# SQLITE_BUSY (5) on SQLite. A deadlock the server broke by aborting the
-# migration (SQLSTATE 40P01, MySQL error 1213) is retried the same way.
-POSTGRESQL_LOCK_NOT_AVAILABLE = "55P03"
-POSTGRESQL_DEADLOCK_DETECTED = "40P01"
-MYSQL_LOCK_WAIT_TIMEOUT = 1205
-MYSQL_LOCK_DEADLOCK = 1213
-SQLITE_BUSY = 5
 
 # The statements of the migration being tried that changed something.
 _executed: ContextVar[list | None] = ContextVar("bluegreen_executed", default=None)
@@ -65,50 +57,37 @@ def statements_run() -> int | None:
     return None if executed is None else len(executed)
 
 
+def vendor(connection):
+    """
+    The module of ``connection``'s vendor (``runtime/<vendor>.py``: its lock
+    timeout, its lock-timeout errors), or None for a vendor without one.
+    """
+    if connection.vendor not in _VENDORS:
+        return None
+    return import_module(f"{__package__}.{connection.vendor}")
+
+
+_VENDORS = ("postgresql", "mysql", "sqlite")
+
+
 def is_lock_timeout(connection, error: BaseException) -> bool:
-    cause = error.__cause__ or error
-    if connection.vendor == "postgresql":
-        return getattr(cause, "sqlstate", None) in (
-            POSTGRESQL_LOCK_NOT_AVAILABLE,
-            POSTGRESQL_DEADLOCK_DETECTED,
-        )
-    if connection.vendor == "mysql":
-        return bool(cause.args) and cause.args[0] in (
-            MYSQL_LOCK_WAIT_TIMEOUT,
-            MYSQL_LOCK_DEADLOCK,
-        )
-    if connection.vendor == "sqlite":
-        code = getattr(cause, "sqlite_errorcode", None)
-        return code is not None and code & 0xFF == SQLITE_BUSY
-    return False
+    module = vendor(connection)
+    return module is not None and module.is_lock_timeout(error.__cause__ or error)
 
 
 def set_timeout(connection, seconds: float | None) -> None:
-    """Set (or, with ``None``, reset) the session's lock timeout."""
+    """Set (or, with ``None``, put back) the session's lock timeout."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            if seconds is None:
-                cursor.execute("RESET lock_timeout")
-            else:
-                cursor.execute(f"SET lock_timeout = '{int(seconds * 1000)}ms'")
-        elif connection.vendor == "mysql":
-            if seconds is None:
-                cursor.execute("SET SESSION lock_wait_timeout = DEFAULT")
-                cursor.execute("SET SESSION innodb_lock_wait_timeout = DEFAULT")
-            else:
-                whole = max(1, round(seconds))
-                cursor.execute(f"SET SESSION lock_wait_timeout = {whole}")
-                cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {whole}")
-        elif connection.vendor == "sqlite" and seconds is not None:
-            cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        vendor(connection).set_lock_timeout(cursor, seconds)
 
 
 @contextmanager
 def lock_timeouts(connection, log: Callable[[str], None]):
     """While the block runs, migrations on ``connection`` time out and retry."""
-    with _write_lock_first(connection):
+    module = vendor(connection)
+    with _write_lock_first(connection, module):
         seconds = conf.lock_timeout()
-        if not seconds or connection.vendor not in ("postgresql", "mysql", "sqlite"):
+        if not seconds or module is None:
             yield
             return
         # Django's migrate command builds its executor from the name its own
@@ -119,7 +98,8 @@ def lock_timeouts(connection, log: Callable[[str], None]):
         migrate_command.MigrationExecutor = _retrying_executor(
             swapped, connection, seconds, conf.lock_retries(), log
         )
-        before = _sqlite_busy_timeout(connection)
+        with connection.cursor() as cursor:
+            before = module.lock_timeout(cursor)
         set_timeout(connection, seconds)
         try:
             yield
@@ -147,35 +127,14 @@ def _retrying_executor(base, connection, seconds, retries, log) -> type:
 
 
 @contextmanager
-def _write_lock_first(connection):
-    """
-    On SQLite, each migration's transaction takes the database's write lock
-    when it begins (``BEGIN IMMEDIATE``), waiting its turn. A deferred
-    transaction that has read (a cleanup checks what the table holds) and
-    then writes gets "database is locked" at once while another connection
-    writes: SQLite does not wait where waiting could deadlock.
-    """
-    if connection.vendor != "sqlite":
+def _write_lock_first(connection, module):
+    """The vendor's ``write_lock_first`` (SQLite's), where it has one."""
+    first = getattr(module, "write_lock_first", None)
+    if first is None:
         yield
         return
-    # Connecting sets transaction_mode from the settings: connect first.
-    connection.ensure_connection()
-    mode = connection.transaction_mode
-    connection.transaction_mode = "IMMEDIATE"
-    try:
+    with first(connection):
         yield
-    finally:
-        connection.transaction_mode = mode
-
-
-def _sqlite_busy_timeout(connection) -> float | None:
-    """SQLite's busy timeout now (seconds), to put back; None elsewhere."""
-    if connection.vendor != "sqlite":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        (milliseconds,) = cursor.fetchone()
-    return milliseconds / 1000
 
 
 def _retrying(original, connection, seconds, retries, log):
