@@ -122,6 +122,9 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
             return False
         elif isinstance(operation, operations.AddIndex):
             online = online or operation.model_name_lower not in created
+        elif _adds_constraint(operation):
+            # A unique or check constraint on a table in use (online_postgresql).
+            online = online or _model_name(operation) not in created
         elif isinstance(operation, operations.AddField):
             field = operation.field
             indexed = field.db_index or field.unique or field.is_relation
@@ -129,8 +132,28 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
     return online
 
 
+def _adds_constraint(operation) -> bool:
+    """Whether a stock operation may add a unique or check constraint."""
+    if isinstance(
+        operation, (operations.AddConstraint, operations.AlterUniqueTogether)
+    ):
+        return True
+    return (
+        isinstance(operation, operations.AlterField)
+        and operation.field.unique
+        and not operation.field.primary_key
+    )
+
+
+def _model_name(operation) -> str:
+    return getattr(operation, "model_name_lower", None) or operation.name_lower
+
+
 def _pg_online_form(statement: str) -> bool:
-    return any(
+    from . import online_postgresql
+
+    statement = statement.strip().rstrip(";")
+    return online_postgresql.matches(statement) or any(
         re.match(pattern, statement.strip().rstrip(";"))
         for pattern in (_PG_CREATE_INDEX, _PG_ADD_FOREIGN_KEY, _PG_SET_NOT_NULL)
     )
@@ -264,6 +287,12 @@ def _steps(editor, statement: str, params):
 
 
 def _postgresql(editor, statement: str) -> list:
+    from . import online_postgresql
+
+    # Unique and check constraints: their forms are declared there.
+    forms = online_postgresql.steps(editor, statement)
+    if forms is not None:
+        return forms
     if match := re.match(_PG_CREATE_INDEX, statement):
         name = match["name"]
         create = (
