@@ -338,3 +338,35 @@ def test_old_release_duplicates_are_warned_by_makemigrations(make_project):
         r"decimal point",
         output,
     ), output
+
+
+@pytest.mark.parametrize("left", ["an invalid index", "a valid index"])
+def test_a_try_stopped_after_the_concurrent_index_runs_again(make_project, left):
+    """
+    PostgreSQL: a build that failed (a duplicate written meanwhile) left an
+    invalid index, dropped and built again; one that stopped before ``USING
+    INDEX`` (a lock timeout) left a valid one, used as it is.
+    """
+    models_v2, duplicates = KINDS["UniqueConstraint"]
+    project = make_project("postgresql")
+    release = Release(project, V1, models_v2)
+    run_sql(project, insert(DISTINCT[:3] + duplicates))
+    release.make_v2()
+    build = (
+        'CREATE UNIQUE INDEX CONCURRENTLY "book_title_sku_uq" ON "shop_book" '
+        '("title", "sku")'
+    )
+    if left == "an invalid index":
+        outcome = run_script(project, CAPTURE, "capture.py", "sql", json.dumps([build]))
+        assert "IntegrityError" in (outcome["error"] or ""), outcome
+        run_sql(project, ["DELETE FROM shop_book WHERE id = 5"])
+    else:
+        run_sql(project, ["DELETE FROM shop_book WHERE id = 5", build])
+    outcome = migrate(project)
+    assert outcome["error"] is None, outcome["error"]
+    ran = "\n".join(ddl(outcome))
+    assert ("DROP INDEX CONCURRENTLY" in ran) == (left == "an invalid index"), ran
+    assert ("CREATE UNIQUE INDEX" in ran) == (left == "an invalid index"), ran
+    assert "UNIQUE USING INDEX" in ran, ran
+    expected = stock_schema(make_project, "postgresql", V1, models_v2)
+    assert_same_schema(project.probe("schema"), expected, f"{left}, run again")
