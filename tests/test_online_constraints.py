@@ -370,3 +370,65 @@ def test_a_try_stopped_after_the_concurrent_index_runs_again(make_project, left)
     assert "UNIQUE USING INDEX" in ran, ran
     expected = stock_schema(make_project, "postgresql", V1, models_v2)
     assert_same_schema(project.probe("schema"), expected, f"{left}, run again")
+
+
+DEDUPE = """\
+from django.db import migrations
+from django.db.models import Min
+
+
+def dedupe(apps, schema_editor):
+    Book = apps.get_model("shop", "Book")
+    keep = Book.objects.values("sku").annotate(first=Min("id"))
+    keep = keep.values_list("first", flat=True)
+    Book.objects.exclude(id__in=list(keep)).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "{previous}")]
+    operations = [migrations.RunPython(dedupe, migrations.RunPython.noop)]
+"""
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_data_fix_earlier_in_the_same_migrate_is_waited_for(make_project, vendor):
+    """A data migration that removes the duplicates runs before the look."""
+    models_v2, duplicates = KINDS["unique=True"]
+    project = make_project(vendor)
+    release = Release(project, V1, models_v2)
+    run_sql(project, insert(DISTINCT[:3] + duplicates))
+    fix = project.migrations / "0002_dedupe.py"
+    fix.write_text(DEDUPE.replace("{previous}", release.v1))
+    release.make_v2()
+    assert project.migration_names()[-1].startswith("0003"), project.migration_names()
+    outcome = migrate(project)
+    assert outcome["error"] is None, outcome["error"]
+    assert "UNIQUE" in "\n".join(ddl(outcome)) or vendor == "sqlite"
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_refused_migration_leaves_nothing_half_written(make_project, vendor):
+    """
+    A column added by the same migration is not added either (MariaDB's DDL
+    is not transactional); stock Django, the negative control, adds it
+    there and then fails on the constraint.
+    """
+    models_v2, duplicates = KINDS["unique_together"]
+    models_v2 = models_v2.replace(
+        "    class Meta:", "    note = models.TextField(null=True)\n\n    class Meta:"
+    )
+    project = make_project(vendor)
+    release = Release(project, V1, models_v2)
+    run_sql(project, insert(DISTINCT[:3] + duplicates))
+    before = project.probe("schema")
+    release.make_v2()
+    outcome = migrate(project)
+    assert (outcome["error"] or "").startswith("CommandError: Cannot apply"), outcome
+    assert_same_schema(project.probe("schema"), before, "after the refusal")
+    stock = migrate(project, "stock")
+    assert stock["error"], stock
+    columns = project.probe("schema")["shop_book"]["columns"]
+    # Stock: half-written on MariaDB (DDL is not transactional) and on
+    # PostgreSQL (the migration runs outside a transaction, for the online
+    # forms); SQLite rolls it back.
+    assert ("note" in columns) == (vendor != "sqlite"), columns

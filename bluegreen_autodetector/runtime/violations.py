@@ -26,20 +26,14 @@ own first statement.
 from __future__ import annotations
 
 from django.core.management.base import CommandError
-from django.db import models
+from django.db import models, router
+from django.db.backends.utils import truncate_name
 from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
 from ..operations import CleanupSQL, named_keys, server_name
 
 SAMPLE = 5  # primary keys named per constraint
-
-# The stock operations that may add a unique or check constraint.
-_ADDING = (
-    operations.AddConstraint,
-    operations.AlterUniqueTogether,
-    operations.AlterField,
-)
 
 
 class Checker:
@@ -52,6 +46,7 @@ class Checker:
         self.connection = connection
         self.loader: MigrationLoader | None = None
         self.checked: set[tuple[str, str]] = set()
+        self.tables: set[str] | None = None  # read once, when first needed
 
     def refuse_plan(self, plan: list[tuple[Migration, bool]]) -> None:
         """Before any DDL: each migration applied up to the first data change."""
@@ -59,7 +54,7 @@ class Checker:
             if backwards:
                 continue
             complete = self.refuse(migration)
-            if not complete or _changes_data(migration.operations):
+            if not complete or _changes_data(_database_ops(migration.operations)):
                 return  # what comes after may fix the rows: looked at later
 
     def refuse(self, migration: Migration) -> bool:
@@ -71,23 +66,33 @@ class Checker:
         key = (migration.app_label, migration.name)
         if key in self.checked:
             return True
-        if not any(isinstance(op, _ADDING) for op in _database_ops(migration)):
+        if not any(_adds(op) for op in migration.operations):
             self.checked.add(key)
             return True
+        self.tables = None  # earlier migrations may have created some
         if self.loader is None:
             self.loader = MigrationLoader(self.connection)
+        # Django's states, not rendered unless a table the constraint goes
+        # on has rows: a fresh database (the test runner's) costs nothing.
         state = self.loader.project_state(key, at_end=False)
         found, complete = [], True
-        for operation in _database_ops(migration):
-            if _changes_data([operation]):
+        for operation in migration.operations:
+            if _changes_data(_database_ops([operation])):
                 break
-            if not isinstance(operation, _ADDING):
+            if not _adds(operation):
                 operation.state_forwards(migration.app_label, state)
                 continue
             name = getattr(operation, "model_name_lower", None) or operation.name_lower
+            rows = self._has_rows(state, migration.app_label, name)
+            if not rows:
+                operation.state_forwards(migration.app_label, state)
+                complete = complete and rows is not None
+                continue
             before = state.apps.get_model(migration.app_label, name)
             operation.state_forwards(migration.app_label, state)
             after = state.apps.get_model(migration.app_label, name)
+            if not router.allow_migrate_model(self.connection.alias, after):
+                continue
             lines, seen = self._violations(before, after)
             found += lines
             complete = complete and seen
@@ -101,6 +106,25 @@ class Checker:
         if complete:
             self.checked.add(key)
         return complete
+
+    def _has_rows(self, state, app_label: str, name: str) -> bool | None:
+        """Whether the model's table has rows; None if it is not there yet."""
+        model = state.models[app_label, name]
+        if model.options.get("proxy") or not model.options.get("managed", True):
+            return False  # Django builds nothing for it
+        table = model.options.get("db_table") or truncate_name(
+            f"{app_label}_{name}", self.connection.ops.max_name_length()
+        )
+        table = server_name(self.connection, table)
+        if self.tables is None:
+            with self.connection.cursor() as cursor:
+                self.tables = set(self.connection.introspection.table_names(cursor))
+        if table not in self.tables:
+            return None
+        quote = self.connection.ops.quote_name
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {quote(table)} LIMIT 1")
+            return cursor.fetchone() is not None
 
     def _violations(self, before, after) -> tuple[list[str], bool]:
         connection = self.connection
@@ -134,10 +158,23 @@ class Checker:
         return found, seen
 
 
-def _database_ops(migration: Migration):
+def _database_ops(ops):
     from .rollback import database_operations
 
-    return list(database_operations(migration.operations))
+    return list(database_operations(ops))
+
+
+def _adds(operation) -> bool:
+    """Whether a stock operation may add a unique or check constraint."""
+    if isinstance(
+        operation, (operations.AddConstraint, operations.AlterUniqueTogether)
+    ):
+        return True
+    return (
+        isinstance(operation, operations.AlterField)
+        and operation.field.unique
+        and not operation.field.primary_key
+    )
 
 
 def _changes_data(ops) -> bool:
