@@ -432,3 +432,35 @@ def test_a_refused_migration_leaves_nothing_half_written(make_project, vendor):
     # PostgreSQL (the migration runs outside a transaction, for the online
     # forms); SQLite rolls it back.
     assert ("note" in columns) == (vendor != "sqlite"), columns
+
+
+@pytest.mark.parametrize("nulls_distinct", [None, False])
+def test_nulls_repeat_only_where_the_constraint_says_so(make_project, nulls_distinct):
+    """
+    PostgreSQL (15+): NULLs never repeat in a unique constraint unless
+    ``nulls_distinct=False``; a deferrable one is built online too.
+    """
+    v1 = V1.replace(SKU, "sku = models.CharField(max_length=20, null=True)")
+    models_v2 = v1 + (
+        "\n    class Meta:\n        constraints = [models.UniqueConstraint("
+        "fields=['sku'], name='book_sku_uq', deferrable=models.Deferrable.DEFERRED"
+        f", nulls_distinct={nulls_distinct})]\n"
+    )
+    project = make_project("postgresql")
+    release = Release(project, v1, models_v2)
+    run_sql(
+        project,
+        insert(DISTINCT[:2])
+        + ["INSERT INTO shop_book (title, sku, price) VALUES ('n', NULL, 1)"] * 2,
+    )
+    release.make_v2()
+    outcome = migrate(project)
+    if nulls_distinct is False:
+        assert "2 row(s) of shop_book repeat values of (sku)" in outcome["error"]
+        assert "(primary keys 3, 4)" in outcome["error"], outcome["error"]
+        return
+    assert outcome["error"] is None, outcome["error"]
+    ran = "\n".join(ddl(outcome))
+    assert "UNIQUE USING INDEX" in ran and "DEFERRABLE INITIALLY DEFERRED" in ran, ran
+    expected = stock_schema(make_project, "postgresql", v1, models_v2)
+    assert_same_schema(project.probe("schema"), expected, "deferrable vs stock")
