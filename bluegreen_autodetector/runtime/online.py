@@ -19,7 +19,10 @@ would help):
   (``VALIDATE CONSTRAINT`` lets writes go on);
 - ``SET NOT NULL`` is preceded by a ``CHECK (column IS NOT NULL) NOT VALID``
   constraint, validated, which ``SET NOT NULL`` uses instead of scanning the
-  table (PostgreSQL 12 and later); the check is then dropped.
+  table (PostgreSQL 12 and later); the check is then dropped;
+- a new unique constraint is a concurrent unique index, then ``ADD
+  CONSTRAINT ... USING INDEX``; a new check is added ``NOT VALID``, then
+  validated (``online_postgresql.py``, where those forms are declared).
 
 Each step is skipped when the database already has what it makes, so a
 migration that stopped part-way runs again.
