@@ -125,7 +125,7 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
             return False
         elif isinstance(operation, operations.AddIndex):
             online = online or operation.model_name_lower not in created
-        elif _adds_constraint(operation):
+        elif adds_constraint(operation):
             # A unique or check constraint on a table in use (online_postgresql).
             online = online or _model_name(operation) not in created
         elif isinstance(operation, operations.AddField):
@@ -135,7 +135,7 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
     return online
 
 
-def _adds_constraint(operation) -> bool:
+def adds_constraint(operation) -> bool:
     """Whether a stock operation may add a unique or check constraint."""
     if isinstance(
         operation, (operations.AddConstraint, operations.AlterUniqueTogether)
@@ -304,18 +304,7 @@ def _postgresql(editor, statement: str) -> list:
         )
         if editor.collect_sql:
             return [(create, ())]
-
-        def create_concurrently(run):
-            # A try that failed (a lock timeout, a duplicate) leaves an
-            # invalid index under the name: drop it, build it again.
-            valid = _pg_index_valid(editor.connection, _unquote(name))
-            if valid:
-                return
-            if valid is False:
-                run(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", ())
-            run(create, ())
-
-        return [create_concurrently]
+        return [create_concurrently(editor, name, create)]
     if match := re.match(_PG_ADD_FOREIGN_KEY, statement):
         table, name = match["table"], match["name"]
         steps = [(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}", ())]
@@ -347,6 +336,22 @@ def _postgresql(editor, statement: str) -> list:
             )
         return steps
     return None
+
+
+def create_concurrently(editor, name: str, create: str):
+    """The step that runs ``create``, a concurrent build of index ``name``."""
+
+    def step(run):
+        # A try that failed (a lock timeout, a duplicate) leaves an
+        # invalid index under the name: drop it, build it again.
+        valid = _pg_index_valid(editor.connection, _unquote(name))
+        if valid:
+            return
+        if valid is False:
+            run(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", ())
+        run(create, ())
+
+    return step
 
 
 def _check_name(table: str, column: str) -> str:

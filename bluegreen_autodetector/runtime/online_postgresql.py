@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .online import _pg_index_valid
+from .online import create_concurrently
 
 # Patterns, not compiled ones: most runs of makemigrations never use them.
 _NAME = r'(?:"[^"]+"|\w+)'
@@ -141,16 +141,4 @@ def _step(editor, step: Step, groups: dict):
     sql = step.sql.format(**groups)
     if step.kind != "index" or editor.collect_sql:
         return (sql, ())
-    name = groups["name"]
-
-    def build_concurrently(run):
-        # A try that failed (a lock timeout, a duplicate written meanwhile)
-        # leaves an invalid index under the name: drop it, build it again.
-        valid = _pg_index_valid(editor.connection, _unquote(name))
-        if valid:
-            return
-        if valid is False:
-            run(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", ())
-        run(sql, ())
-
-    return build_concurrently
+    return create_concurrently(editor, groups["name"], sql)

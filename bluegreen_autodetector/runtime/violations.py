@@ -32,6 +32,7 @@ from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
 from ..operations import CleanupSQL, named_keys, server_name
+from .online import adds_constraint
 
 SAMPLE = 5  # primary keys named per constraint
 
@@ -66,7 +67,7 @@ class Checker:
         key = (migration.app_label, migration.name)
         if key in self.checked:
             return True
-        if not any(_adds(op) for op in migration.operations):
+        if not any(adds_constraint(op) for op in migration.operations):
             self.checked.add(key)
             return True
         self.tables = None  # earlier migrations may have created some
@@ -79,7 +80,7 @@ class Checker:
         for operation in migration.operations:
             if _changes_data(_database_ops([operation])):
                 break
-            if not _adds(operation):
+            if not adds_constraint(operation):
                 operation.state_forwards(migration.app_label, state)
                 continue
             name = getattr(operation, "model_name_lower", None) or operation.name_lower
@@ -162,19 +163,6 @@ def _database_ops(ops):
     from .rollback import database_operations
 
     return list(database_operations(ops))
-
-
-def _adds(operation) -> bool:
-    """Whether a stock operation may add a unique or check constraint."""
-    if isinstance(
-        operation, (operations.AddConstraint, operations.AlterUniqueTogether)
-    ):
-        return True
-    return (
-        isinstance(operation, operations.AlterField)
-        and operation.field.unique
-        and not operation.field.primary_key
-    )
 
 
 def _changes_data(ops) -> bool:
