@@ -171,3 +171,64 @@ ROWS = (
         (INSERT_ITEM, UPDATE_ITEM),
     ),
 )
+
+
+# New unique and check constraints (issue 27, item 3): they pass through the
+# split (the verifier warns), and migrate builds them online.
+CODED = ("code = models.CharField(max_length=40)", "price = models.IntegerField()")
+CODES = Fill(
+    "shop_item",
+    "name, code, price",
+    "concat('item ', g), concat('code ', g), 1 + g % 100",
+)
+CODED_WRITES = (
+    "INSERT INTO shop_item (name, code, price) VALUES ('w{i}', 'w{i}', 5)",
+    "UPDATE shop_item SET name = 'u{i}', price = 7 WHERE id = {pk}",
+)
+
+
+def constrained(meta: str = "", code: str = CODED[0]) -> str:
+    return item(
+        code, CODED[1], meta=f"\n    class Meta:\n        {meta}\n" if meta else ""
+    )
+
+
+ROWS += tuple(
+    Row(name, change, item(*CODED), v2, (CODES,), CODED_WRITES, CODED_WRITES)
+    for name, change, v2 in (
+        (
+            "add_unique",
+            "unique=True (passes through)",
+            constrained(code="code = models.CharField(max_length=40, unique=True)"),
+        ),
+        (
+            "add_unique_constraint",
+            "UniqueConstraint (passes through)",
+            constrained(
+                "constraints = [models.UniqueConstraint(fields=['name', 'code'], "
+                "name='item_name_code_uq')]"
+            ),
+        ),
+        (
+            "add_conditional_unique",
+            "conditional UniqueConstraint (passes through)",
+            constrained(
+                "constraints = [models.UniqueConstraint(fields=['code'], "
+                "condition=models.Q(price__gt=0), name='item_code_priced_uq')]"
+            ),
+        ),
+        (
+            "add_unique_together",
+            "unique_together (passes through)",
+            constrained("unique_together = [('name', 'code')]"),
+        ),
+        (
+            "add_check",
+            "CheckConstraint (passes through)",
+            constrained(
+                "constraints = [models.CheckConstraint("
+                "condition=models.Q(price__gte=0), name='item_price_gte_0')]"
+            ),
+        ),
+    )
+)

@@ -20,8 +20,10 @@ Outermost first, around Django's ``migrate.Command.handle``:
 Inside them, two hooks of Django's own run the guards before any DDL (the
 command connects and disconnects them): the ``pre_migrate`` signal judges
 the plan (``release.releases.refuse_same_deploy``, ``release.guard``, and
-``rollback.refuse_blocked_plan``), and the progress callback stops a
-rollback that rows block (``rollback.refuse_if_blocked``).
+``rollback.refuse_blocked_plan``, ``violations.Checker.refuse_plan``), and
+the progress callback stops a rollback that rows block
+(``rollback.refuse_if_blocked``) and, before each migration's first DDL, a
+new unique or check constraint that rows break (``violations.Checker``).
 """
 
 from __future__ import annotations

@@ -19,7 +19,10 @@ would help):
   (``VALIDATE CONSTRAINT`` lets writes go on);
 - ``SET NOT NULL`` is preceded by a ``CHECK (column IS NOT NULL) NOT VALID``
   constraint, validated, which ``SET NOT NULL`` uses instead of scanning the
-  table (PostgreSQL 12 and later); the check is then dropped.
+  table (PostgreSQL 12 and later); the check is then dropped;
+- a new unique constraint is a concurrent unique index, then ``ADD
+  CONSTRAINT ... USING INDEX``; a new check is added ``NOT VALID``, then
+  validated (``online_postgresql.py``, where those forms are declared).
 
 Each step is skipped when the database already has what it makes, so a
 migration that stopped part-way runs again.
@@ -123,6 +126,9 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
             return False
         elif isinstance(operation, operations.AddIndex):
             online = online or operation.model_name_lower not in created
+        elif adds_constraint(operation):
+            # A unique or check constraint on a table in use (online_postgresql).
+            online = online or _model_name(operation) not in created
         elif isinstance(operation, operations.AddField):
             field = operation.field
             indexed = field.db_index or field.unique or field.is_relation
@@ -130,8 +136,28 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
     return online
 
 
+def adds_constraint(operation) -> bool:
+    """Whether a stock operation may add a unique or check constraint."""
+    if isinstance(
+        operation, (operations.AddConstraint, operations.AlterUniqueTogether)
+    ):
+        return True
+    return (
+        isinstance(operation, operations.AlterField)
+        and operation.field.unique
+        and not operation.field.primary_key
+    )
+
+
+def _model_name(operation) -> str:
+    return getattr(operation, "model_name_lower", None) or operation.name_lower
+
+
 def _pg_online_form(statement: str) -> bool:
-    return any(
+    from . import online_postgresql
+
+    statement = statement.strip().rstrip(";")
+    return online_postgresql.matches(statement) or any(
         re.match(pattern, statement.strip().rstrip(";"))
         for pattern in (_PG_CREATE_INDEX, _PG_ADD_FOREIGN_KEY, _PG_SET_NOT_NULL)
     )
@@ -265,6 +291,12 @@ def _steps(editor, statement: str, params):
 
 
 def _postgresql(editor, statement: str) -> list:
+    from . import online_postgresql
+
+    # Unique and check constraints: their forms are declared there.
+    forms = online_postgresql.steps(editor, statement)
+    if forms is not None:
+        return forms
     if match := re.match(_PG_CREATE_INDEX, statement):
         name = match["name"]
         create = (
@@ -273,18 +305,7 @@ def _postgresql(editor, statement: str) -> list:
         )
         if editor.collect_sql:
             return [(create, ())]
-
-        def create_concurrently(run):
-            # A try that failed (a lock timeout, a duplicate) leaves an
-            # invalid index under the name: drop it, build it again.
-            valid = _pg_index_valid(editor.connection, _unquote(name))
-            if valid:
-                return
-            if valid is False:
-                run(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", ())
-            run(create, ())
-
-        return [create_concurrently]
+        return [create_concurrently(editor, name, create)]
     if match := re.match(_PG_ADD_FOREIGN_KEY, statement):
         table, name = match["table"], match["name"]
         steps = [(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}", ())]
@@ -316,6 +337,22 @@ def _postgresql(editor, statement: str) -> list:
             )
         return steps
     return None
+
+
+def create_concurrently(editor, name: str, create: str):
+    """The step that runs ``create``, a concurrent build of index ``name``."""
+
+    def step(run):
+        # A try that failed (a lock timeout, a duplicate) leaves an
+        # invalid index under the name: drop it, build it again.
+        valid = _pg_index_valid(editor.connection, _unquote(name))
+        if valid:
+            return
+        if valid is False:
+            run(f"DROP INDEX CONCURRENTLY IF EXISTS {name}", ())
+        run(create, ())
+
+    return step
 
 
 def _check_name(table: str, column: str) -> str:

@@ -65,6 +65,7 @@ class Command(migrate.Command):
         # migrate only asks whether models have unmigrated changes; a split
         # never changes that answer, so it need not capture any SQL.
         self.plan_checked = options["fake"]  # --fake runs no DDL
+        self.violations = None  # runtime.violations.Checker, once the plan is known
         # Django computes the plan, then sends pre_migrate (once per app)
         # before its first DDL (syncdb included): the plan is judged there.
         pre_migrate.connect(self._refuse_same_deploy, dispatch_uid=id(self))
@@ -82,6 +83,9 @@ class Command(migrate.Command):
             from ...runtime import rollback
 
             rollback.refuse_if_blocked(migration, connections[self.database])
+        if action == "apply_start" and not fake and self.violations is not None:
+            # Rows that break a constraint it adds, before its first DDL.
+            self.violations.refuse(migration)
         super().migration_progress_callback(action, migration, fake)
 
     def _refuse_same_deploy(self, plan=None, using=None, **kwargs):
@@ -89,12 +93,14 @@ class Command(migrate.Command):
             return
         self.plan_checked = True
         from ...release import guard, releases
-        from ...runtime import rollback
+        from ...runtime import rollback, violations
 
         releases.refuse_same_deploy(plan, using)
         say = self.stdout.write if self.verbosity >= 1 else None
         guard.refuse_live(plan, using, self.wait, say)
         rollback.refuse_blocked_plan(plan, connections[using])
+        self.violations = violations.Checker(connections[using])
+        self.violations.refuse_plan(plan)
 
     def _report_pending(self):
         waiting = [
