@@ -31,10 +31,9 @@ from django.db.backends.utils import truncate_name
 from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
-from ..operations import CleanupSQL, named_keys, server_name
+from ..operations import CleanupSQL, server_name
 from .online import adds_constraint
-
-SAMPLE = 5  # primary keys named per constraint
+from .rows import SAMPLE, named_keys, selected
 
 
 class Checker:
@@ -283,17 +282,12 @@ def _broken(connection, editor, model, constraint) -> str | None:
     quote = connection.ops.quote_name
     table = model._meta.db_table
     check = constraint._get_check_sql(model, editor)
-    keys = ", ".join(quote(field.column) for field in model._meta.pk_fields)
-    where = f"FROM {quote(table)} WHERE NOT ({check})"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) {where}")
-        (count,) = cursor.fetchone()
-        if not count:
-            return None
-        cursor.execute(f"SELECT {keys} {where} ORDER BY {keys}")
-        sample = cursor.fetchmany(SAMPLE)
+    count, keys = selected(
+        connection, model, f"FROM {quote(table)} c WHERE NOT ({check})"
+    )
+    if not count:
+        return None
     return (
         f"{count} row(s) of {table} break its new check constraint "
-        f"{constraint.name} ({check}) (primary keys "
-        f"{named_keys(connection, model, sample)}{', ...' if count > SAMPLE else ''})"
+        f"{constraint.name} ({check}) (primary keys {keys})"
     )
