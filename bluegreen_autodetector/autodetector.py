@@ -21,7 +21,7 @@ from . import conf, names
 from .capture.capture import Capture
 from .cleanup_steps import AlterColumn, LingeringColumn
 from .files import pending
-from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL
+from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL, RunViewSQL
 from .split.catalogue import CATALOGUE, Refused, Split, Walk
 from .split.catalogue.alterations import python_only_rename
 from .split.catalogue.shapes import column_named
@@ -328,7 +328,7 @@ def _created_in_run(
 
 def _cleanup_order(item) -> int:
     """
-    A rename's synchronisation first (its triggers read the old column),
+    A rename's synchronisation or views first (they read the old column),
     then columns, then finished columns, then M2M tables, then tables.
     """
     if hasattr(item, "captured"):
@@ -349,6 +349,9 @@ def _cleanup_operation(item, captured):
         "hints": {"model_name": item.model[1]},
         "tables": captured.tables,
     }
+    if hasattr(item, "views"):  # views.DropViews
+        common.pop("column")
+        return RunViewSQL(**common, **item.arguments(), drops=True)
     if hasattr(item, "captured"):  # sync.DropSync
         return RunSyncSQL(**common, source=item.old, drops=True)
     if isinstance(item, AlterColumn):
