@@ -234,3 +234,43 @@ def test_stock_rename_breaks_the_old_release(make_project, vendor, kind):
     release.v2 = project.migration_names()[-1]
     problems = failures(crud(project, release, kind))
     assert any(f"v1 {old}" in problem for problem in problems), problems
+
+
+def contract_applied(make_project, vendor, kind="plain"):
+    v1_models, v2_models, *_ = KINDS[kind]
+    project = new_project(make_project, vendor, kind)
+    release = Release(project, v1_models, v2_models)
+    project.set_models(v2_models)
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    release.v2 = project.migration_names()[-1]
+    return project, release
+
+
+@pytest.mark.parametrize(
+    ("kind", "change"),
+    [
+        ("plain", ("max_length=100", "max_length=50")),
+        ("plain", ("    pages = models.IntegerField(default=1)\n", "")),
+        ("m2m_renamed", ("labels = models.ManyToManyField(Tag)", "")),
+    ],
+)
+def test_a_change_of_the_renamed_table_waits_for_the_cleanup(
+    make_project, vendor, kind, change
+):
+    project, release = contract_applied(make_project, vendor, kind)
+    before = project.snapshot()
+    project.set_models(release.v2_models.replace(*change))
+    result = project.manage("makemigrations", "--noinput", check=False)
+    assert result.returncode != 0
+    assert "under the views the old release still uses" in result.stderr, result.stderr
+    assert project.snapshot() == before
+    # One the database never sees goes through.
+    project.set_models(
+        release.v2_models.replace("max_length=100", "max_length=100, help_text='h'")
+    )
+    project.manage("makemigrations", "-v0")
+    project.manage("migrate", "-v0")
+    v3 = project.migration_names()[-1]
+    row = write(project, release.v1, KINDS[kind][2][0], "old release")
+    assert read(project, v3, KINDS[kind][2][1], row) == "old release"

@@ -6,6 +6,8 @@ from .common import select_list
 
 
 def quote(name: str) -> str:
+    if name.startswith("`") and name.endswith("`"):
+        return name  # Quoted in db_table already: as Django's quote_name.
     return "`" + name.replace("`", "``") + "`"
 
 
