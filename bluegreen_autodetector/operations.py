@@ -620,3 +620,41 @@ class RunViewSQL(CleanupSQL):
         if forwards == self.drops:
             return True  # Dropping: IF EXISTS makes it safe to repeat.
         return self._columns(connection) is not None  # The table is there.
+
+    def _run(self, app_label, schema_editor, captured, forwards, states):
+        connection = schema_editor.connection
+        if connection.vendor == "sqlite" and forwards != self.drops:
+            # SQLite's old name is a shadow table made from the renamed one's
+            # own definition, read now (capture/views/sqlite.py); then the
+            # captured triggers.
+            captured = {
+                **captured,
+                "sqlite": [*self._shadows(schema_editor), *captured["sqlite"]],
+            }
+        super()._run(app_label, schema_editor, captured, forwards, states)
+
+    def _shadows(self, schema_editor) -> list[str]:
+        from .capture.views.sqlite import shadow
+
+        statements = []
+        for view, table in self.views.items():
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s",
+                    [strip_quotes(table)],
+                )
+                row = cursor.fetchone()
+                cursor.execute(
+                    "SELECT name FROM pragma_table_info(%s)", [strip_quotes(table)]
+                )
+                names = [name for (name,) in cursor.fetchall()]
+            if row is None:
+                if schema_editor.collect_sql:
+                    statements.append(
+                        f"-- The table {view}, made at migrate time as {table} is"
+                    )
+                continue
+            renamed = {new: old for old, new in self.columns.get(view, {}).items()}
+            pairs = [(renamed.get(name, name), name) for name in names]
+            statements += shadow(row[0], view, table, pairs)
+        return statements

@@ -14,10 +14,11 @@ UPDATE and DELETE count the rows they change, as Django's ``save()`` needs.
 SQLite has no such view: one made writable by INSTEAD OF triggers counts
 no row changed (``sqlite3_changes()`` leaves out INSTEAD OF triggers'
 writes), so Django's ``save()`` of an existing row finds nothing updated and
-INSERTs it again, and ``INSERT ... RETURNING`` answers NULL for the key;
-``NO_VIEW`` says so where a rename is refused on SQLite.
+INSERTs it again, and ``INSERT ... RETURNING`` answers NULL for the key.
+There the old name is a shadow table kept equal by triggers (``sqlite.py``).
 
-Each vendor's SQL is in its own module (``postgresql``, ``mysql``):
+Each vendor's SQL is in its own module (``postgresql``, ``mysql``,
+``sqlite``):
 ``create(view, table, columns)`` and ``drop(view)`` return the statements,
 ``columns`` pairing each column of the view with the table's column it
 shows. Pure text: nothing here connects to a database.
@@ -27,13 +28,9 @@ from __future__ import annotations
 
 from importlib import import_module
 
-VENDORS = ("postgresql", "mysql")
+VENDORS = ("postgresql", "mysql", "sqlite")
 
-NO_VIEW = (
-    "SQLite cannot keep the old name writable while both releases run (a view "
-    "made writable by INSTEAD OF triggers reports no row changed to Django's "
-    "save(), and no key to its INSERT)"
-)
+NO_VIEW = "a vendor captured for has no way here to keep the old name writable"
 
 
 def statements(
