@@ -240,7 +240,12 @@ def split_migration(
     )
     database_operations, state_operations, cleanup_items, warnings = [], [], [], []
     refusals, removed_types, added_types, removed = [], {}, {}, {}
+    deleted_states, created_operations = {}, {}
     for operation in migration.operations:
+        if isinstance(operation, operations.DeleteModel):
+            deleted_states[operation.name_lower] = walk.model_state(operation.name)
+        elif isinstance(operation, operations.CreateModel):
+            created_operations[operation.name_lower] = operation
         if isinstance(operation, operations.RemoveField):
             model_state = walk.model_state(operation.model_name)
             removed_types[operation.model_name_lower, operation.name] = (
@@ -273,6 +278,12 @@ def split_migration(
         live.state_forwards(operation, app_label, state)
     if non_interactive:
         warnings += _possible_renames(app_label, removed_types, added_types)
+        if deleted_states and created_operations:
+            from .split.catalogue.tables import possible_model_renames
+
+            warnings += possible_model_renames(
+                app_label, deleted_states, created_operations
+            )
     result = attach(migration)
     result.cleanup = None
     result.warnings = warnings

@@ -274,3 +274,77 @@ def test_a_change_of_the_renamed_table_waits_for_the_cleanup(
     v3 = project.migration_names()[-1]
     row = write(project, release.v1, KINDS[kind][2][0], "old release")
     assert read(project, v3, KINDS[kind][2][1], row) == "old release"
+
+
+@pytest.mark.parametrize("kind", ["plain", "model_with_m2m_renamed"])
+def test_noinput_says_a_deleted_and_created_model_may_be_a_rename(make_project, kind):
+    """Under --noinput Django writes a delete and a create: say it may be a rename."""
+    v1_models, v2_models, (old, new), _ = KINDS[kind]
+    project = new_project(make_project, "sqlite", kind)
+    Release(project, v1_models, v2_models)
+    project.set_models(v2_models)
+    output = project.manage("makemigrations", "--noinput").stdout
+    warning = next(line for line in output.splitlines() if "is deleted and" in line)
+    assert f"shop.{old}: it is deleted and {new} with the same fields" in warning
+    assert "the cleanup would drop shop_book with its rows" in warning, warning
+    assert "answer 'y' when it asks whether the model was renamed" in warning
+
+
+CONTENT_TYPES = """
+import json
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+apps = MigrationLoader(connection).project_state(("shop", {release!r})).apps
+model = apps.get_model("shop", {model!r})
+content_type = ContentType.objects.get_for_model(model)
+print(json.dumps([
+    content_type.pk,
+    content_type.model,
+    sorted(
+        Permission.objects.filter(content_type__app_label="shop")
+        .values_list("codename", flat=True)
+    ),
+]))
+"""
+
+
+def content_type(project, release, model):
+    code = CONTENT_TYPES.format(release=release, model=model)
+    return json.loads(project.manage("shell", "-c", code).stdout.splitlines()[-1])
+
+
+def test_content_types_and_permissions_during_the_overlap(make_project, vendor):
+    """
+    Django's RenameModel renames the model's ContentType row when migrate
+    ends (its post_migrate hook), keeping its key and its permissions'
+    codenames. The new release finds that row; the old release's first
+    ContentType.objects.get_for_model() finds no row under the old name and
+    creates one (a second key: what its generic relations write meanwhile
+    names that key, which remove_stale_contenttypes would later delete).
+    Permission lookups, by app label and codename, work for both.
+    """
+    project = make_project(
+        vendor,
+        extra_settings=(
+            'INSTALLED_APPS += ["django.contrib.contenttypes", "django.contrib.auth"]\n'
+        ),
+    )
+    release = Release(project, book("Book"), book("Novel"))
+    before, model, permissions = content_type(project, release.v1, "Book")
+    assert model == "book" and "change_book" in permissions
+    project.set_models(release.v2_models)
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    v2 = project.migration_names()[-1]
+    renamed, model, permissions = content_type(project, v2, "Novel")
+    assert (renamed, model) == (before, "novel")
+    # The old codenames stay on the renamed row: has_perm("shop.change_book").
+    assert {"change_book", "change_novel"} <= set(permissions)
+    again, model, permissions = content_type(project, release.v1, "Book")
+    assert model == "book" and again != before
+    assert "change_book" in permissions
+    # Both rows stay until someone removes the stale one.
+    release.promote_and_migrate()
+    assert content_type(project, v2, "Novel")[0] == before

@@ -167,3 +167,30 @@ def _refuse_named_after(walk: Walk, model_name: str, what: str) -> None:
                 f"rename changes in a table that keeps its name; no view can keep "
                 f"the old name. Not split yet: keep the model's name."
             )
+
+
+def possible_model_renames(app_label: str, deleted: dict, created: dict) -> list[str]:
+    """
+    With --noinput Django never asks "Was the model ... renamed?": say when a
+    deleted model (``deleted``: name -> its state) and a created one
+    (``created``: name -> CreateModel) have the same fields, of the same
+    types, with what to do.
+    """
+
+    def fields(items) -> list:
+        return sorted((name, type(field).__name__) for name, field in items)
+
+    warnings = []
+    for old, model_state in deleted.items():
+        for new, operation in created.items():
+            if fields(model_state.fields.items()) != fields(operation.fields):
+                continue
+            table = names.model_table(app_label, model_state)
+            warnings.append(
+                f"{app_label}.{model_state.name}: it is deleted and "
+                f"{operation.name} with the same fields created. If this is a "
+                f"rename, the cleanup would drop {table} with its rows: run "
+                f"makemigrations without --noinput and answer 'y' when it asks "
+                f"whether the model was renamed (the rename is split) instead."
+            )
+    return warnings
