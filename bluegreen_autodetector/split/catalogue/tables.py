@@ -181,8 +181,8 @@ def possible_model_renames(app_label: str, deleted: dict, created: dict) -> list
         return sorted((name, type(field).__name__) for name, field in items)
 
     warnings = []
-    for old, model_state in deleted.items():
-        for new, operation in created.items():
+    for model_state in deleted.values():
+        for operation in created.values():
             if fields(model_state.fields.items()) != fields(operation.fields):
                 continue
             table = names.model_table(app_label, model_state)
