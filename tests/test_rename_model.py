@@ -354,3 +354,23 @@ def test_content_types_and_permissions_during_the_overlap(make_project, vendor):
     # Both rows stay until someone removes the stale one.
     release.promote_and_migrate()
     assert content_type(project, v2, "Novel")[0] == before
+
+
+def test_sqlmigrate_shows_the_old_names_kept(make_project, vendor):
+    release = Release(new_project(make_project, vendor, "plain"), *KINDS["plain"][:2])
+    project = release.project
+    project.set_models(release.v2_models)
+    make_v2(project)
+    name = project.migration_names()[-1]
+    shown = project.manage("sqlmigrate", "shop", name).stdout
+    expected = {
+        "postgresql": 'CREATE OR REPLACE VIEW "shop_book" AS SELECT',
+        "mysql": "CREATE OR REPLACE ALGORITHM = MERGE VIEW `shop_book` AS SELECT",
+        "sqlite": "-- The table shop_book, made at migrate time as shop_novel is",
+    }[vendor]
+    assert expected in shown, shown
+    project.manage("migrate", "-v0")
+    backwards = project.manage("sqlmigrate", "--backwards", "shop", name).stdout
+    assert "DROP VIEW IF EXISTS" in backwards or 'DROP TABLE IF EXISTS "shop_book"' in (
+        backwards
+    ), backwards
