@@ -21,7 +21,7 @@ from . import conf, names
 from .capture.capture import Capture
 from .cleanup_steps import AlterColumn, LingeringColumn
 from .files import pending
-from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL
+from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL, RunViewSQL
 from .split.catalogue import CATALOGUE, Refused, Split, Walk
 from .split.catalogue.alterations import python_only_rename
 from .split.catalogue.shapes import column_named
@@ -31,6 +31,7 @@ from .split.replan import (
     replan_alterations,
     replan_removals,
 )
+from .split.replan_views import refuse_view_changes
 from .split.result import attach
 from .verifier import judge, live, shape
 
@@ -74,6 +75,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
         plan = Replan()
         replan_alterations(ordered, self.pending_cleanups, self.leaf_state, plan)
         refuse_synced_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
+        refuse_view_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
         # The split reads each operation against what the database holds.
         split_keys = _touched_models(changes)
         state = live.copy_state(self.leaf_state, split_keys)
@@ -238,7 +240,12 @@ def split_migration(
     )
     database_operations, state_operations, cleanup_items, warnings = [], [], [], []
     refusals, removed_types, added_types, removed = [], {}, {}, {}
+    deleted_states, created_operations = {}, {}
     for operation in migration.operations:
+        if isinstance(operation, operations.DeleteModel):
+            deleted_states[operation.name_lower] = walk.model_state(operation.name)
+        elif isinstance(operation, operations.CreateModel):
+            created_operations[operation.name_lower] = operation
         if isinstance(operation, operations.RemoveField):
             model_state = walk.model_state(operation.model_name)
             removed_types[operation.model_name_lower, operation.name] = (
@@ -271,6 +278,12 @@ def split_migration(
         live.state_forwards(operation, app_label, state)
     if non_interactive:
         warnings += _possible_renames(app_label, removed_types, added_types)
+        if deleted_states and created_operations:
+            from .split.catalogue.tables import possible_model_renames
+
+            warnings += possible_model_renames(
+                app_label, deleted_states, created_operations
+            )
     result = attach(migration)
     result.cleanup = None
     result.warnings = warnings
@@ -328,7 +341,7 @@ def _created_in_run(
 
 def _cleanup_order(item) -> int:
     """
-    A rename's synchronisation first (its triggers read the old column),
+    A rename's synchronisation or views first (they read the old column),
     then columns, then finished columns, then M2M tables, then tables.
     """
     if hasattr(item, "captured"):
@@ -349,6 +362,9 @@ def _cleanup_operation(item, captured):
         "hints": {"model_name": item.model[1]},
         "tables": captured.tables,
     }
+    if hasattr(item, "views"):  # views.DropViews
+        common.pop("column")
+        return RunViewSQL(**common, **item.arguments(), drops=True)
     if hasattr(item, "captured"):  # sync.DropSync
         return RunSyncSQL(**common, source=item.old, drops=True)
     if isinstance(item, AlterColumn):

@@ -1,4 +1,7 @@
-"""Table renames are refused with the safe recipe; risky alterations pass with a warning."""
+"""
+Renames not split yet are refused with the safe recipe (a table rename is
+split: tests/test_rename_model.py); risky alterations pass with a warning.
+"""
 
 import pytest
 
@@ -11,21 +14,27 @@ class Product(models.Model):
     price = models.IntegerField()
 """
 
+RELATED = V1 + "    related = models.ManyToManyField('self')\n"
+
+# change: (v1, v2)
 REFUSED = {
-    "db_table": V1 + "\n    class Meta:\n        db_table = 'catalogue_product'\n",
+    "m2m_db_table": (
+        RELATED,
+        RELATED.replace("('self')", "('self', db_table='catalogue_related')"),
+    ),
 }
 
 
 @pytest.mark.parametrize("change", sorted(REFUSED))
 def test_name_changes_are_refused_and_nothing_is_written(make_project, vendor, change):
-    release = Release(make_project(vendor), V1, REFUSED[change])
+    v1, v2 = REFUSED[change]
+    release = Release(make_project(vendor), v1, v2)
     project = release.project
     before = project.snapshot()
-    project.set_models(REFUSED[change])
+    project.set_models(v2)
     result = project.manage("makemigrations", check=False)
     assert result.returncode != 0
-    assert "Safe recipe" in result.stderr or "Keep db_column" in result.stderr
-    assert "product" in result.stderr
+    assert "Keep db_table='shop_product_related'" in result.stderr, result.stderr
     assert project.snapshot() == before
 
 
@@ -40,10 +49,10 @@ def test_a_rename_confirmed_at_the_prompt_is_split(make_project, vendor):
 
 
 def test_allow_unsafe_lets_the_stock_operation_through_and_says_so(make_project):
-    release = Release(make_project("sqlite"), V1, REFUSED["db_table"])
+    release = Release(make_project("sqlite"), *REFUSED["m2m_db_table"])
     output = release.make_v2("--allow-unsafe")
     assert "let through by --allow-unsafe" in output
-    assert "AlterModelTable" in release.project.snapshot()[release.v2 + ".py"]
+    assert "AlterField" in release.project.snapshot()[release.v2 + ".py"]
 
 
 RISKY = {
@@ -81,15 +90,30 @@ def test_risky_changes_pass_through_with_a_warning(make_project, vendor, change)
     )
 
 
-def test_a_model_rename_confirmed_at_the_prompt_is_refused(make_project):
+def test_a_model_rename_confirmed_at_the_prompt_is_split(make_project):
     v2 = V1.replace("class Product(", "class Item(")
     release = Release(make_project("sqlite"), V1, v2)
     project = release.project
     project.set_models(v2)
+    result = project.run("manage.py", "makemigrations", input="y\n")
+    assert "shop_product becomes shop_item" in result.stdout, result.stdout
+    assert len(project.pending_files()) == 1
+
+
+def test_a_model_rename_another_models_m2m_table_names_is_refused(make_project):
+    tagged = "\nclass Tag(models.Model):\n    products = models.ManyToManyField({})\n"
+    v1 = V1 + tagged.format("Product")
+    v2 = V1.replace("class Product(", "class Item(") + tagged.format("Item")
+    release = Release(make_project("sqlite"), v1, v2)
+    project = release.project
+    before = project.snapshot()
+    project.set_models(v2)
     result = project.run("manage.py", "makemigrations", input="y\n", check=False)
     assert result.returncode != 0
-    assert "model 'Product' is renamed to 'Item'" in result.stderr
-    assert "db_table = 'shop_product'" in result.stderr
+    assert (
+        "the table shop_tag_products names a column after" in result.stderr
+    ), result.stderr
+    assert project.snapshot() == before
 
 
 def test_noinput_warns_that_a_remove_and_add_may_be_a_rename(make_project):

@@ -28,6 +28,7 @@ from .shape import (
     related_keys,
     shape,
 )
+from .views import seen_through_views
 
 ERROR = "error"  # the statement fails whatever the values
 
@@ -87,7 +88,7 @@ def verify(
     synced = getattr(database, "bluegreen_synced", {})
     findings: list[Finding] = []
     for release, state in releases.items():
-        believed = shape(state, keys, judged, columns)
+        believed = seen_through_views(shape(state, keys, judged, columns), database)
         for table, seen in believed.items():
             findings += _judge_table(release, table, seen, actual.get(table))
         findings += _judge_deletes(release, believed, actual, synced)

@@ -28,8 +28,9 @@ from django.db.migrations.state import ModelState, ProjectState
 from ..fields import deconstruct
 from ..keys import MigrationKey, ModelKey
 from ..names import NEW_COLUMN_SUFFIX, OLD_COLUMN_SUFFIX
-from ..operations import CleanupSQL, RunCleanupSQL, RunSyncSQL
+from ..operations import CleanupSQL, RunCleanupSQL, RunSyncSQL, RunViewSQL
 from .shape import column_of, db_table, m2m_table
+from .views import views_forwards
 
 
 class LiveReleases:
@@ -118,6 +119,7 @@ def _with_bookkeeping(state: ProjectState, model_states: dict) -> ProjectState:
         key: set(names)
         for key, names in getattr(state, "bluegreen_lingering", {}).items()
     }
+    copy.bluegreen_views = dict(getattr(state, "bluegreen_views", {}))
     copy.bluegreen_synced = {
         table: dict(pairs)
         for table, pairs in getattr(state, "bluegreen_synced", {}).items()
@@ -252,6 +254,8 @@ def _forwards(operation, app_label: str, database: ProjectState) -> None:
         _rename_column(operation, app_label, database)
     elif isinstance(operation, RunSyncSQL) and operation.drops:
         synced(database).pop(operation.table, None)
+    elif isinstance(operation, RunViewSQL):
+        views_forwards(operation, database)
     elif isinstance(operation, operations.SeparateDatabaseAndState):
         for inner in operation.database_operations:
             _forwards(inner, app_label, database)

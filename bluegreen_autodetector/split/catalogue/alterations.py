@@ -181,7 +181,12 @@ def refuse_rename(operation: Operation, walk: Walk) -> Split | None:
     RenameField, RenameModel, AlterModelTable: refused, with the safe recipe,
     naming the column or table as Django's state has it (a foreign key's
     ``author_id``, a many-to-many field's table, a model's own db_table).
+    A concrete column's rename is split (``renames.py``), and so is a
+    table's (``tables.py``) where every vendor can keep its old name.
     """
+    no_view = _rename_table(operation, walk)
+    if isinstance(no_view, Split) or no_view is None:
+        return no_view
     if isinstance(operation, operations.RenameField):
         model_state = walk.model_state(operation.model_name)
         field = model_state.fields[operation.old_name]
@@ -228,9 +233,28 @@ def refuse_rename(operation: Operation, walk: Walk) -> Split | None:
         )
         recipe = f"keep class Meta: db_table = {table!r}"
     raise Refused(
-        f"{what}; one release would miss it. Safe recipe: {recipe}; or add the "
-        f"new one, copy, switch, and remove the old one across releases."
+        f"{what}; one release would miss it{no_view}. Safe recipe: {recipe}; or "
+        f"add the new one, copy, switch, and remove the old one across releases."
     )
+
+
+def _rename_table(operation: Operation, walk: Walk) -> Split | str | None:
+    """
+    A table's rename split (``tables.py``), None when no table's name
+    changes, or why it is refused (", as SQLite cannot ..."); "" for an
+    operation that is no table's rename.
+    """
+    if isinstance(operation, operations.RenameField):
+        field = walk.model_state(operation.model_name).fields[operation.old_name]
+        if not field.many_to_many:
+            return ""
+    # Imported here: most runs rename nothing.
+    from .tables import NoView, rename_table
+
+    try:
+        return rename_table(operation, walk)
+    except NoView as error:
+        return f", and {error}"
 
 
 def _named_after_model(walk: Walk, model_name: str) -> list[str]:

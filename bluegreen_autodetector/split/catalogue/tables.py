@@ -1,0 +1,196 @@
+"""
+Catalogue rows for renames of a table: RenameModel (answered "y" at
+Django's "Did you rename ...?"), a changed ``Meta.db_table``
+(AlterModelTable), and RenameField of a many-to-many field whose
+auto-created table is named after it.
+
+Contract: Django's own operation (the table renamed, with the many-to-many
+tables named after the model or the field, and their columns named after
+the model), then ``RunViewSQL``: a view under each old name, through which
+the old release keeps reading and writing (``capture/views/``). Foreign keys
+from other tables follow the renamed table (PostgreSQL and MariaDB keep
+them by the table, not its name).
+
+Cleanup: drop the views.
+"""
+
+from __future__ import annotations
+
+from django.db.migrations import operations
+from django.db.migrations.utils import resolve_relation
+
+from ... import conf, names
+from ...capture.views.common import NO_VIEW, VENDORS, DropViews, arguments, sql
+from ...operations import RunViewSQL
+from .shapes import column_named
+from .split import Refused, Split, Walk
+
+
+class NoView(Exception):
+    """A vendor captured for cannot keep the old name writable (SQLite)."""
+
+
+def rename_table(operation, walk: Walk) -> Split | None:
+    """
+    RenameModel, AlterModelTable, or RenameField of a many-to-many field:
+    the tables whose names change get a view under the old name. None: no
+    table's name changes (a model with its own db_table and no
+    many-to-many table named after it).
+    """
+    if isinstance(operation, operations.RenameModel):
+        model_state = walk.model_state(operation.old_name)
+        renamed = model_state.clone()
+        renamed.name = operation.new_name
+        fields = {name: name for name in model_state.fields}
+        what = f"{walk.app_label}.{operation.old_name} (renamed {operation.new_name})"
+        _refuse_named_after(walk, operation.old_name_lower, what)
+    elif isinstance(operation, operations.AlterModelTable):
+        model_state = walk.model_state(operation.name)
+        renamed = model_state.clone()
+        renamed.options = {**renamed.options, "db_table": operation.table}
+        fields = {name: name for name in model_state.fields}
+        what = f"{walk.app_label}.{operation.name}"
+    else:
+        model_state = walk.model_state(operation.model_name)
+        renamed = model_state
+        fields = {operation.old_name: operation.new_name}
+        what = f"{walk.app_label}.{operation.model_name}.{operation.old_name}"
+    views = _views(walk.app_label, model_state, renamed, fields, what)
+    if not views:
+        return None
+    vendors = conf.vendors()
+    if any(vendor not in VENDORS for vendor in vendors):
+        raise NoView(NO_VIEW)
+    old_table = names.model_table(walk.app_label, model_state)
+    new_table = names.model_table(walk.app_label, renamed)
+    made = {vendor: sql(vendor, views) for vendor in vendors}
+    key = (walk.app_label, renamed.name_lower)
+    split = Split(
+        contract_database=[
+            operation,
+            RunViewSQL(
+                table=new_table,
+                **arguments(views),
+                sql={vendor: create for vendor, (create, _) in made.items()},
+                reverse_sql={vendor: drop for vendor, (_, drop) in made.items()},
+                hints={"model_name": renamed.name_lower},
+            ),
+        ]
+    )
+    split.cleanup.append(DropViews(key, new_table, views, vendors))
+    renamed_tables = ", ".join(f"{view} becomes {table}" for view, table, _ in views)
+    split.warnings.append(
+        f"{what}: {renamed_tables}; the old release reads and writes through "
+        f"{'a view' if len(views) == 1 else 'views'} under the old "
+        f"{'name' if len(views) == 1 else 'names'} until the cleanup drops "
+        f"{'it' if len(views) == 1 else 'them'}"
+        + (f" (table {old_table} keeps its name)." if old_table == new_table else ".")
+    )
+    return split
+
+
+def _views(app_label, model_state, renamed, fields: dict, what: str) -> list:
+    """(old name, new name, [(old column, new column)]) of each table renamed."""
+    old_table = names.model_table(app_label, model_state)
+    new_table = names.model_table(app_label, renamed)
+    views = []
+    if old_table != new_table:
+        columns = [
+            (column, column)
+            for name, field in model_state.fields.items()
+            if (column := column_named(name, field)) is not None
+        ]
+        views.append((old_table, new_table, columns))
+    for name, field in model_state.fields.items():
+        if name not in fields or not field.many_to_many:
+            continue
+        old_m2m = names.m2m_table(old_table, name, field)
+        new_m2m = names.m2m_table(new_table, fields[name], field)
+        if old_m2m is None or new_m2m is None:
+            continue  # An explicit through model: its own table.
+        target = resolve_relation(
+            field.remote_field.model, app_label, model_state.name_lower
+        )
+        itself = target == (app_label, model_state.name_lower)
+        old_columns = _through_columns(
+            model_state.name_lower, model_state.name_lower if itself else target[1]
+        )
+        new_columns = _through_columns(
+            renamed.name_lower, renamed.name_lower if itself else target[1]
+        )
+        columns = [("id", "id"), *zip(old_columns, new_columns, strict=True)]
+        if old_m2m == new_m2m:
+            if old_columns != new_columns:
+                raise Refused(
+                    f"{what}: the columns of {old_m2m} ({', '.join(old_columns)}) "
+                    f"are named after the model, and its table keeps its name "
+                    f"(db_table={old_m2m!r}); no view can keep the old names. "
+                    f"Not split yet: keep the model's name."
+                )
+            continue
+        views.append((old_m2m, new_m2m, columns))
+    return views
+
+
+def _through_columns(model_name: str, target_name: str) -> tuple[str, str]:
+    """The columns of an auto-created many-to-many table, as Django names them."""
+    if model_name == target_name:
+        return f"from_{model_name}_id", f"to_{model_name}_id"
+    return f"{model_name}_id", f"{target_name}_id"
+
+
+def _refuse_named_after(walk: Walk, model_name: str, what: str) -> None:
+    """
+    Another model's many-to-many table, or a child's parent link, names a
+    column after the renamed model (``book_id``, ``book_ptr_id``): a column
+    rename in a table that keeps its name, which no view answers.
+    """
+    key = walk.key(model_name)
+    for (app_label, name), model_state in sorted(walk.state.models.items()):
+        if (app_label, name) == key:
+            continue
+        for field_name, field in model_state.fields.items():
+            if not field.is_relation or field.remote_field.model is None:
+                continue
+            target = resolve_relation(field.remote_field.model, app_label, name)
+            if target != key:
+                continue
+            table = names.model_table(app_label, model_state)
+            if field.many_to_many and names.m2m_table(table, field_name, field):
+                named = f"the table {names.m2m_table(table, field_name, field)}"
+            elif getattr(field.remote_field, "parent_link", False):
+                named = f"the link {model_state.name}.{field_name}"
+            else:
+                continue
+            raise Refused(
+                f"{what}: {named} names a column after the model, which the "
+                f"rename changes in a table that keeps its name; no view can keep "
+                f"the old name. Not split yet: keep the model's name."
+            )
+
+
+def possible_model_renames(app_label: str, deleted: dict, created: dict) -> list[str]:
+    """
+    With --noinput Django never asks "Was the model ... renamed?": say when a
+    deleted model (``deleted``: name -> its state) and a created one
+    (``created``: name -> CreateModel) have the same fields, of the same
+    types, with what to do.
+    """
+
+    def fields(items) -> list:
+        return sorted((name, type(field).__name__) for name, field in items)
+
+    warnings = []
+    for model_state in deleted.values():
+        for operation in created.values():
+            if fields(model_state.fields.items()) != fields(operation.fields):
+                continue
+            table = names.model_table(app_label, model_state)
+            warnings.append(
+                f"{app_label}.{model_state.name}: it is deleted and "
+                f"{operation.name} with the same fields created. If this is a "
+                f"rename, the cleanup would drop {table} with its rows: run "
+                f"makemigrations without --noinput and answer 'y' when it asks "
+                f"whether the model was renamed (the rename is split) instead."
+            )
+    return warnings

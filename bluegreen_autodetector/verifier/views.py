@@ -1,0 +1,80 @@
+"""
+A table that lives under two names while two releases run: a table
+rename's contract leaves a view under the old name (``RunViewSQL``), which
+the old release reads and writes as if it were the table.
+
+The database's real shape keeps them in ``views(database)``: old name ->
+(the table, {the view's column: the table's} where they differ). A release
+that uses the old name is judged against the table itself, its columns
+under the table's names (``seen_through_views``).
+"""
+
+from __future__ import annotations
+
+import copy as copying
+
+from django.db.migrations.state import ProjectState
+
+from .shape import Shape, Table, Unique
+
+
+def views(database: ProjectState) -> dict[str, tuple[str, dict[str, str]]]:
+    """old name -> (the table it shows, {view column: table column})."""
+    if not hasattr(database, "bluegreen_views"):
+        database.bluegreen_views = {}
+    return database.bluegreen_views
+
+
+def views_forwards(operation, database: ProjectState) -> None:
+    """Advance the views of ``database`` past a ``RunViewSQL``."""
+    kept = views(database)
+    for view, table in operation.views.items():
+        if operation.drops:
+            kept.pop(view, None)
+        else:
+            kept[view] = (table, dict(operation.columns.get(view, {})))
+
+
+def seen_through_views(believed: Shape, database: ProjectState) -> Shape:
+    """
+    ``believed`` (a release's shape) with each table it names by a view's
+    name renamed to the table the view shows, and that table's columns; its
+    relations to a view's name are to the table (its foreign keys follow the
+    renamed table).
+    """
+    kept = getattr(database, "bluegreen_views", None)
+    if not kept or not any(view in believed for view in kept):
+        return believed
+    seen: Shape = {}
+    for name, table in believed.items():
+        if name not in kept or kept[name][0] in believed:
+            seen.setdefault(name, table)
+            continue
+        real_name, renamed = kept[name]
+        seen[real_name] = _renamed(table, renamed)
+    for name, table in list(seen.items()):
+        if not any(column.relation in kept for column in table.columns.values()):
+            continue
+        table = seen[name] = _renamed(table, {})  # Its own dicts, to change.
+        for column_name, column in table.columns.items():
+            if column.relation in kept:
+                column = table.columns[column_name] = copying.copy(column)
+                column.relation = kept[column.relation][0]
+    return seen
+
+
+def _renamed(table: Table, renamed: dict[str, str]) -> Table:
+    copy = Table(table.model)
+    copy.columns = {renamed.get(n, n): column for n, column in table.columns.items()}
+    copy.names = {field: renamed.get(c, c) for field, c in table.names.items()}
+    copy.unique = [
+        Unique(
+            frozenset(renamed.get(c, c) for c in unique.columns),
+            unique.condition,
+            unique.nulls_distinct,
+            unique.expressions,
+        )
+        for unique in table.unique
+    ]
+    copy.checks = set(table.checks)
+    return copy

@@ -1,0 +1,376 @@
+"""
+Catalogue row: a table renamed (RenameModel, answered "y" at Django's "Was
+the model ... renamed ...?", a changed Meta.db_table, a many-to-many field
+renamed so that its table's name changes). The contract renames the table
+(Django's own operation) and keeps each old name as a view the old release
+reads and writes through; the cleanup drops the views.
+"""
+
+import json
+
+import django
+import pytest
+
+from .oracles import Release, assert_idempotent, assert_same_schema, failures
+from .project import Project
+
+TAG = """
+class Tag(models.Model):
+    name = models.CharField(max_length=20)
+"""
+
+
+def book(name: str, body: str = "", meta: str = "") -> str:
+    return (
+        f"{TAG}\n\nclass {name}(models.Model):\n"
+        f"    title = models.CharField(max_length=100)\n"
+        f"    pages = models.IntegerField(default=1)\n"
+        + (f"    {body}\n" if body else "")
+        + (f"\n    class Meta:\n        {meta}\n" if meta else "")
+    )
+
+
+REVIEW = """
+class Review(models.Model):
+    book = models.ForeignKey("shop.{model}", models.CASCADE)
+    stars = models.IntegerField(default=3)
+"""
+
+# kind: (v1's models, v2's models, (v1's model, v2's model), M2M fields)
+KINDS = {
+    "plain": (book("Book"), book("Novel"), ("Book", "Novel"), None),
+    "custom_db_table": (
+        book("Book", meta='db_table = "library_books"'),
+        book("Novel", meta='db_table = "library_books"'),
+        ("Book", "Novel"),
+        None,
+    ),
+    "db_table_only": (
+        book("Book"),
+        book("Book", meta='db_table = "library_books"'),
+        ("Book", "Book"),
+        None,
+    ),
+    "referenced_from_other_app": (
+        {"shop": book("Book"), "reviews": REVIEW.format(model="Book")},
+        {"shop": book("Novel"), "reviews": REVIEW.format(model="Novel")},
+        ("Book", "Novel"),
+        None,
+    ),
+    "m2m_renamed": (
+        book("Book", "tags = models.ManyToManyField(Tag)"),
+        book("Book", "labels = models.ManyToManyField(Tag)"),
+        ("Book", "Book"),
+        ("tags", "labels"),
+    ),
+    "model_with_m2m_renamed": (
+        book("Book", "tags = models.ManyToManyField(Tag)"),
+        book("Novel", "tags = models.ManyToManyField(Tag)"),
+        ("Book", "Novel"),
+        ("tags", "tags"),
+    ),
+}
+
+
+def new_project(make_project, vendor, kind, **kwargs) -> Project:
+    apps = ("reviews",) if kind == "referenced_from_other_app" else ()
+    return make_project(vendor, apps=apps, **kwargs)
+
+
+def make_v2(project: Project, *options: str) -> str:
+    # One question per rename at most; "y" to each.
+    return project.run("manage.py", "makemigrations", *options, input="y\ny\n").stdout
+
+
+def write(project, release, model, value, pk=None):
+    return project.probe(
+        "write",
+        app="shop",
+        release=release,
+        model=model,
+        field="title",
+        value=value,
+        pk=pk,
+    )
+
+
+def read(project, release, model, pk):
+    return project.probe(
+        "read", app="shop", release=release, model=model, field="title", pk=pk
+    )
+
+
+LINKS = """
+import json
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+apps = MigrationLoader(connection).project_state(("shop", {release!r})).apps
+model = apps.get_model("shop", {model!r})
+row = model.objects.get(pk={pk!r})
+related = getattr(row, {field!r})
+if {add!r} is not None:
+    tag = apps.get_model("shop", "Tag").objects.create(name={add!r})
+    related.add(tag)
+print(json.dumps(sorted(related.values_list("name", flat=True))))
+"""
+
+
+def links(project, release, model, field, pk, add=None) -> list[str]:
+    """The names of row ``pk``'s tags as ``release`` reads them (``add``: one more)."""
+    code = LINKS.format(release=release, model=model, field=field, pk=pk, add=add)
+    output = project.manage("shell", "-c", code).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def nodes(project: Project, kind: str, migration: str):
+    """The release at ``migration`` of shop, with the other app's last one."""
+    if kind != "referenced_from_other_app":
+        return migration
+    others = sorted(
+        p.stem for p in (project.root / "reviews" / "migrations").glob("[0-9]*.py")
+    )
+    return [["shop", migration], ["reviews", others[-1]]]
+
+
+def crud(project, release, kind):
+    return project.probe(
+        "crud",
+        app="shop",
+        v1=nodes(project, kind, release.v1),
+        v2=nodes(project, kind, release.v2),
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_both_releases_see_each_others_writes(make_project, vendor, kind):
+    v1_models, v2_models, (old, new), m2m = KINDS[kind]
+    project = new_project(make_project, vendor, kind)
+    release = Release(project, v1_models, v2_models)
+    v1 = release.v1
+    before = write(project, v1, old, "before")
+    if m2m:
+        links(project, v1, old, m2m[0], before, add="first")
+    project.set_models(v2_models)
+    output = make_v2(project)
+    if kind != "custom_db_table":  # No table's name changes: nothing to split.
+        assert "until the cleanup drops" in output, output
+        assert project.pending_files()
+    project.manage("migrate", "-v0")
+    v2 = release.v2 = project.migration_names()[-1]
+    assert read(project, v2, new, before) == "before"
+    # In turn, each in its own process, each reading the other's writes.
+    from_old = write(project, v1, old, "a")
+    assert read(project, v2, new, from_old) == "a"
+    from_new = write(project, v2, new, "b")
+    assert read(project, v1, old, from_new) == "b"
+    write(project, v1, old, "c", pk=from_new)
+    assert read(project, v2, new, from_new) == "c"
+    write(project, v2, new, "d", pk=from_old)
+    assert read(project, v1, old, from_old) == "d"
+    if m2m:
+        assert links(project, v2, new, m2m[1], before) == ["first"]
+        assert links(project, v1, old, m2m[0], from_new, add="old's") == ["old's"]
+        assert links(project, v2, new, m2m[1], from_new) == ["old's"]
+        assert links(project, v2, new, m2m[1], from_old, add="new's") == ["new's"]
+        assert links(project, v1, old, m2m[0], from_old) == ["new's"]
+    assert_idempotent(project)
+    problems = failures(crud(project, release, kind))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind):
+    v1_models, v2_models, (old, new), m2m = KINDS[kind]
+    project = new_project(make_project, vendor, kind)
+    release = Release(project, v1_models, v2_models)
+    row = write(project, release.v1, old, "kept")
+    if m2m:
+        links(project, release.v1, old, m2m[0], row, add="linked")
+    project.set_models(v2_models)
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    assert_idempotent(project)
+    release.promote_and_migrate()
+    assert not project.pending_files()
+    assert_idempotent(project)
+    v2 = project.migration_names()[-1]
+    assert read(project, v2, new, row) == "kept"
+    if m2m:
+        assert links(project, v2, new, m2m[1], row) == ["linked"]
+    # Stock Django renames tables keeping the names of their indexes and
+    # constraints: compared unnamed.
+    twin = new_project(make_project, vendor, kind, installed=False)
+    twin.set_models(v1_models)
+    twin.manage("makemigrations", "-v0")
+    twin.manage("migrate", "-v0")
+    twin.set_models(v2_models)
+    make_v2(twin)
+    twin.manage("migrate", "-v0")
+    assert_same_schema(
+        project.probe("schema"), twin.probe("schema"), "after cleanup", names=False
+    )
+    # Back past the cleanup and the contract: v1's schema, the row kept.
+    project.manage("migrate", "shop", release.v1, "-v0")
+    if kind == "referenced_from_other_app":
+        project.manage("migrate", "-v0", "reviews")
+    assert_same_schema(
+        project.probe("schema"), release.v1_schema, "back to v1", names=False
+    )
+    assert read(project, release.v1, old, row) == "kept"
+    if m2m:
+        assert links(project, release.v1, old, m2m[0], row) == ["linked"]
+
+
+@pytest.mark.parametrize(
+    "kind", sorted(set(KINDS) - {"custom_db_table"})  # Stock breaks nothing there.
+)
+def test_stock_rename_breaks_the_old_release(make_project, vendor, kind):
+    v1_models, v2_models, (old, new), m2m = KINDS[kind]
+    project = new_project(make_project, vendor, kind)
+    release = Release(project, v1_models, v2_models)
+    project.set_models(v2_models)
+    make_v2(project, "--no-bluegreen")
+    assert not project.pending_files()
+    project.manage("migrate", "-v0")
+    release.v2 = project.migration_names()[-1]
+    problems = failures(crud(project, release, kind))
+    assert any(f"v1 {old}" in problem for problem in problems), problems
+
+
+def contract_applied(make_project, vendor, kind="plain"):
+    v1_models, v2_models, *_ = KINDS[kind]
+    project = new_project(make_project, vendor, kind)
+    release = Release(project, v1_models, v2_models)
+    project.set_models(v2_models)
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    release.v2 = project.migration_names()[-1]
+    return project, release
+
+
+@pytest.mark.parametrize(
+    ("kind", "change"),
+    [
+        ("plain", ("max_length=100", "max_length=50")),
+        ("plain", ("    pages = models.IntegerField(default=1)\n", "")),
+        ("m2m_renamed", ("labels = models.ManyToManyField(Tag)", "")),
+    ],
+)
+def test_a_change_of_the_renamed_table_waits_for_the_cleanup(
+    make_project, vendor, kind, change
+):
+    project, release = contract_applied(make_project, vendor, kind)
+    before = project.snapshot()
+    project.set_models(release.v2_models.replace(*change))
+    result = project.manage("makemigrations", "--noinput", check=False)
+    assert result.returncode != 0
+    assert "under the views the old release still uses" in result.stderr, result.stderr
+    assert project.snapshot() == before
+    # One the database never sees goes through.
+    project.set_models(
+        release.v2_models.replace("max_length=100", "max_length=100, help_text='h'")
+    )
+    project.manage("makemigrations", "-v0")
+    project.manage("migrate", "-v0")
+    v3 = project.migration_names()[-1]
+    row = write(project, release.v1, KINDS[kind][2][0], "old release")
+    assert read(project, v3, KINDS[kind][2][1], row) == "old release"
+
+
+@pytest.mark.parametrize("kind", ["plain", "model_with_m2m_renamed"])
+def test_noinput_says_a_deleted_and_created_model_may_be_a_rename(make_project, kind):
+    """Under --noinput Django writes a delete and a create: say it may be a rename."""
+    v1_models, v2_models, (old, new), _ = KINDS[kind]
+    project = new_project(make_project, "sqlite", kind)
+    Release(project, v1_models, v2_models)
+    project.set_models(v2_models)
+    output = project.manage("makemigrations", "--noinput").stdout
+    warning = next(line for line in output.splitlines() if "is deleted and" in line)
+    assert f"shop.{old}: it is deleted and {new} with the same fields" in warning
+    assert "the cleanup would drop shop_book with its rows" in warning, warning
+    assert "answer 'y' when it asks whether the model was renamed" in warning
+
+
+CONTENT_TYPES = """
+import json
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+apps = MigrationLoader(connection).project_state(("shop", {release!r})).apps
+model = apps.get_model("shop", {model!r})
+content_type = ContentType.objects.get_for_model(model)
+print(json.dumps([
+    content_type.pk,
+    content_type.model,
+    sorted(
+        Permission.objects.filter(content_type__app_label="shop")
+        .values_list("codename", flat=True)
+    ),
+]))
+"""
+
+
+def content_type(project, release, model):
+    code = CONTENT_TYPES.format(release=release, model=model)
+    return json.loads(project.manage("shell", "-c", code).stdout.splitlines()[-1])
+
+
+def test_content_types_and_permissions_during_the_overlap(make_project, vendor):
+    """
+    Django's RenameModel renames the model's ContentType row when migrate
+    ends (its post_migrate hook), keeping its key. The new release finds that
+    row; the old release's first ContentType.objects.get_for_model() finds no
+    row under the old name and creates one (a second key: what its generic
+    relations write meanwhile names that key, which remove_stale_contenttypes
+    would later delete). Permissions are looked up by app label and codename:
+    before Django 6.1 the old codenames stay on the renamed row (the old
+    release's has_perm("shop.change_book") holds; the new release's
+    "change_novel" is a new permission no one has); from 6.1 Django renames
+    them too (the new release's hold, the old release's do not until it is
+    gone).
+    """
+    project = make_project(
+        vendor,
+        extra_settings=(
+            'INSTALLED_APPS += ["django.contrib.contenttypes", "django.contrib.auth"]\n'
+        ),
+    )
+    release = Release(project, book("Book"), book("Novel"))
+    before, model, permissions = content_type(project, release.v1, "Book")
+    assert model == "book" and "change_book" in permissions
+    project.set_models(release.v2_models)
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    v2 = project.migration_names()[-1]
+    renamed, model, permissions = content_type(project, v2, "Novel")
+    assert (renamed, model) == (before, "novel")
+    renames_permissions = django.VERSION >= (6, 1)
+    assert "change_novel" in permissions
+    assert ("change_book" in permissions) is not renames_permissions
+    again, model, permissions = content_type(project, release.v1, "Book")
+    assert model == "book" and again != before
+    assert ("change_book" in permissions) is not renames_permissions
+    # Both rows stay until someone removes the stale one.
+    release.promote_and_migrate()
+    assert content_type(project, v2, "Novel")[0] == before
+
+
+def test_sqlmigrate_shows_the_old_names_kept(make_project, vendor):
+    release = Release(new_project(make_project, vendor, "plain"), *KINDS["plain"][:2])
+    project = release.project
+    project.set_models(release.v2_models)
+    make_v2(project)
+    name = project.migration_names()[-1]
+    shown = project.manage("sqlmigrate", "shop", name).stdout
+    expected = {
+        "postgresql": 'CREATE OR REPLACE VIEW "shop_book" AS SELECT',
+        "mysql": "CREATE OR REPLACE ALGORITHM = MERGE VIEW `shop_book` AS SELECT",
+        "sqlite": "-- The table shop_book, made at migrate time as shop_novel is",
+    }[vendor]
+    assert expected in shown, shown
+    project.manage("migrate", "-v0")
+    backwards = project.manage("sqlmigrate", "--backwards", "shop", name).stdout
+    assert "DROP VIEW IF EXISTS" in backwards or 'DROP TABLE IF EXISTS "shop_book"' in (
+        backwards
+    ), backwards
