@@ -21,7 +21,7 @@ from . import conf, names
 from .capture.capture import Capture
 from .cleanup_steps import AlterColumn, LingeringColumn
 from .files import pending
-from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL
+from .operations import RunAlterSQL, RunCleanupSQL, RunSwapSQL, RunSyncSQL
 from .split.catalogue import CATALOGUE, Refused, Split, Walk
 from .split.catalogue.alterations import python_only_rename
 from .split.catalogue.shapes import column_named
@@ -167,6 +167,13 @@ def _new_warnings(releases: live.LiveReleases, findings, keys) -> list[str]:
         str(finding)
         for finding in findings
         if finding.severity == judge.WARNING and finding.release == releases.old_name
+    ]
+    # The new release's, where the database keeps a column's old type while
+    # both releases write it (a retype's second column, retypes.py).
+    warned += [
+        str(finding)
+        for finding in findings
+        if finding.severity == judge.WARNING and finding.release != releases.old_name
     ]
     if warned and releases.unreleased:
         before = judge.verify(
@@ -349,6 +356,8 @@ def _cleanup_operation(item, captured):
         "hints": {"model_name": item.model[1]},
         "tables": captured.tables,
     }
+    if getattr(item, "swaps", False):  # sync.SwapColumns (a retype's)
+        return RunSwapSQL(**common, source=item.old, drops=True)
     if hasattr(item, "captured"):  # sync.DropSync
         return RunSyncSQL(**common, source=item.old, drops=True)
     if isinstance(item, AlterColumn):

@@ -27,6 +27,7 @@ from django.db.migrations.state import ModelState, ProjectState
 
 from ..fields import deconstruct
 from ..operations import CleanupSQL, RunCleanupSQL, RunSyncSQL
+from . import retyped
 from .shape import ModelKey, column_of, db_table, m2m_table
 
 Node = tuple[str, str]
@@ -247,9 +248,13 @@ def _forwards(operation, app_label: str, database: ProjectState) -> None:
     if isinstance(operation, operations.SeparateDatabaseAndState) and any(
         isinstance(inner, RunSyncSQL) for inner in operation.database_operations
     ):
-        _rename_column(operation, app_label, database)
+        if retyped.is_retype(operation):
+            retyped.contract(operation, app_label, database, _forwards)
+        else:
+            _rename_column(operation, app_label, database)
     elif isinstance(operation, RunSyncSQL) and operation.drops:
         synced(database).pop(operation.table, None)
+        retyped.swap(operation, app_label, database)
     elif isinstance(operation, operations.SeparateDatabaseAndState):
         for inner in operation.database_operations:
             _forwards(inner, app_label, database)

@@ -1,0 +1,283 @@
+"""
+Catalogue row: a field's type changes. Where the vendor makes the change in
+place (a catalog update, no rewrite), Django's AlterField passes through and
+runs online; elsewhere a second column of the new type, kept equal by
+triggers converting each way and filled in batches, takes the column's name
+in the cleanup. Either way the table is never rewritten: its storage (PostgreSQL's
+relfilenode, InnoDB's table id, SQLite's root page) stays the same, where
+stock Django's AlterField rewrites or copies it.
+"""
+
+import json
+
+import pytest
+
+from .oracles import Release, assert_idempotent, assert_same_schema, failures
+from .project import Project
+
+# kind: (v1's field, v2's field, a value v1 writes, a value v2 writes)
+KINDS = {
+    "int_to_bigint": (
+        "models.IntegerField()",
+        "models.BigIntegerField()",
+        7,
+        9,
+    ),
+    "smallint_to_int": (
+        "models.SmallIntegerField()",
+        "models.IntegerField()",
+        7,
+        9,
+    ),
+    "char50_to_char200": (
+        "models.CharField(max_length=50)",
+        "models.CharField(max_length=200)",
+        "old",
+        "new",
+    ),
+    "char20_to_char60": (
+        "models.CharField(max_length=20)",
+        "models.CharField(max_length=60)",
+        "old",
+        "new",
+    ),
+    "char_to_text": (
+        "models.CharField(max_length=50)",
+        "models.TextField()",
+        "old",
+        "new",
+    ),
+    "int_to_char": (
+        "models.IntegerField()",
+        "models.CharField(max_length=20)",
+        42,
+        "43",
+    ),
+    "decimal_wider": (
+        "models.DecimalField(max_digits=5, decimal_places=2)",
+        "models.DecimalField(max_digits=8, decimal_places=2)",
+        "1.50",
+        "2.25",
+    ),
+    "nullable_int_to_bigint": (
+        "models.IntegerField(null=True)",
+        "models.BigIntegerField(null=True)",
+        7,
+        None,
+    ),
+}
+
+IN_PLACE, STATE_ONLY, SECOND = "in place", "state only", "second column"
+# How each vendor makes each change (split/catalogue/in_place/).
+PATHS = {
+    "postgresql": {
+        "char50_to_char200": IN_PLACE,
+        "char20_to_char60": IN_PLACE,
+        "char_to_text": IN_PLACE,
+        "decimal_wider": IN_PLACE,
+    },
+    "mysql": {"char20_to_char60": IN_PLACE},
+    # SQLite declares "decimal" whatever the digits.
+    "sqlite": {"decimal_wider": STATE_ONLY},
+}
+
+
+def path(vendor, kind):
+    return PATHS[vendor].get(kind, SECOND)
+
+
+def models_source(field: str) -> str:
+    return f"""
+class Book(models.Model):
+    pages = models.IntegerField(default=1)
+    amount = {field}
+"""
+
+
+def write(project, release, value, pk=None, check=True):
+    result = project.run(
+        "probe.py",
+        "write",
+        json.dumps(
+            {
+                "app": "shop",
+                "release": release,
+                "model": "Book",
+                "field": "amount",
+                "value": value,
+                "pk": pk,
+            }
+        ),
+        check=check,
+    )
+    if not check:
+        return result
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def read(project, release, pk):
+    return project.probe(
+        "read", app="shop", release=release, model="Book", field="amount", pk=pk
+    )
+
+
+def same(a, b) -> bool:
+    """Equal as the database holds them (an int read back from a char column)."""
+    if a is None or b is None:
+        return a is b
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return str(a) == str(b)
+
+
+def sql(project: Project, query: str) -> list:
+    """The rows of ``query`` on the project's database."""
+    output = project.manage(
+        "shell",
+        "-c",
+        "import json\n"
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        f"    c.execute({query!r})\n"
+        "    print(json.dumps(c.fetchall(), default=str))",
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def storage(project: Project, table: str = "shop_book"):
+    """What a rewrite of ``table`` changes: its file, table id or root page."""
+    if project.vendor == "postgresql":
+        query = f"SELECT relfilenode FROM pg_class WHERE relname = '{table}'"
+    elif project.vendor == "mysql":
+        query = (
+            "SELECT TABLE_ID FROM information_schema.INNODB_SYS_TABLES "
+            f"WHERE NAME = CONCAT(DATABASE(), '/{table}')"
+        )
+    else:
+        query = f"SELECT rootpage FROM sqlite_master WHERE name = '{table}'"
+    (row,) = sql(project, query)
+    return row[0]
+
+
+def contract(make_project, vendor, kind, *options):
+    old, new, first, _ = KINDS[kind]
+    project = make_project(vendor)
+    release = Release(project, models_source(old), models_source(new))
+    before = write(project, release.v1, first)
+    stored = storage(project)
+    project.set_models(release.v2_models)
+    output = project.manage("makemigrations", *options).stdout
+    project.manage("migrate", "-v0")
+    release.v2 = project.migration_names()[-1]
+    return project, release, before, stored, output
+
+
+def stock_schema(make_project, vendor, release):
+    twin = make_project(vendor, installed=False)
+    twin.set_models(release.v1_models)
+    twin.manage("makemigrations", "-v0")
+    twin.manage("migrate", "-v0")
+    twin.set_models(release.v2_models)
+    twin.manage("makemigrations", "-v0")
+    twin.manage("migrate", "-v0")
+    return twin.probe("schema")
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_an_in_place_change_runs_online_and_a_rewrite_goes_through_a_second_column(
+    make_project, vendor, kind
+):
+    project, release, row, stored, output = contract(make_project, vendor, kind)
+    way = path(vendor, kind)
+    assert ("second column" in output) == (way == SECOND), output
+    assert bool(project.pending_files()) == (way == SECOND)
+    # No rewrite, no copy, no rebuild: the table's storage is the same.
+    assert storage(project) == stored
+    old, new, first, second = KINDS[kind]
+    assert same(read(project, release.v2, row), first)
+    # CRUD of both releases (it deletes every row at its end).
+    problems = failures(release.crud())
+    assert not problems, "\n".join(problems)
+    # Each release, in its own process, reads the other's writes.
+    from_new = write(project, release.v2, second)
+    assert same(read(project, release.v1, from_new), second)
+    from_old = write(project, release.v1, first)
+    assert same(read(project, release.v2, from_old), first)
+    write(project, release.v1, first, pk=from_new)
+    assert same(read(project, release.v2, from_new), first)
+    write(project, release.v2, second, pk=from_old)
+    assert same(read(project, release.v1, from_old), second)
+    assert_idempotent(project)
+    if way != SECOND:
+        assert_same_schema(
+            project.probe("schema"),
+            stock_schema(make_project, vendor, release),
+            "after the contract",
+        )
+        return
+    # The second column holds every row, converted.
+    column = "amount__bluegreen_new"
+    differing = sql(
+        project,
+        f"SELECT id, amount, {column} FROM shop_book",
+    )
+    assert all(same(a, b) for _, a, b in differing), differing
+    # The cleanup swaps the names: stock Django's schema, the values kept.
+    release.promote_and_migrate()
+    assert not project.pending_files()
+    assert_idempotent(project)
+    assert storage(project) == stored
+    assert same(read(project, release.v2, from_new), first)
+    assert same(read(project, release.v2, from_old), second)
+    assert_same_schema(
+        project.probe("schema"),
+        stock_schema(make_project, vendor, release),
+        "after the cleanup",
+        names=False,
+    )
+    # And back to v1: its column, its values.
+    project.manage("migrate", "shop", release.v1, "-v0")
+    assert same(read(project, release.v1, from_new), first)
+    assert same(read(project, release.v1, from_old), second)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_stock_django_rewrites_what_the_package_does_not(make_project, vendor, kind):
+    # The negative control: stock Django's AlterField of the same change.
+    project, release, row, stored, output = contract(
+        make_project, vendor, kind, "--no-bluegreen"
+    )
+    assert not project.pending_files()
+    rewritten = storage(project) != stored
+    expected = path(vendor, kind) == SECOND or vendor == "sqlite"
+    assert rewritten == expected, (vendor, kind, stored, storage(project))
+
+
+def test_a_value_the_old_type_cannot_hold_is_named_and_waits_for_the_cleanup(
+    make_project, vendor
+):
+    project, release, row, stored, output = contract(
+        make_project, vendor, "int_to_bigint"
+    )
+    said = " ".join(output.split())
+    assert "the new release: INSERT on shop_book may fail" in said, output
+    assert "column amount (Book.amount)" in said, output
+    assert "outside -2147483648..2147483647" in said, output
+    big = 2**40
+    if vendor != "sqlite":  # SQLite's integer holds 64 bits whatever declared.
+        refused = write(project, release.v2, big, check=False)
+        assert refused.returncode != 0
+    release.promote_and_migrate()
+    assert read(project, release.v2, write(project, release.v2, big)) == big
+
+
+def test_a_narrower_char_is_named_with_its_limit(make_project, vendor):
+    project, release, row, stored, output = contract(
+        make_project, vendor, "char_to_text"
+    )
+    said = " ".join(output.split())
+    if path(vendor, "char_to_text") == SECOND:
+        assert "longer than 50 characters are rejected" in said, output
+    else:
+        assert "may fail" not in said, output
