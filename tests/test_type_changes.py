@@ -196,8 +196,14 @@ def test_an_in_place_change_runs_online_and_a_rewrite_goes_through_a_second_colu
     assert storage(project) == stored
     old, new, first, second = KINDS[kind]
     assert same(read(project, release.v2, row), first)
-    # CRUD of both releases (it deletes every row at its end).
+    # CRUD of both releases (it deletes every row at its end). Until the
+    # cleanup the column keeps its old type: where the new release writes
+    # text that is not a number, the write fails, as the verifier said.
     problems = failures(release.crud())
+    if kind == "int_to_char" and way == SECOND:
+        assert "are not integers" in " ".join(output.split()), output
+        rejected = ("invalid input syntax for type integer", "Incorrect integer value")
+        problems = [p for p in problems if not any(r in p for r in rejected)]
     assert not problems, "\n".join(problems)
     # Each release, in its own process, reads the other's writes.
     from_new = write(project, release.v2, second)
@@ -227,7 +233,10 @@ def test_an_in_place_change_runs_online_and_a_rewrite_goes_through_a_second_colu
     release.promote_and_migrate()
     assert not project.pending_files()
     assert_idempotent(project)
-    assert storage(project) == stored
+    # MariaDB sets NOT NULL in place, rebuilding the table without blocking
+    # writes (ALGORITHM=INPLACE, LOCK=NONE): it has no instant way.
+    rebuilt = vendor == "mysql" and "null=True" not in new
+    assert (storage(project) != stored) == rebuilt
     assert same(read(project, release.v2, from_new), first)
     assert same(read(project, release.v2, from_old), second)
     assert_same_schema(
@@ -262,7 +271,7 @@ def test_a_value_the_old_type_cannot_hold_is_named_and_waits_for_the_cleanup(
     )
     said = " ".join(output.split())
     assert "the new release: INSERT on shop_book may fail" in said, output
-    assert "column amount (Book.amount)" in said, output
+    assert "column amount (shop.Book.amount)" in said, output
     assert "outside -2147483648..2147483647" in said, output
     big = 2**40
     if vendor != "sqlite":  # SQLite's integer holds 64 bits whatever declared.

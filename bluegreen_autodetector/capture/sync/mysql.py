@@ -14,17 +14,12 @@ def differ(a: str, b: str) -> str:
 def cast(expression: str, db_type: str) -> str:
     """
     ``expression`` as a value of the column type ``db_type`` (a retype's):
-    CAST knows fewer type names than columns have; an assignment converts
-    anyway (strict mode rejects what does not fit), so this serves
-    comparisons.
+    unchanged. Assigning it to the column converts it, and strict mode (on
+    by default, and in Django's own check) rejects what does not fit, where
+    CAST would not: ``CAST('x' AS SIGNED)`` is 0 with a warning, and a CAST
+    to CHAR takes the connection's collation, which ``<=>`` may refuse to
+    compare with the column's.
     """
-    kind = db_type.split("(")[0].strip().lower()
-    if kind in ("integer", "int", "bigint", "smallint", "tinyint", "mediumint"):
-        return f"CAST({expression} AS SIGNED)"
-    if kind in ("numeric", "decimal"):
-        return f"CAST({expression} AS DECIMAL{db_type[len(kind):]})"
-    if kind in ("varchar", "char", "longtext", "text"):
-        return f"CAST({expression} AS CHAR)"
     return expression
 
 
