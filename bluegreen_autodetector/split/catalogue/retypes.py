@@ -98,11 +98,7 @@ def retype(
             new.db_parameters(connection),
         )
     if all(before == after for before, after in types.values()):
-        return Split(
-            contract_database=[
-                operations.SeparateDatabaseAndState(state_operations=[operation])
-            ]
-        )
+        return Split(contract_state=[operation])
     if all(
         before == after
         or (
