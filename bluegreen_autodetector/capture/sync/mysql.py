@@ -77,7 +77,9 @@ def swap(table: str, old: str, new: str, old_type: str, not_null: bool) -> tuple
         f"ALTER TABLE {t} DROP COLUMN {o}, RENAME COLUMN {n} TO {o}",
         "UNLOCK TABLES",
     ]
-    backwards = [f"ALTER TABLE {t} RENAME COLUMN {o} TO {n}, ADD COLUMN {o} {old_type} NULL"]
+    backwards = [
+        f"ALTER TABLE {t} RENAME COLUMN {o} TO {n}, ADD COLUMN {o} {old_type} NULL"
+    ]
     null = " NOT NULL" if not_null else " NULL"
     restored = [f"ALTER TABLE {t} MODIFY {o} {old_type}{null}"] if not_null else []
     return forwards, backwards, restored

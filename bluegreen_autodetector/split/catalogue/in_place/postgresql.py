@@ -29,6 +29,10 @@ IN_PLACE = [
     (r"varchar(?:\(\d+\))?", r"text", None),
     (r"varchar\(\d+\)", r"varchar", None),
     # numeric(p, s) -> numeric(q, s), q >= p; numeric(p, s) -> numeric
-    (r"numeric\((\d+),\s*(\d+)\)", r"numeric\((\d+),\s*(\d+)\)", _more_digits_same_places),
+    (
+        r"numeric\((\d+),\s*(\d+)\)",
+        r"numeric\((\d+),\s*(\d+)\)",
+        _more_digits_same_places,
+    ),
     (r"numeric\(\d+,\s*\d+\)", r"numeric", None),
 ]
