@@ -295,3 +295,25 @@ def test_a_narrower_char_is_named_with_its_limit(make_project, vendor):
         assert "longer than 50 characters are rejected" in said, output
     else:
         assert "may fail" not in said, output
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("models.CharField(max_length=200)", "models.CharField(max_length=50)"),
+        ("models.CharField(max_length=20)", "models.IntegerField()"),
+        ("models.BigIntegerField()", "models.IntegerField()"),
+    ],
+)
+def test_a_type_that_may_not_hold_the_old_values_is_not_split_and_says_so(
+    make_project, vendor, old, new
+):
+    # A copy into the narrower column would stop on the first value that
+    # does not fit, half-way on MariaDB: Django's AlterField, with a warning.
+    project = make_project(vendor)
+    release = Release(project, models_source(old), models_source(new))
+    project.set_models(release.v2_models)
+    output = project.manage("makemigrations").stdout
+    said = " ".join(output.split())
+    assert "not split through a second column" in said, output
+    assert not project.pending_files()

@@ -110,6 +110,11 @@ def retype(
         return None  # Django's AlterField, run online by migrate.
     model_state = walk.model_state(operation.model_name)
     unsupported = _unsupported(model_state, operation.name, old, new)
+    if unsupported is None and not holds_every_value(old, new):
+        unsupported = (
+            "the new type may not hold every value of the old one (the copy "
+            "would stop on the first that does not fit)"
+        )
     if unsupported:
         return Split(
             contract_database=[operation],
@@ -220,6 +225,37 @@ def expand(
         + ("; NOT NULL is set by the cleanup." if not new.null else ".")
     )
     return split
+
+
+def holds_every_value(old: models.Field, new: models.Field) -> bool:
+    """
+    Whether a column of ``new``'s type holds every value of ``old``'s: an
+    integer of a range as wide, a text as long (an integer as text), a
+    decimal with as many digits on each side of the point. Others (text to
+    a number, a date...) are not followed: the copy might stop half-way.
+    """
+    from ...verifier.judge import INTEGER_RANGES
+
+    before, after = old.get_internal_type(), new.get_internal_type()
+    texts = ("CharField", "TextField")
+    if before in INTEGER_RANGES and after in INTEGER_RANGES:
+        low, high = INTEGER_RANGES[before]
+        wanted_low, wanted_high = INTEGER_RANGES[after]
+        return wanted_low <= low and high <= wanted_high
+    if before in INTEGER_RANGES and after in texts:
+        low, _ = INTEGER_RANGES[before]
+        return new.max_length is None or new.max_length >= len(str(low))
+    if before in texts and after in texts:
+        return new.max_length is None or (
+            old.max_length is not None and new.max_length >= old.max_length
+        )
+    if before == after == "DecimalField":
+        return (
+            new.decimal_places >= old.decimal_places
+            and new.max_digits - new.decimal_places
+            >= old.max_digits - old.decimal_places
+        )
+    return False
 
 
 def _described(field, types, index: int = 0) -> str:
