@@ -322,3 +322,37 @@ def test_a_type_that_may_not_hold_the_old_values_is_not_split_and_says_so(
     said = " ".join(output.split())
     assert "not split through a second column" in said, output
     assert not project.pending_files()
+
+
+@pytest.mark.parametrize(
+    "there, written, said",
+    [
+        ("IntegerField", "BigIntegerField", "outside -2147483648..2147483647"),
+        ("SmallIntegerField", "IntegerField", "outside -32768..32767"),
+        ("PositiveIntegerField", "IntegerField", "outside 0..2147483647"),
+        ("BigIntegerField", "IntegerField", None),
+        ("CharField(50)", "TextField", "longer than 50 characters"),
+        ("CharField(50)", "CharField(200)", "its longer values are rejected"),
+        ("TextField", "CharField(50)", None),
+        ("IntegerField", "CharField(20)", "not integers within"),
+        ("CharField(5)", "BigIntegerField", "longer than 5 characters"),
+        ("DecimalField(5, 2)", "DecimalField(8, 2)", "more than 3 digits"),
+    ],
+)
+def test_the_verifier_names_the_limit_a_written_value_crosses(there, written, said):
+    # In-process, no database: the column's type in the database against
+    # the type a release writes (verifier/judge.py).
+    from bluegreen_autodetector.verifier.judge import _rejects
+
+    def parsed(text):
+        name, _, rest = text.partition("(")
+        numbers = [int(n) for n in rest.rstrip(")").split(",") if n.strip()]
+        if name == "DecimalField":
+            return (name, None, *numbers)
+        return (name, numbers[0] if numbers else None, None, None)
+
+    rejected = _rejects(parsed(there), parsed(written))
+    if said is None:
+        assert rejected is None
+    else:
+        assert said in rejected, rejected
