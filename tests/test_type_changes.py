@@ -390,3 +390,22 @@ def test_the_second_column_is_filled_in_batches_converted(make_project, vendor, 
     assert sorted(int(a) for (a,) in sql(project, "SELECT amount FROM shop_book")) == (
         list(range(2500))
     )
+
+
+def test_a_class_that_brings_an_index_is_not_taken_for_a_type_change(make_project):
+    # CharField -> SlugField: the same varchar, plus an index Django creates.
+    project = make_project("sqlite")
+    release = Release(
+        project,
+        models_source("models.CharField(max_length=50)"),
+        models_source("models.SlugField(max_length=50)"),
+    )
+    project.set_models(release.v2_models)
+    project.manage("makemigrations", "-v0")
+    project.manage("migrate", "-v0")
+    indexed = sql(
+        project,
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
+        "AND tbl_name = 'shop_book' AND sql LIKE '%amount%'",
+    )
+    assert indexed == [[1]]

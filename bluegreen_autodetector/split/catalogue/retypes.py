@@ -69,11 +69,16 @@ def changes_type_only(old: models.Field, new: models.Field) -> bool:
     before, after = _database_arguments(old), _database_arguments(new)
     before_path, _ = before.pop("__path_args__")
     after_path, _ = after.pop("__path_args__")
-    return before == after and (
-        before_path != after_path
-        or any(
-            getattr(old, name, None) != getattr(new, name, None)
-            for name in TYPE_ARGUMENTS
+    # A class may bring its own index (SlugField): not a type change only.
+    return (
+        before == after
+        and _indexed(old) == _indexed(new)
+        and (
+            before_path != after_path
+            or any(
+                getattr(old, name, None) != getattr(new, name, None)
+                for name in TYPE_ARGUMENTS
+            )
         )
     )
 
