@@ -21,7 +21,7 @@ from . import conf, names
 from .capture.capture import Capture
 from .cleanup_steps import AlterColumn, LingeringColumn
 from .files import pending
-from .operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL, RunViewSQL
+from .operations import RunAlterSQL, RunCleanupSQL, RunSwapSQL, RunSyncSQL, RunViewSQL
 from .split.catalogue import CATALOGUE, Refused, Split, Walk
 from .split.catalogue.alterations import python_only_rename
 from .split.catalogue.shapes import column_named
@@ -169,6 +169,13 @@ def _new_warnings(releases: live.LiveReleases, findings, keys) -> list[str]:
         str(finding)
         for finding in findings
         if finding.severity == judge.WARNING and finding.release == releases.old_name
+    ]
+    # The new release's, where the database keeps a column's old type while
+    # both releases write it (a retype's second column, retypes.py).
+    warned += [
+        str(finding)
+        for finding in findings
+        if finding.severity == judge.WARNING and finding.release != releases.old_name
     ]
     if warned and releases.unreleased:
         before = judge.verify(
@@ -365,6 +372,8 @@ def _cleanup_operation(item, captured):
     if hasattr(item, "views"):  # views.DropViews
         common.pop("column")
         return RunViewSQL(**common, **item.arguments(), drops=True)
+    if getattr(item, "swaps", False):  # sync.SwapColumns (a retype's)
+        return RunSwapSQL(**common, source=item.old, drops=True)
     if hasattr(item, "captured"):  # sync.DropSync
         return RunSyncSQL(**common, source=item.old, drops=True)
     if isinstance(item, AlterColumn):

@@ -450,12 +450,15 @@ class CopyColumn(Operation):
         column: str,
         primary_key: str,
         hints: dict | None = None,
+        casts: dict[str, str] | None = None,
     ) -> None:
         self.table = table
         self.source = source
         self.column = column
         self.primary_key = primary_key
         self.hints = hints or {}
+        # A retype's: by vendor, the type ``column`` converts values to.
+        self.casts = casts or {}
 
     def deconstruct(self):
         kwargs = {
@@ -466,6 +469,8 @@ class CopyColumn(Operation):
         }
         if self.hints:
             kwargs["hints"] = self.hints
+        if self.casts:
+            kwargs["casts"] = self.casts
         return (self.__class__.__qualname__, [], kwargs)
 
     def state_forwards(self, app_label, state):
@@ -473,18 +478,28 @@ class CopyColumn(Operation):
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         connection = schema_editor.connection
+        cast = self.casts.get(connection.vendor)
         if not router.allow_migrate(connection.alias, app_label, **self.hints):
             return
         if schema_editor.collect_sql:
             from .capture.sync.common import copy_statement
 
             schema_editor.execute(
-                copy_statement(connection.vendor, self.table, self.source, self.column)
+                copy_statement(
+                    connection.vendor, self.table, self.source, self.column, cast
+                )
             )
             return
         from .runtime.backfill import copy_column
 
-        copy_column(connection, self.table, self.source, self.column, self.primary_key)
+        copy_column(
+            connection,
+            self.table,
+            self.source,
+            self.column,
+            self.primary_key,
+            cast=cast,
+        )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         pass
@@ -600,3 +615,31 @@ class RunViewSQL(CleanupSQL):
             pairs = [(renamed.get(name, name), name) for name in names]
             statements += shadow(row[0], view, table, pairs)
         return statements
+
+
+class RunSwapSQL(RunSyncSQL):
+    """
+    A retype's cleanup (``split/catalogue/retypes.py``): drop the
+    synchronisation of ``source`` (the column both releases wrote, of the
+    old type) and ``column`` (the second column, of the new type), drop
+    ``source`` and rename ``column`` to ``source``. It runs while
+    ``column`` is there, so a migration stopped after it runs again;
+    backwards, while it is not: the old column comes back, filled and
+    synchronised.
+    """
+
+    def should_run(self, connection, forwards, states):
+        columns = self._columns(connection)
+        if columns is None:
+            return False
+        return self._has_column(columns, connection) == forwards
+
+    def describe(self) -> str:
+        return (
+            f"Drop {self.table}.{self.source} and rename {self.column} (of the new "
+            f"type) to {self.source}"
+        )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"swap_{self.table}_{self.source}"

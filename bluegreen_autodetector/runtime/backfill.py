@@ -39,19 +39,32 @@ _VENDORS = {"postgresql": postgresql, "mysql": mysql, "sqlite": sqlite}
 
 
 def copy_column(
-    connection, table: str, source: str, column: str, primary_key: str, out=None
+    connection,
+    table: str,
+    source: str,
+    column: str,
+    primary_key: str,
+    out=None,
+    cast: str | None = None,
 ) -> int:
-    """Fill ``column`` from ``source`` in ``table``; return the rows written."""
+    """
+    Fill ``column`` from ``source`` in ``table``; return the rows written.
+    ``cast``: ``column``'s type, to convert ``source``'s values to (a retype's).
+    """
     out = out or sys.stdout
     vendor = _VENDORS[connection.vendor]
     quote = vendor.quote
     t, s, c, pk = quote(table), quote(source), quote(column), quote(primary_key)
+    if cast is not None:
+        s = vendor.cast(s, cast)
     differ = vendor.differ(c, s)
     if connection.in_atomic_block:
         # A migration run in a transaction (written atomic, or a test
         # database): batches cannot commit on their own; one statement.
         with connection.cursor() as cursor:
-            cursor.execute(copy_statement(connection.vendor, table, source, column))
+            cursor.execute(
+                copy_statement(connection.vendor, table, source, column, cast)
+            )
             return cursor.rowcount
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {t} WHERE {differ}")

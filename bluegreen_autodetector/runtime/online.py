@@ -53,7 +53,7 @@ from django.db import DatabaseError
 from django.db.migrations import Migration, operations
 
 from .. import conf
-from ..operations import CleanupSQL
+from ..operations import CleanupSQL, CopyColumn
 from .locks import backoff, is_lock_timeout, statements_run
 from .rollback import database_operations
 from .rows import dangling
@@ -103,9 +103,10 @@ def _unquote(name: str) -> str:
 def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
     """
     Whether ``migration`` should be written ``atomic = False``: PostgreSQL is
-    deployed on, and an operation builds an index of, or validates a
-    constraint on, a table that exists (one created by the same migration is
-    empty and unused: its statements need no online form). A migration with
+    deployed on, and an operation builds an index of, validates a
+    constraint on, or copies a column of (``CopyColumn``), a table that
+    exists (one created by the same migration is empty and unused: its
+    statements need no online form). A migration with
     ``RunPython`` or ``RunSQL`` of its author's stays atomic.
     """
     if "postgresql" not in vendors or not migration.atomic:
@@ -124,6 +125,10 @@ def needs_autocommit(migration: Migration, vendors: list[str]) -> bool:
             )
         elif isinstance(operation, (operations.RunPython, operations.RunSQL)):
             return False
+        elif isinstance(operation, CopyColumn):
+            # A rename's or retype's copy: in batches, each its own short
+            # transaction, not one UPDATE holding the ADD COLUMN's lock.
+            online = True
         elif isinstance(operation, operations.AddIndex):
             online = online or operation.model_name_lower not in created
         elif adds_constraint(operation):

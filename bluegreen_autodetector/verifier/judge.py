@@ -234,7 +234,7 @@ def _rejects(there: tuple, written: tuple) -> str | None:
     if there == written:
         return None
     if there[0] != written[0]:
-        return ""
+        return _rejects_another_type(there, written)
     _, length, digits, places = there
     _, wanted_length, wanted_digits, wanted_places = written
     narrowed = []
@@ -249,6 +249,50 @@ def _rejects(there: tuple, written: tuple) -> str | None:
         if places < wanted_places:
             narrowed.append(f"its values are rounded to {places} decimal places")
     return "; ".join(narrowed) or None
+
+
+# The ranges of Django's integer fields (its backends' integer_field_ranges,
+# the same on every vendor for these).
+_SMALL, _INT, _BIG = 2**15, 2**31, 2**63
+INTEGER_RANGES = {
+    "SmallIntegerField": (-_SMALL, _SMALL - 1),
+    "IntegerField": (-_INT, _INT - 1),
+    "BigIntegerField": (-_BIG, _BIG - 1),
+    "PositiveSmallIntegerField": (0, _SMALL - 1),
+    "PositiveIntegerField": (0, _INT - 1),
+    "PositiveBigIntegerField": (0, _BIG - 1),
+    "SmallAutoField": (-_SMALL, _SMALL - 1),
+    "AutoField": (-_INT, _INT - 1),
+    "BigAutoField": (-_BIG, _BIG - 1),
+}
+_TEXTS = ("CharField", "TextField", "SlugField", "EmailField", "URLField")
+
+
+def _rejects_another_type(there: tuple, written: tuple) -> str:
+    """
+    ``_rejects`` where the types differ: the limit a value of ``written``
+    may cross in a column of ``there`` (a retype's column keeps its old type
+    while two releases write it), else "" (values of another type).
+    """
+    internal, length = there[0], there[1]
+    if internal in INTEGER_RANGES and written[0] in INTEGER_RANGES:
+        low, high = INTEGER_RANGES[internal]
+        wanted_low, wanted_high = INTEGER_RANGES[written[0]]
+        if low <= wanted_low and wanted_high <= high:
+            return None
+        return f"its values outside {low}..{high} are rejected"
+    if internal in _TEXTS and written[0] in _TEXTS:
+        if length is None or (written[1] is not None and written[1] <= length):
+            return None
+        return f"its values longer than {length} characters are rejected"
+    if internal in INTEGER_RANGES and written[0] in _TEXTS:
+        low, high = INTEGER_RANGES[internal]
+        return f"its values that are not integers within {low}..{high} are rejected"
+    if internal in _TEXTS and written[0] in INTEGER_RANGES and length is not None:
+        low, high = INTEGER_RANGES[written[0]]
+        if len(str(low)) > length:
+            return f"its values longer than {length} characters are rejected"
+    return ""
 
 
 _VARIES = object()  # the column may differ between two rows of the release

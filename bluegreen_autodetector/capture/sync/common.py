@@ -35,19 +35,41 @@ def trigger_name(table: str, old: str, new: str, suffix: str = "") -> str:
     return f"bluegreen_sync_{digest.hexdigest()[:12]}{suffix}"
 
 
-def statements(vendor: str, table: str, old: str, new: str) -> tuple[list, list]:
-    """(create, drop) statements of the pair's synchronisation on ``vendor``."""
+def statements(
+    vendor: str, table: str, old: str, new: str, types: tuple | None = None
+) -> tuple[list, list]:
+    """
+    (create, drop) statements of the pair's synchronisation on ``vendor``.
+    ``types``: a retype's (old column's type, new column's type) on
+    ``vendor``, each direction converting to its column's type.
+    """
     module = import_module(f"{__package__}.{vendor}")
-    return module.create(table, old, new), module.drop(table, old, new)
+    to_new = to_old = None
+    if types is not None:
+        old_type, new_type = types
+
+        def to_new(expression):
+            return module.cast(expression, new_type)
+
+        def to_old(expression):
+            return module.cast(expression, old_type)
+
+    return module.create(table, old, new, to_new, to_old), module.drop(table, old, new)
 
 
-def copy_statement(vendor: str, table: str, old: str, new: str) -> str:
-    """One UPDATE filling ``new`` from ``old`` where they differ (sqlmigrate)."""
+def copy_statement(
+    vendor: str, table: str, old: str, new: str, cast: str | None = None
+) -> str:
+    """
+    One UPDATE filling ``new`` from ``old`` where they differ (sqlmigrate);
+    ``cast``: ``new``'s type, to convert ``old``'s values to (a retype's).
+    """
     module = import_module(f"{__package__}.{vendor}")
     quote = module.quote
+    source = quote(old) if cast is None else module.cast(quote(old), cast)
     return (
-        f"UPDATE {quote(table)} SET {quote(new)} = {quote(old)} "
-        f"WHERE {module.differ(quote(new), quote(old))}"
+        f"UPDATE {quote(table)} SET {quote(new)} = {source} "
+        f"WHERE {module.differ(quote(new), source)}"
     )
 
 
@@ -77,5 +99,51 @@ class DropSync:
             captured.reverse_sql[vendor] = [
                 *create,
                 copy_statement(vendor, self.table, self.new, self.old),
+            ]
+        return captured
+
+
+class SwapColumns:
+    """
+    A retype's cleanup step (``split/catalogue/retypes.py``): drop the
+    synchronisation of ``old`` (the column both releases wrote) and ``new``
+    (the second column, of the new type), drop ``old``, rename ``new`` to
+    ``old`` (each vendor's ``swap``). Backwards: the old column comes back
+    with its type, ``types[vendor][0]``, filled from the other and
+    synchronised again, NOT NULL (``not_null``) where the vendor can.
+    """
+
+    swaps = True  # autodetector.py writes it as operations.RunSwapSQL
+
+    def __init__(
+        self, model, table: str, old: str, new: str, types: dict, not_null: bool
+    ) -> None:
+        self.model = model  # (app_label, lower-case model name)
+        self.table = table
+        self.old = old
+        self.new = new
+        self.types = types  # by vendor: (old column's type, new column's type)
+        self.vendors = list(types)
+        self.not_null = not_null
+
+    def captured(self):
+        from ..statements import CapturedSQL
+
+        captured = CapturedSQL(self.table, self.new)
+        for vendor in self.vendors:
+            module = import_module(f"{__package__}.{vendor}")
+            old_type, new_type = self.types[vendor]
+            create, _ = statements(
+                vendor, self.table, self.old, self.new, (old_type, new_type)
+            )
+            forwards, backwards, restored = module.swap(
+                self.table, self.old, self.new, old_type, self.not_null
+            )
+            captured.sql[vendor] = forwards
+            captured.reverse_sql[vendor] = [
+                *backwards,
+                *create,
+                copy_statement(vendor, self.table, self.new, self.old, old_type),
+                *restored,
             ]
         return captured

@@ -17,6 +17,11 @@ def differ(a: str, b: str) -> str:
     return f"{a} IS NOT {b}"
 
 
+def cast(expression: str, db_type: str) -> str:
+    """``expression`` as a value of the column type ``db_type`` (its affinity)."""
+    return f"CAST({expression} AS {db_type})"
+
+
 def _names(table, old, new):
     from .common import trigger_name
 
@@ -26,23 +31,46 @@ def _names(table, old, new):
     ]
 
 
-def create(table: str, old: str, new: str) -> list[str]:
+def create(table: str, old: str, new: str, to_new=None, to_old=None) -> list[str]:
+    """``to_new``/``to_old``: each direction's conversion (a retype's), or None."""
     insert, from_new, from_old = _names(table, old, new)
     t, o, n = quote(table), quote(old), quote(new)
+    as_new = to_new or (lambda expression: expression)
+    as_old = to_old or (lambda expression: expression)
     return [
         f"CREATE TRIGGER IF NOT EXISTS {insert} AFTER INSERT ON {t} FOR EACH ROW "
         f"WHEN NEW.{n} IS NOT NEW.{o} AND (NEW.{n} IS NULL OR NEW.{o} IS NULL) "
-        f"BEGIN UPDATE {t} SET {n} = COALESCE(NEW.{n}, NEW.{o}), "
-        f"{o} = COALESCE(NEW.{o}, NEW.{n}) WHERE rowid = NEW.rowid; END",
+        f"BEGIN UPDATE {t} SET {n} = COALESCE(NEW.{n}, {as_new(f'NEW.{o}')}), "
+        f"{o} = COALESCE(NEW.{o}, {as_old(f'NEW.{n}')}) WHERE rowid = NEW.rowid; END",
         f"CREATE TRIGGER IF NOT EXISTS {from_new} AFTER UPDATE OF {n} ON {t} "
         f"FOR EACH ROW WHEN NEW.{n} IS NOT OLD.{n} AND NEW.{o} IS NOT NEW.{n} "
-        f"BEGIN UPDATE {t} SET {o} = NEW.{n} WHERE rowid = NEW.rowid; END",
+        f"BEGIN UPDATE {t} SET {o} = {as_old(f'NEW.{n}')} WHERE rowid = NEW.rowid; END",
         f"CREATE TRIGGER IF NOT EXISTS {from_old} AFTER UPDATE OF {o} ON {t} "
         f"FOR EACH ROW WHEN NEW.{o} IS NOT OLD.{o} AND NEW.{n} IS NOT NEW.{o} "
         f"AND NEW.{n} IS OLD.{n} "
-        f"BEGIN UPDATE {t} SET {n} = NEW.{o} WHERE rowid = NEW.rowid; END",
+        f"BEGIN UPDATE {t} SET {n} = {as_new(f'NEW.{o}')} WHERE rowid = NEW.rowid; END",
     ]
 
 
 def drop(table: str, old: str, new: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name in _names(table, old, new)]
+
+
+def swap(table: str, old: str, new: str, old_type: str, not_null: bool) -> tuple:
+    """
+    A retype's cleanup, in the migration's transaction: the triggers
+    dropped, ``old`` dropped (DROP COLUMN, SQLite 3.35+), ``new`` renamed
+    ``old``; no table rebuild. Backwards: the old column back (nullable:
+    SQLite adds no NOT NULL column without a default), filled, synchronised.
+    """
+    t, o, n = quote(table), quote(old), quote(new)
+    forwards = [
+        *drop(table, old, new),
+        f"ALTER TABLE {t} DROP COLUMN {o}",
+        f"ALTER TABLE {t} RENAME COLUMN {n} TO {o}",
+    ]
+    backwards = [
+        f"ALTER TABLE {t} RENAME COLUMN {o} TO {n}",
+        f"ALTER TABLE {t} ADD COLUMN {o} {old_type} NULL",
+    ]
+    return forwards, backwards, []

@@ -72,6 +72,13 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
     # null means nothing to a field without a column (an M2M field).
     if old.null and not new.null and has_column(new):
         return _set_not_null_later(operation, walk, old, new, alone=before == after)
+    # Imported here: most runs change no type.
+    from .retypes import changes_type_only
+
+    if changes_type_only(old, new) and has_column(new):
+        from .retypes import retype
+
+        return retype(operation, walk, old)
     risks = _risks(old, new)
     if not risks:
         return None
