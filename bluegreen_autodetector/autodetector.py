@@ -33,7 +33,7 @@ from .split.replan import (
 )
 from .split.replan_views import refuse_view_changes
 from .split.result import attach
-from .verifier import judge, live, shape
+from .verifier import judge, live, shape, states
 
 
 class BlueGreenAutodetector(MigrationAutodetector):
@@ -78,7 +78,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
         refuse_view_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
         # The split reads each operation against what the database holds.
         split_keys = _touched_models(changes)
-        state = live.copy_state(self.leaf_state, split_keys)
+        state = states.copy_state(self.leaf_state, split_keys)
         refusals = plan.refusals
         non_interactive = isinstance(self.questioner, NonInteractiveMigrationQuestioner)
         created = _created_in_run(ordered, self.from_state, self.to_state)
@@ -134,14 +134,14 @@ class BlueGreenAutodetector(MigrationAutodetector):
             + [cleanup.migration for cleanup in self.pending_cleanups]
         )
         if whole:
-            database = live.copy_state(releases.database)
+            database = states.copy_state(releases.database)
         else:
             # The verifier reads these models and those they refer to.
             scope = shape.related_keys(
                 [releases.database, releases.old, self.to_state], keys
             )
             # Only the models the migrations change are copied.
-            database = live.part_of(releases.database, scope, keys)
+            database = states.part_of(releases.database, scope, keys)
         for migration in ordered:
             live.database_forwards(migration, database)
         findings = judge.verify(

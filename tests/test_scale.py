@@ -206,11 +206,11 @@ def _model_state(**options):
     ],
 )
 def test_model_state_copies_are_djangos_clones(make):
-    from bluegreen_autodetector.verifier import live
+    from bluegreen_autodetector.verifier import states
 
     model_state = make()
     model_state.name_lower  # noqa: B018  (cached, as once read)
-    ours, django = live.clone(model_state), model_state.clone()
+    ours, django = states.clone(model_state), model_state.clone()
     ours_attributes = {k: v for k, v in vars(ours).items() if k != "name_lower"}
     django_attributes = {k: v for k, v in vars(django).items() if k != "name_lower"}
     assert ours_attributes == django_attributes

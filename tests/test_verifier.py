@@ -15,7 +15,7 @@ from django.db.migrations.state import ModelState, ProjectState
 
 from bluegreen_autodetector.operations import RunCleanupSQL
 from bluegreen_autodetector.verifier import judge as verifier
-from bluegreen_autodetector.verifier import live
+from bluegreen_autodetector.verifier import live, states
 
 OLD, NEW = "the old release", "the new release"
 
@@ -355,7 +355,7 @@ def test_what_lingers_stays_through_later_changes_of_its_table():
             ("rating", models.IntegerField(null=True)),
         )
     )
-    database = live.copy_state(old)
+    database = states.copy_state(old)
     contract = migration(
         "0002_contract",
         operations.SeparateDatabaseAndState(

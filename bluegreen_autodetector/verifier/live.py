@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from django.db import models
 from django.db.migrations import Migration, operations
 from django.db.migrations.graph import MigrationGraph
-from django.db.migrations.state import ModelState, ProjectState
+from django.db.migrations.state import ProjectState
 
 from ..fields import deconstruct
 from ..keys import MigrationKey, ModelKey
@@ -48,84 +48,6 @@ class LiveReleases:
         self.old_name = old_name
         self.database = database
         self.unreleased = unreleased
-
-
-def copy_state(state: ProjectState, keys: Iterable[ModelKey] | None = None):
-    """
-    A copy of the models only, never rendering anything. With ``keys``, only
-    those models are copied (the others are shared, to be read, not changed):
-    what the operations of a few migrations change costs what they touch.
-    """
-    model_states = dict(state.models)
-    for key in model_states if keys is None else set(keys) & set(model_states):
-        model_states[key] = clone(model_states[key])
-    return _with_bookkeeping(state, model_states)
-
-
-def part_of(
-    state: ProjectState, keys: Iterable[ModelKey], changed: Iterable[ModelKey]
-) -> ProjectState:
-    """
-    The models ``keys`` only, the others left out: Django's state operations
-    look through every model of a state (which fields refer to the one they
-    change), so replaying a few migrations on the few models they touch
-    costs what they touch, not the size of the project. Of those, the
-    models ``changed`` are copies; the others are shared, to be read only.
-    """
-    changed = set(changed)
-    model_states = {
-        key: clone(state.models[key]) if key in changed else state.models[key]
-        for key in keys
-        if key in state.models
-    }
-    return _with_bookkeeping(state, model_states)
-
-
-def clone(model_state: ModelState) -> ModelState:
-    """
-    ``model_state.clone()``, without re-running the sanity checks of
-    ``ModelState.__init__`` on fields the original already passed them with
-    (each costs an unbound field a failed attribute lookup). A model state
-    holding more than Django's attributes is cloned by its own method.
-    """
-    if type(model_state).clone is not ModelState.clone or not (
-        model_state.__dict__.keys() <= _MODEL_STATE_ATTRIBUTES
-    ):
-        return model_state.clone()
-    # What clone() passes __init__, and what __init__ makes of it.
-    options = dict(model_state.options)
-    options.setdefault("indexes", [])
-    options.setdefault("constraints", [])
-    copy = object.__new__(type(model_state))
-    copy.__dict__ = {
-        "app_label": model_state.app_label,
-        "name": model_state.name,
-        "fields": dict(model_state.fields),
-        "options": options,
-        "bases": model_state.bases or (models.Model,),
-        "managers": list(model_state.managers),
-    }
-    return copy
-
-
-# What ModelState.__init__ sets, and the name_lower it caches.
-_MODEL_STATE_ATTRIBUTES = frozenset(
-    ["app_label", "name", "fields", "options", "bases", "managers", "name_lower"]
-)
-
-
-def _with_bookkeeping(state: ProjectState, model_states: dict) -> ProjectState:
-    copy = ProjectState(models=model_states, real_apps=state.real_apps)
-    copy.bluegreen_lingering = {
-        key: set(names)
-        for key, names in getattr(state, "bluegreen_lingering", {}).items()
-    }
-    copy.bluegreen_views = dict(getattr(state, "bluegreen_views", {}))
-    copy.bluegreen_synced = {
-        table: dict(pairs)
-        for table, pairs in getattr(state, "bluegreen_synced", {}).items()
-    }
-    return copy
 
 
 def synced(database: ProjectState) -> dict[str, dict[str, str]]:
