@@ -1,23 +1,26 @@
 """
-A rename's backfill at ``migrate`` time: fill the new column from the old
-one in primary-key batches, each its own short transaction, sized by time.
+Backfills at ``migrate`` time, in primary-key batches, each its own short
+transaction, sized by time: a rename's (fill the new column from the old
+one, ``copy_column``) and a NOT NULL's (fill the NULLs the old release left,
+from the field's default, ``fill_column``).
 
 - Batches follow the primary key (``WHERE pk > last ORDER BY pk LIMIT n``
   finds the batch's upper bound; the UPDATE covers that range), so no batch
   scans what an earlier one did; the batch size aims at about half a second
   each (pt-online-schema-change's ``--chunk-time``), doubling or shrinking
   after each batch.
-- Resumable: only rows where the two columns differ are written, so a
-  ``migrate`` interrupted half-way continues where it stopped, and a row
-  the releases wrote meanwhile (the synchronisation keeps it equal) is
-  never written again.
+- Resumable: only rows where the two columns differ (or that still hold
+  NULL) are written, so a ``migrate`` interrupted half-way continues where
+  it stopped, and a row the releases wrote meanwhile (the synchronisation
+  keeps it equal, or it holds a value) is never written again.
 - Each statement waits for a lock no longer than ``BLUEGREEN_LOCK_TIMEOUT``
   (the session's, set by ``migrate``); a batch that timed out is tried
   again after a pause, ``BLUEGREEN_LOCK_RETRIES`` times.
 - Progress as ``migrate`` prints its own: rows done, rows per second, time
   left; on one updating line on a terminal, plain lines in a log.
 
-Only ``migrate`` imports this module (through ``operations.CopyColumn``).
+Only ``migrate`` imports this module (through ``operations.CopyColumn`` and
+``operations.FillColumn``).
 """
 
 from __future__ import annotations
@@ -42,10 +45,9 @@ def copy_column(
     connection, table: str, source: str, column: str, primary_key: str, out=None
 ) -> int:
     """Fill ``column`` from ``source`` in ``table``; return the rows written."""
-    out = out or sys.stdout
     vendor = _VENDORS[connection.vendor]
     quote = vendor.quote
-    t, s, c, pk = quote(table), quote(source), quote(column), quote(primary_key)
+    t, s, c = quote(table), quote(source), quote(column)
     differ = vendor.differ(c, s)
     if connection.in_atomic_block:
         # A migration run in a transaction (written atomic, or a test
@@ -53,12 +55,82 @@ def copy_column(
         with connection.cursor() as cursor:
             cursor.execute(copy_statement(connection.vendor, table, source, column))
             return cursor.rowcount
+
+    def write(cursor, where: str, params: list) -> int:
+        cursor.execute(f"UPDATE {t} SET {c} = {s} WHERE {where}", params)
+        return cursor.rowcount
+
+    return in_batches(
+        connection,
+        table,
+        primary_key,
+        differ,
+        write,
+        f"Copying into {table}.{column}",
+        out,
+    )
+
+
+def fill_column(
+    connection,
+    table: str,
+    column: str,
+    primary_key: str,
+    value,
+    each_row: bool,
+    out=None,
+) -> int:
+    """
+    Fill the NULLs of ``column`` in ``table``; return the rows written.
+    ``value()`` gives a value in the column's database form; with
+    ``each_row`` it is called once per row (a callable default such as
+    ``uuid.uuid4``: each row its own value), else once for them all.
+    Resumable: only rows still NULL are written.
+    """
+    quote = _VENDORS[connection.vendor].quote
+    t, c, pk = quote(table), quote(column), quote(primary_key)
+    null = f"{c} IS NULL"
+
+    def write(cursor, where: str, params: list) -> int:
+        if not each_row:
+            cursor.execute(f"UPDATE {t} SET {c} = %s WHERE {where}", [value(), *params])
+            return cursor.rowcount
+        cursor.execute(f"SELECT {pk} FROM {t} WHERE {where}", params)
+        keys = [key for (key,) in cursor.fetchall()]
+        if keys:
+            # A row another writer filled meanwhile keeps its value.
+            cursor.executemany(
+                f"UPDATE {t} SET {c} = %s WHERE {pk} = %s AND {null}",
+                [(value(), key) for key in keys],
+            )
+        return len(keys)
+
+    if connection.in_atomic_block:
+        # In a transaction (written atomic, or a test database): no batch
+        # can commit on its own; the whole table at once.
+        with connection.cursor() as cursor:
+            return write(cursor, null, [])
+    return in_batches(
+        connection, table, primary_key, null, write, f"Filling {table}.{column}", out
+    )
+
+
+def in_batches(connection, table, primary_key, pending, write, what, out=None) -> int:
+    """
+    Run ``write(cursor, where, params)`` over ``table`` in primary-key
+    batches sized by time, each in its own transaction, where ``where``
+    selects the batch's rows that are still ``pending`` (an SQL condition);
+    ``write`` answers the rows it wrote. Answer them all.
+    """
+    out = out or sys.stdout
+    quote = _VENDORS[connection.vendor].quote
+    t, pk = quote(table), quote(primary_key)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {t} WHERE {differ}")
+        cursor.execute(f"SELECT COUNT(*) FROM {t} WHERE {pending}")
         (todo,) = cursor.fetchone()
     if not todo:
         return 0
-    progress = _Progress(out, f"{table}.{column}", todo)
+    progress = _Progress(out, what, todo)
     size, last, done = FIRST_BATCH, None, 0
     while True:
         started = time.monotonic()
@@ -79,9 +151,8 @@ def copy_column(
         if upper is not None:
             bounds.append(f"{pk} <= %s")
             params.append(upper)
-        where = " AND ".join([*bounds, f"({differ})"])
-        written = _batch(connection, f"UPDATE {t} SET {c} = {s} WHERE {where}", params)
-        done += written
+        where = " AND ".join([*bounds, f"({pending})"])
+        done += _batch(connection, write, where, params)
         elapsed = time.monotonic() - started
         progress.update(done)
         if upper is None:
@@ -94,15 +165,17 @@ def copy_column(
     return done
 
 
-def _batch(connection, sql: str, params: list) -> int:
-    """One batch in its own transaction, retried after a lock timeout."""
+def _batch(connection, write, where: str, params: list) -> int:
+    """
+    ``write(cursor, where, params)`` in its own transaction, retried after a
+    lock timeout.
+    """
     retries = conf.lock_retries()
     for attempt in range(retries + 1):
         try:
             with transaction.atomic(using=connection.alias):
                 with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-                    return cursor.rowcount
+                    return write(cursor, where, params)
         except DatabaseError as error:
             if attempt == retries or not is_lock_timeout(connection, error):
                 raise
@@ -128,7 +201,7 @@ class _Progress:
         rate = done / elapsed
         left = (self.total - done) / rate if rate and done < self.total else 0
         return (
-            f"  Copying into {self.what}: {done}/{self.total} rows, "
+            f"  {self.what}: {done}/{self.total} rows, "
             f"{rate:,.0f} rows/s, {left:.0f} s left"
         )
 
