@@ -659,6 +659,11 @@ class FillColumn(Operation):
             model._meta.pk.column,
             lambda: field.get_db_prep_save(produce(), connection),
             each_row=self.call is not None,
+            placeholder=(
+                f"CAST(%s AS {field.cast_db_type(connection)})"
+                if connection.vendor == "postgresql"
+                else "%s"
+            ),
         )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):

@@ -38,6 +38,10 @@ from .locks import backoff, is_lock_timeout
 TARGET_SECONDS = 0.5
 FIRST_BATCH = 1000
 MAX_BATCH = 100_000
+# A NOT NULL's fill writes rows both releases use: short batches, so that
+# an old release's write to one of them waits little (issue 27's 50 ms).
+FILL_TARGET_SECONDS = 0.05
+FILL_FIRST_BATCH = 100
 _VENDORS = {"postgresql": postgresql, "mysql": mysql, "sqlite": sqlite}
 
 
@@ -78,6 +82,7 @@ def fill_column(
     primary_key: str,
     value,
     each_row: bool,
+    placeholder: str = "%s",
     out=None,
 ) -> int:
     """
@@ -85,11 +90,16 @@ def fill_column(
     ``value()`` gives a value in the column's database form; with
     ``each_row`` it is called once per row (a callable default such as
     ``uuid.uuid4``: each row its own value), else once for them all.
-    Resumable: only rows still NULL are written.
+    ``placeholder`` is how a value is written in SQL (PostgreSQL: a CAST to
+    the column's type, which a CASE of parameters lacks). Resumable: only
+    rows still NULL are written. Batches aim at ``FILL_TARGET_SECONDS``: an
+    old release's write to a row of the batch waits for its COMMIT.
     """
     quote = _VENDORS[connection.vendor].quote
     t, c, pk = quote(table), quote(column), quote(primary_key)
     null = f"{c} IS NULL"
+    # Three parameters a row: SQLite takes 999 at most (Django's limit).
+    per_statement = (connection.features.max_query_params or 3000) // 3
 
     def write(cursor, where: str, params: list) -> int:
         if not each_row:
@@ -97,11 +107,15 @@ def fill_column(
             return cursor.rowcount
         cursor.execute(f"SELECT {pk} FROM {t} WHERE {where}", params)
         keys = [key for (key,) in cursor.fetchall()]
-        if keys:
-            # A row another writer filled meanwhile keeps its value.
-            cursor.executemany(
-                f"UPDATE {t} SET {c} = %s WHERE {pk} = %s AND {null}",
-                [(value(), key) for key in keys],
+        for start in range(0, len(keys), per_statement):
+            chunk = keys[start : start + per_statement]
+            # One statement for the chunk, each row its own value; a row
+            # another writer filled meanwhile keeps its value.
+            cases = " ".join(f"WHEN %s THEN {placeholder}" for _ in chunk)
+            cursor.execute(
+                f"UPDATE {t} SET {c} = CASE {pk} {cases} END WHERE {pk} IN "
+                f"({', '.join(['%s'] * len(chunk))}) AND {null}",
+                [item for key in chunk for item in (key, value())] + chunk,
             )
         return len(keys)
 
@@ -111,11 +125,29 @@ def fill_column(
         with connection.cursor() as cursor:
             return write(cursor, null, [])
     return in_batches(
-        connection, table, primary_key, null, write, f"Filling {table}.{column}", out
+        connection,
+        table,
+        primary_key,
+        null,
+        write,
+        f"Filling {table}.{column}",
+        out,
+        target=FILL_TARGET_SECONDS,
+        first=FILL_FIRST_BATCH,
     )
 
 
-def in_batches(connection, table, primary_key, pending, write, what, out=None) -> int:
+def in_batches(
+    connection,
+    table,
+    primary_key,
+    pending,
+    write,
+    what,
+    out=None,
+    target: float = TARGET_SECONDS,
+    first: int = FIRST_BATCH,
+) -> int:
     """
     Run ``write(cursor, where, params)`` over ``table`` in primary-key
     batches sized by time, each in its own transaction, where ``where``
@@ -131,7 +163,7 @@ def in_batches(connection, table, primary_key, pending, write, what, out=None) -
     if not todo:
         return 0
     progress = _Progress(out, what, todo)
-    size, last, done = FIRST_BATCH, None, 0
+    size, last, done = first, None, 0
     while True:
         started = time.monotonic()
         after = "" if last is None else f"{pk} > %s"
@@ -158,8 +190,8 @@ def in_batches(connection, table, primary_key, pending, write, what, out=None) -
         if upper is None:
             break
         last = upper
-        # Aim each batch at TARGET_SECONDS: at most double, at least halve.
-        scale = TARGET_SECONDS / max(elapsed, 1e-3)
+        # Aim each batch at ``target``: at most double, at least halve.
+        scale = target / max(elapsed, 1e-3)
         size = int(min(MAX_BATCH, max(1, size * min(2.0, max(0.5, scale)))))
     progress.finish(done)
     return done
