@@ -583,7 +583,7 @@ class FillColumn(Operation):
     """
 
     reversible = True
-    reduces_to_sql = False
+    reduces_to_sql = True  # sqlmigrate shows the UPDATE, or what is called
 
     # Django's writer serialises the arguments named in __init__'s signature.
     def __init__(

@@ -198,6 +198,9 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(make_project, vendor, 
         " [(f'old {n}',) for n in range(2500)])",
     )
     project.manage("promotemigrations")
+    cleanup = project.migration_names()[-1]
+    shown = project.manage("sqlmigrate", "shop", cleanup).stdout
+    assert "call of shop.models.make_code()" in shown, shown
     # make_code fails on its 1501st call: the batches before the one it
     # fails in are committed, that one is rolled back.
     (project.root / "fail_fill").write_text("1500")
