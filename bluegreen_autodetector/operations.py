@@ -650,8 +650,19 @@ class FillColumn(Operation):
             def produce():
                 return constant
 
-        from .runtime.backfill import fill_column
+        from .runtime.backfill import fill_by_keys, fill_column
 
+        keys = [pk.column for pk in getattr(model._meta, "pk_fields", [model._meta.pk])]
+        if len(keys) > 1:  # A CompositePrimaryKey: no key range to batch by.
+            fill_by_keys(
+                connection,
+                table,
+                column,
+                keys,
+                lambda: field.get_db_prep_save(produce(), connection),
+                each_row=self.call is not None,
+            )
+            return
         fill_column(
             connection,
             table,

@@ -229,3 +229,40 @@ def test_stock_add_field_gives_every_existing_row_one_value(make_project, vendor
     release.make_v2("--no-bluegreen")
     project.manage("migrate", "-v0")
     assert len(set(column(project, name))) == 1
+
+
+COMPOSITE = """
+import uuid
+
+
+class Product(models.Model):
+    pk = models.CompositePrimaryKey("shop", "sku")
+    shop = models.IntegerField()
+    sku = models.IntegerField()
+    name = models.CharField(max_length=100)
+    {field}
+"""
+
+
+def test_a_composite_primary_key_is_filled_row_by_row(make_project, vendor):
+    # No key range to batch by: the rows are found by all their key columns.
+    field = "ref = models.UUIDField(default=uuid.uuid4)"
+    project = make_project(vendor)
+    release = Release(
+        project, COMPOSITE.format(field=""), COMPOSITE.format(field=field)
+    )
+    insert = (
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    c.executemany('INSERT INTO shop_product (shop, sku, name) "
+        "VALUES (%s, %s, %s)', [(n % 3, n, 'old') for n in range({start}, {end})])"
+    )
+    project.manage("shell", "-c", insert.format(start=0, end=150))
+    release.make_v2("--noinput")
+    project.manage("migrate", "-v0")
+    assert len(set(column(project, "ref"))) == 150
+    project.manage("shell", "-c", insert.format(start=150, end=300))
+    release.promote_and_migrate()
+    values = column(project, "ref")
+    assert "None" not in values and len(set(values)) == 300
+    assert project.probe("schema")["shop_product"]["columns"]["ref"]["null"] is False

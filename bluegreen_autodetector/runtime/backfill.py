@@ -137,6 +137,44 @@ def fill_column(
     )
 
 
+def fill_by_keys(
+    connection, table: str, column: str, key_columns: list[str], value, each_row: bool
+) -> int:
+    """
+    ``fill_column`` for a table whose primary key has several columns (a
+    ``CompositePrimaryKey``), which has no key range to batch by: the keys
+    of the rows still NULL are read once, then their rows written in chunks
+    of ``FILL_FIRST_BATCH``, each its own transaction (in a migration run in
+    one, all at once). Resumable the same way.
+    """
+    quote = _VENDORS[connection.vendor].quote
+    t, c = quote(table), quote(column)
+    match = " AND ".join(f"{quote(key)} = %s" for key in key_columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(map(quote, key_columns))} FROM {t} WHERE {c} IS NULL"
+        )
+        rows = cursor.fetchall()
+    constant = None if each_row else value()
+
+    def write(cursor, chunk: list, _) -> int:
+        cursor.executemany(
+            f"UPDATE {t} SET {c} = %s WHERE {match} AND {c} IS NULL",
+            [(value() if each_row else constant, *row) for row in chunk],
+        )
+        return len(chunk)
+
+    done = 0
+    for start in range(0, len(rows), FILL_FIRST_BATCH):
+        chunk = rows[start : start + FILL_FIRST_BATCH]
+        if connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                done += write(cursor, chunk, None)
+        else:
+            done += _batch(connection, write, chunk, None)
+    return done
+
+
 def in_batches(
     connection,
     table,
