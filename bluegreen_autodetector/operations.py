@@ -129,7 +129,9 @@ class CleanupSQL(RunSQL):
             table = server_name(connection, table)
             if table not in connection.introspection.table_names(cursor):
                 return None
-            description = connection.introspection.get_table_description(cursor, table)
+            description = connection.introspection.get_table_description(
+                cursor, table
+            )
         return [column.name for column in description]
 
     def _has_column(self, columns: list[str], connection) -> bool:
