@@ -12,6 +12,7 @@ operations here are ``RunSQL`` subclasses: ``sqlmigrate`` shows their SQL.
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import CommandError
 from django.db import router
 from django.db.backends.utils import strip_quotes
@@ -619,8 +620,11 @@ class FillColumn(Operation):
         connection = schema_editor.connection
         if not router.allow_migrate(connection.alias, app_label, **self.hints):
             return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        field = model._meta.get_field(self.name)
+        try:
+            model = to_state.apps.get_model(app_label, self.model_name)
+            field = model._meta.get_field(self.name)
+        except (LookupError, FieldDoesNotExist):
+            return  # Removed since (its column dropped by a later cleanup).
         table, column = model._meta.db_table, field.column
         quote = connection.ops.quote_name
         if schema_editor.collect_sql:
