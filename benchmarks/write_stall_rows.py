@@ -151,6 +151,32 @@ ROWS = (
         with_column("note", "'n{i}'", "'m{i}'"),
     ),
     Row(
+        "add_not_null_uuid4",
+        "AddField NOT NULL, callable default (uuid4)",
+        item(),
+        "import uuid\n\n\n" + item("ref = models.UUIDField(default=uuid.uuid4)"),
+        (ITEMS,),
+        (INSERT_ITEM, UPDATE_ITEM),  # v1 leaves ref out: NULL until the cleanup
+        with_column(
+            "ref",
+            "'00000000-0000-4000-8000-{i:012d}'",
+            "'00000000-0000-4000-9000-{i:012d}'",
+        ),
+    ),
+    Row(
+        "alter_not_null_callable",
+        "AlterField null=True -> False, callable default (uuid4)",
+        "import uuid\n\n\n" + item("ref = models.UUIDField(null=True)"),
+        "import uuid\n\n\n" + item("ref = models.UUIDField(default=uuid.uuid4)"),
+        (ITEMS,),  # every row NULL: the cleanup fills them all
+        with_column("ref", "NULL", "NULL"),  # v1 may write NULL
+        with_column(
+            "ref",
+            "'00000000-0000-4000-8000-{i:012d}'",
+            "'00000000-0000-4000-9000-{i:012d}'",
+        ),
+    ),
+    Row(
         "add_fk_nullable",
         "AddField of a nullable ForeignKey (split)",
         OWNER + "\n\n" + item(),

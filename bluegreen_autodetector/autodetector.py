@@ -21,7 +21,14 @@ from . import conf, names
 from .capture.capture import Capture
 from .cleanup_steps import AlterColumn, LingeringColumn
 from .files import pending
-from .operations import RunAlterSQL, RunCleanupSQL, RunSwapSQL, RunSyncSQL, RunViewSQL
+from .operations import (
+    FillColumn,
+    RunAlterSQL,
+    RunCleanupSQL,
+    RunSwapSQL,
+    RunSyncSQL,
+    RunViewSQL,
+)
 from .split.catalogue import CATALOGUE, Refused, Split, Walk
 from .split.catalogue.alterations import python_only_rename
 from .split.catalogue.shapes import column_named
@@ -307,10 +314,11 @@ def split_migration(
     cleanup.dependencies = [(app_label, migration.name)]
     cleanup_items.sort(key=_cleanup_order)
     cleanup.operations = [
-        _cleanup_operation(item, captured)
+        operation
         for item, captured in zip(
             cleanup_items, capture.capture(cleanup_items), strict=True
         )
+        for operation in [*_fill(item), _cleanup_operation(item, captured)]
     ]
     result.cleanup = cleanup
     return refusals
@@ -360,6 +368,24 @@ def _cleanup_order(item) -> int:
     return 2 if item.m2m else 3
 
 
+def _fill(item) -> list:
+    """A NOT NULL's backfill, before the step that sets it (FillColumn)."""
+    if not (isinstance(item, AlterColumn) and item.fills):
+        return []
+    if item.backfill_call is not None:
+        fill = {"call": item.backfill_call}
+    else:
+        fill = {"value": item.backfill}
+    return [
+        FillColumn(
+            model_name=item.model[1],
+            name=item.name,
+            **fill,
+            hints={"model_name": item.model[1]},
+        )
+    ]
+
+
 def _cleanup_operation(item, captured):
     common = {
         "table": captured.table,
@@ -380,7 +406,7 @@ def _cleanup_operation(item, captured):
         return RunAlterSQL(
             **common,
             not_null=item.sets_not_null,
-            backfilled=item.backfill is not None,
+            backfilled=item.fills,
             foreign_keys=item.adds_foreign_keys,
             state_operations=item.state_operations,
         )

@@ -56,7 +56,8 @@ class AlterColumn:
     A column the contract left tolerant of the old release (a database
     default, or NULL allowed) that the cleanup brings to the model's shape:
     ``before`` as the contract left it, ``after`` as the model declares it,
-    ``backfill`` a constant to fill NULLs with first (None: none).
+    ``backfill`` a constant to fill NULLs with first, or ``backfill_call``
+    the import path of a callable default called for each row (None: none).
     ``model_states`` are the states of the models the field joins, for a
     model that the capture state lacks (created in the same run).
     """
@@ -72,18 +73,25 @@ class AlterColumn:
         backfill: object = None,
         state_operations: list | None = None,
         model_states: dict | None = None,
+        backfill_call: str | None = None,
     ) -> None:
         self.model = model
         self.name = name
         self.before = before
         self.after = after
         self.backfill = backfill
+        self.backfill_call = backfill_call
         self.state_operations = state_operations if state_operations is not None else []
         self.model_states = model_states if model_states is not None else {}
 
     @property
     def sets_not_null(self) -> bool:
         return self.before.null and not self.after.null
+
+    @property
+    def fills(self) -> bool:
+        """Whether a backfill (``FillColumn``) runs before the NOT NULL is set."""
+        return self.backfill is not None or self.backfill_call is not None
 
 
 class AddForeignKeys(AlterColumn):

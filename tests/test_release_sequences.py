@@ -212,11 +212,14 @@ def test_altering_a_pending_field_back_leaves_nothing_to_finish(make_project, ve
     (cleanup,) = project.pending_files()
     assert "Set NOT NULL" not in cleanup.read_text()  # (described, not in the file)
     assert "not_null=True" in cleanup.read_text()
+    assert "FillColumn" in cleanup.read_text()  # NULLs filled with "x" first
     project.manage("migrate", "-v0")
     project.set_models(NOTE_NULLABLE)
     output = project.manage("makemigrations").stdout
     assert "Re-planned pending cleanup" in output, output
     assert "not_null=True" not in cleanup.read_text()
+    # Its fill goes with it: NULL stays allowed, and NULLs stay NULL.
+    assert "FillColumn" not in cleanup.read_text()
     assert_idempotent(project)
     project.manage("migrate", "-v0")
     schema = _next_release(project)

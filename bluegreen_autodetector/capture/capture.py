@@ -145,9 +145,7 @@ class Capture(InstalledModels, Skeletons, Statements):
                 )
             elif isinstance(item, AlterColumn):
                 captured.append(
-                    self._alter_column(
-                        model, registry[_twin(item.model)], item.name, item.backfill
-                    )
+                    self._alter_column(model, registry[_twin(item.model)], item.name)
                 )
             else:
                 captured.append(self._drop_table(model, item.m2m))

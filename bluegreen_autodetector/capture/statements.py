@@ -29,35 +29,32 @@ class CapturedSQL:
 class Statements:
     """Capture's methods that collect each step's SQL (see ``Capture``)."""
 
-    def _alter_column(self, model, twin, name: str, backfill) -> CapturedSQL:
+    def _alter_column(self, model, twin, name: str) -> CapturedSQL:
         """
         Alter the column from ``model``'s shape of ``name`` to ``twin``'s
         (same table). On SQLite without rebuilding the table: its documented
         procedure for changing a default or a NOT NULL edits the column's
         definition in sqlite_master.
+
+        Setting NOT NULL, the fields' Python defaults are left out: Django
+        would fill the NULLs with one value of the default evaluated now
+        (one UUID for every row, captured into the SQL); the cleanup's
+        ``FillColumn`` fills them before, in batches, each row its own.
         """
         before = model._meta.get_field(name)
         after = twin._meta.get_field(name)
+        if before.null and not after.null:
+            before, after = _database_shape(before), _database_shape(after)
+            before.model, after.model = model, twin
         captured = CapturedSQL(model._meta.db_table, before.column)
         for vendor in self.vendors:
             connection = capture_connection(vendor)
-
-            def forwards(editor):
-                if backfill is not None:
-                    table = editor.quote_name(model._meta.db_table)
-                    column = editor.quote_name(captured.column)
-                    # In the column's database form (a UUID's hex on SQLite,
-                    # a timedelta's microseconds where there is no interval).
-                    value = editor.quote_value(
-                        after.get_db_prep_save(backfill, editor.connection)
-                    )
-                    editor.execute(
-                        f"UPDATE {table} SET {column} = {value} WHERE {column} IS NULL",
-                        None,
-                    )
-                _alter(editor, model, before, twin, after)
-
-            captured.sql[vendor] = self._collect(captured, model, connection, forwards)
+            captured.sql[vendor] = self._collect(
+                captured,
+                model,
+                connection,
+                lambda editor: _alter(editor, model, before, twin, after),
+            )
             captured.reverse_sql[vendor] = self._collect(
                 captured,
                 model,

@@ -1,23 +1,26 @@
 """
-A rename's backfill at ``migrate`` time: fill the new column from the old
-one in primary-key batches, each its own short transaction, sized by time.
+Backfills at ``migrate`` time, in primary-key batches, each its own short
+transaction, sized by time: a rename's (fill the new column from the old
+one, ``copy_column``) and a NOT NULL's (fill the NULLs the old release left,
+from the field's default, ``fill_column``).
 
 - Batches follow the primary key (``WHERE pk > last ORDER BY pk LIMIT n``
   finds the batch's upper bound; the UPDATE covers that range), so no batch
   scans what an earlier one did; the batch size aims at about half a second
   each (pt-online-schema-change's ``--chunk-time``), doubling or shrinking
   after each batch.
-- Resumable: only rows where the two columns differ are written, so a
-  ``migrate`` interrupted half-way continues where it stopped, and a row
-  the releases wrote meanwhile (the synchronisation keeps it equal) is
-  never written again.
+- Resumable: only rows where the two columns differ (or that still hold
+  NULL) are written, so a ``migrate`` interrupted half-way continues where
+  it stopped, and a row the releases wrote meanwhile (the synchronisation
+  keeps it equal, or it holds a value) is never written again.
 - Each statement waits for a lock no longer than ``BLUEGREEN_LOCK_TIMEOUT``
   (the session's, set by ``migrate``); a batch that timed out is tried
   again after a pause, ``BLUEGREEN_LOCK_RETRIES`` times.
 - Progress as ``migrate`` prints its own: rows done, rows per second, time
   left; on one updating line on a terminal, plain lines in a log.
 
-Only ``migrate`` imports this module (through ``operations.CopyColumn``).
+Only ``migrate`` imports this module (through ``operations.CopyColumn`` and
+``operations.FillColumn``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ from .locks import backoff, is_lock_timeout
 TARGET_SECONDS = 0.5
 FIRST_BATCH = 1000
 MAX_BATCH = 100_000
+# A NOT NULL's fill writes rows both releases use: short batches, so that
+# an old release's write to one of them waits little (issue 27's 50 ms).
+FILL_TARGET_SECONDS = 0.05
+FILL_FIRST_BATCH = 100
 _VENDORS = {"postgresql": postgresql, "mysql": mysql, "sqlite": sqlite}
 
 
@@ -51,10 +58,9 @@ def copy_column(
     Fill ``column`` from ``source`` in ``table``; return the rows written.
     ``cast``: ``column``'s type, to convert ``source``'s values to (a retype's).
     """
-    out = out or sys.stdout
     vendor = _VENDORS[connection.vendor]
     quote = vendor.quote
-    t, s, c, pk = quote(table), quote(source), quote(column), quote(primary_key)
+    t, s, c = quote(table), quote(source), quote(column)
     if cast is not None:
         s = vendor.cast(s, cast)
     differ = vendor.differ(c, s)
@@ -66,13 +72,149 @@ def copy_column(
                 copy_statement(connection.vendor, table, source, column, cast)
             )
             return cursor.rowcount
+
+    def write(cursor, where: str, params: list) -> int:
+        cursor.execute(f"UPDATE {t} SET {c} = {s} WHERE {where}", params)
+        return cursor.rowcount
+
+    return in_batches(
+        connection,
+        table,
+        primary_key,
+        differ,
+        write,
+        f"Copying into {table}.{column}",
+        out,
+    )
+
+
+def fill_column(
+    connection,
+    table: str,
+    column: str,
+    primary_key: str,
+    value,
+    each_row: bool,
+    placeholder: str = "%s",
+    out=None,
+) -> int:
+    """
+    Fill the NULLs of ``column`` in ``table``; return the rows written.
+    ``value()`` gives a value in the column's database form; with
+    ``each_row`` it is called once per row (a callable default such as
+    ``uuid.uuid4``: each row its own value), else once for them all.
+    ``placeholder`` is how a value is written in SQL (PostgreSQL: a CAST to
+    the column's type, which a CASE of parameters lacks). Resumable: only
+    rows still NULL are written. Batches aim at ``FILL_TARGET_SECONDS``: an
+    old release's write to a row of the batch waits for its COMMIT.
+    """
+    quote = _VENDORS[connection.vendor].quote
+    t, c, pk = quote(table), quote(column), quote(primary_key)
+    null = f"{c} IS NULL"
+    # Three parameters a row: SQLite takes 999 at most (Django's limit).
+    per_statement = (connection.features.max_query_params or 3000) // 3
+
+    def write(cursor, where: str, params: list) -> int:
+        if not each_row:
+            cursor.execute(f"UPDATE {t} SET {c} = %s WHERE {where}", [value(), *params])
+            return cursor.rowcount
+        cursor.execute(f"SELECT {pk} FROM {t} WHERE {where}", params)
+        keys = [key for (key,) in cursor.fetchall()]
+        for start in range(0, len(keys), per_statement):
+            chunk = keys[start : start + per_statement]
+            # One statement for the chunk, each row its own value; a row
+            # another writer filled meanwhile keeps its value.
+            cases = " ".join(f"WHEN %s THEN {placeholder}" for _ in chunk)
+            cursor.execute(
+                f"UPDATE {t} SET {c} = CASE {pk} {cases} END WHERE {pk} IN "
+                f"({', '.join(['%s'] * len(chunk))}) AND {null}",
+                [item for key in chunk for item in (key, value())] + chunk,
+            )
+        return len(keys)
+
+    if connection.in_atomic_block:
+        # In a transaction (written atomic, or a test database): no batch
+        # can commit on its own; the whole table at once.
+        with connection.cursor() as cursor:
+            return write(cursor, null, [])
+    return in_batches(
+        connection,
+        table,
+        primary_key,
+        null,
+        write,
+        f"Filling {table}.{column}",
+        out,
+        target=FILL_TARGET_SECONDS,
+        first=FILL_FIRST_BATCH,
+    )
+
+
+def fill_by_keys(
+    connection, table: str, column: str, key_columns: list[str], value, each_row: bool
+) -> int:
+    """
+    ``fill_column`` for a table whose primary key has several columns (a
+    ``CompositePrimaryKey``), which has no key range to batch by: the keys
+    of the rows still NULL are read once, then their rows written in chunks
+    of ``FILL_FIRST_BATCH``, each its own transaction (in a migration run in
+    one, all at once). Resumable the same way.
+    """
+    quote = _VENDORS[connection.vendor].quote
+    t, c = quote(table), quote(column)
+    match = " AND ".join(f"{quote(key)} = %s" for key in key_columns)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {t} WHERE {differ}")
+        cursor.execute(
+            f"SELECT {', '.join(map(quote, key_columns))} FROM {t} WHERE {c} IS NULL"
+        )
+        rows = cursor.fetchall()
+    constant = None if each_row else value()
+
+    def write(cursor, chunk: list, _) -> int:
+        cursor.executemany(
+            f"UPDATE {t} SET {c} = %s WHERE {match} AND {c} IS NULL",
+            [(value() if each_row else constant, *row) for row in chunk],
+        )
+        return len(chunk)
+
+    done = 0
+    for start in range(0, len(rows), FILL_FIRST_BATCH):
+        chunk = rows[start : start + FILL_FIRST_BATCH]
+        if connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                done += write(cursor, chunk, None)
+        else:
+            done += _batch(connection, write, chunk, None)
+    return done
+
+
+def in_batches(
+    connection,
+    table,
+    primary_key,
+    pending,
+    write,
+    what,
+    out=None,
+    target: float = TARGET_SECONDS,
+    first: int = FIRST_BATCH,
+) -> int:
+    """
+    Run ``write(cursor, where, params)`` over ``table`` in primary-key
+    batches sized by time, each in its own transaction, where ``where``
+    selects the batch's rows that are still ``pending`` (an SQL condition);
+    ``write`` answers the rows it wrote. Answer them all.
+    """
+    out = out or sys.stdout
+    quote = _VENDORS[connection.vendor].quote
+    t, pk = quote(table), quote(primary_key)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {t} WHERE {pending}")
         (todo,) = cursor.fetchone()
     if not todo:
         return 0
-    progress = _Progress(out, f"{table}.{column}", todo)
-    size, last, done = FIRST_BATCH, None, 0
+    progress = _Progress(out, what, todo)
+    size, last, done = first, None, 0
     while True:
         started = time.monotonic()
         after = "" if last is None else f"{pk} > %s"
@@ -92,30 +234,31 @@ def copy_column(
         if upper is not None:
             bounds.append(f"{pk} <= %s")
             params.append(upper)
-        where = " AND ".join([*bounds, f"({differ})"])
-        written = _batch(connection, f"UPDATE {t} SET {c} = {s} WHERE {where}", params)
-        done += written
+        where = " AND ".join([*bounds, f"({pending})"])
+        done += _batch(connection, write, where, params)
         elapsed = time.monotonic() - started
         progress.update(done)
         if upper is None:
             break
         last = upper
-        # Aim each batch at TARGET_SECONDS: at most double, at least halve.
-        scale = TARGET_SECONDS / max(elapsed, 1e-3)
+        # Aim each batch at ``target``: at most double, at least halve.
+        scale = target / max(elapsed, 1e-3)
         size = int(min(MAX_BATCH, max(1, size * min(2.0, max(0.5, scale)))))
     progress.finish(done)
     return done
 
 
-def _batch(connection, sql: str, params: list) -> int:
-    """One batch in its own transaction, retried after a lock timeout."""
+def _batch(connection, write, where: str, params: list) -> int:
+    """
+    ``write(cursor, where, params)`` in its own transaction, retried after a
+    lock timeout.
+    """
     retries = conf.lock_retries()
     for attempt in range(retries + 1):
         try:
             with transaction.atomic(using=connection.alias):
                 with connection.cursor() as cursor:
-                    cursor.execute(sql, params)
-                    return cursor.rowcount
+                    return write(cursor, where, params)
         except DatabaseError as error:
             if attempt == retries or not is_lock_timeout(connection, error):
                 raise
@@ -141,7 +284,7 @@ class _Progress:
         rate = done / elapsed
         left = (self.total - done) / rate if rate and done < self.total else 0
         return (
-            f"  Copying into {self.what}: {done}/{self.total} rows, "
+            f"  {self.what}: {done}/{self.total} rows, "
             f"{rate:,.0f} rows/s, {left:.0f} s left"
         )
 

@@ -31,7 +31,7 @@ from django.db.migrations import Migration, operations
 from django.db.migrations.state import ProjectState
 
 from ..files.pending import PendingCleanup, relative
-from ..operations import RunAlterSQL, RunSyncSQL
+from ..operations import FillColumn, RunAlterSQL, RunSyncSQL
 from ..verifier.live import same_in_database
 from ..verifier.shape import column_of
 
@@ -90,7 +90,7 @@ def replan_alterations(
             contract_field = leaf_state.models[key[:2]].fields[step.name]
             if _same_in_database(contract_field, operation.field):
                 # Back to the column as the contract left it: nothing to finish.
-                cleanup.migration.operations.remove(finish)
+                _remove_finish(cleanup, finish)
                 result.rewrites[cleanup.path] = cleanup
                 continue
             if not _same_in_database(step.field, operation.field):
@@ -131,8 +131,22 @@ def replan_removals(
             (cleanup.migration.app_label, step.model_name_lower)
         )
         if model_state is None or step.name not in model_state.fields:
-            cleanup.migration.operations.remove(finish)
+            _remove_finish(cleanup, finish)
             result.rewrites[cleanup.path] = cleanup
+
+
+def _remove_finish(cleanup: PendingCleanup, finish: RunAlterSQL) -> None:
+    """Remove ``finish`` from its cleanup, with the backfill made for it."""
+    operations_ = cleanup.migration.operations
+    index = operations_.index(finish)
+    before = operations_[index - 1] if index else None
+    if (
+        isinstance(before, FillColumn)
+        and before.model_name == finish.state_operations[0].model_name_lower
+        and before.name == finish.state_operations[0].name
+    ):
+        operations_.remove(before)
+    operations_.remove(finish)
 
 
 def _same_in_database(a: models.Field, b: models.Field) -> bool:

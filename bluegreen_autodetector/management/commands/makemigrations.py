@@ -330,20 +330,25 @@ class Command(makemigrations.Command):
 
 def _batched_outside_transactions(changes) -> None:
     """
-    A contract that copies a column (a rename's backfill) runs outside a
-    transaction on every vendor: each batch commits on its own, so no
-    batch holds its rows, or SQLite's write lock, longer than itself.
+    A contract or cleanup that backfills a column (a rename's copy, a NOT
+    NULL's fill) runs outside a transaction on every vendor: each batch
+    commits on its own, so no batch holds its rows, or SQLite's write lock,
+    longer than itself.
     """
-    from ...operations import CopyColumn
+    from ...operations import CopyColumn, FillColumn
 
     for migrations in changes.values():
         for migration in migrations:
-            if any(
-                isinstance(inner, CopyColumn)
-                for operation in migration.operations
-                for inner in getattr(operation, "database_operations", ())
-            ):
-                migration.atomic = False
+            for each in (migration, split_of(migration).cleanup):
+                if each is not None and any(
+                    isinstance(inner, (CopyColumn, FillColumn))
+                    for operation in each.operations
+                    for inner in [
+                        operation,
+                        *getattr(operation, "database_operations", ()),
+                    ]
+                ):
+                    each.atomic = False
 
 
 # Built on the command of the same name that ours shadows, if any (companions.py).

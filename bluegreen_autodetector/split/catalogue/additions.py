@@ -15,9 +15,11 @@ from django.utils import timezone
 from ...cleanup_steps import AddForeignKeys, AlterColumn
 from ...fields import deconstructed, from_deconstructed
 from ...keys import ModelKey
+from ...operations import FillColumn
 from ...verifier.shape import database_on_delete
 from .shapes import (
     callable_name,
+    callable_path,
     check_default,
     filled_db_default,
     has_auto_through,
@@ -37,7 +39,9 @@ def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
       default in the database (a constant or the one-off default typed at the
       prompt; Now() for timezone.now and auto_now; "" where Django fills
       blank strings), or nullable when the default has no database
-      equivalent; the cleanup drops that default, or sets NOT NULL.
+      equivalent (then each existing row gets its own value of a callable
+      default, ``FillColumn``); the cleanup drops that default, or fills
+      the NULLs the old release wrote and sets NOT NULL.
     - a relation to a table the old release deletes from (row "AddField or
       CreateModel of a relation"): its constraint would reject those
       deletes, which the old release's Python on_delete cannot honour. The
@@ -69,10 +73,16 @@ def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
     if defaulted is not None:
         deferred = True
         split.warnings.append(defaulted)
+    call = None
     if kept is not None:
         changes, warning = kept
+        call = changes.pop("call", None)
         tolerant.update(changes)
         split.warnings += [warning] if warning else []
+    if call is not None:
+        # Added without it: Django's AddField would give every existing row
+        # one value of the default, evaluated once (one UUID for all).
+        tolerant.pop("default", None)
     if deferred:
         tolerant["db_constraint"] = False
     tolerant_field = from_deconstructed(tolerant)
@@ -84,6 +94,16 @@ def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
             preserve_default=operation.preserve_default,
         )
     )
+    if call is not None:
+        # Each existing row its own value, in batches (backfill.py).
+        split.contract_database.append(
+            FillColumn(
+                model_name=operation.model_name_lower,
+                name=operation.name,
+                call=call,
+                hints={"model_name": operation.model_name_lower},
+            )
+        )
     finish = operations.AlterField(
         model_name=operation.model_name,
         name=operation.name,
@@ -100,6 +120,7 @@ def add_field(operation: operations.AddField, walk: Walk) -> Split | None:
                 field,
                 state_operations=[] if deferred else [finish],
                 model_states=walk.joined_states(key, field),
+                backfill_call=call,
             )
         )
     if deferred:
@@ -181,8 +202,9 @@ def _kept_default(
     """
     For a NOT NULL column of an existing table, which the old release's
     INSERTs omit: how the contract adds it instead (``db_default`` or
-    ``null``) and what to tell the user. None: the old release's INSERTs
-    need nothing.
+    ``null``; with ``call``, the import path of the callable default that
+    fills each row) and what to tell the user. None: the old release's
+    INSERTs need nothing.
     """
     field = operation.field
     if (
@@ -227,11 +249,13 @@ def _kept_default(
             f"{where}: default timezone.now is kept in the database as Now() "
             f"until the cleanup, for the old release's INSERTs."
         )
-    return {"null": True}, (
+    call = callable_path(field.default, where)
+    return {"null": True, "call": call}, (
         f"{where}: default {callable_name(field.default)} has no database "
-        f"equivalent, so the column is added nullable now and set NOT NULL by "
-        f"the cleanup. Rows the old release inserts meanwhile hold NULL: "
-        f"backfill them before the cleanup runs (it stops on NULLs)."
+        f"equivalent, so the column is added nullable now, each existing row "
+        f"filled with its own call of {call}() (in batches). Rows the old "
+        f"release inserts meanwhile hold NULL until the cleanup fills them the "
+        f"same way and sets NOT NULL."
     )
 
 

@@ -11,8 +11,10 @@ from ... import names
 from ...cleanup_steps import AlterColumn
 from ...fields import deconstructed, from_deconstructed, rebuild
 from .shapes import (
+    callable_path,
     check_default,
     column_named,
+    filled_db_default,
     has_column,
     is_constant,
 )
@@ -22,8 +24,9 @@ from .split import Refused, Split, Walk
 def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
     """
     AlterField null=True -> null=False: the NOT NULL waits for the cleanup
-    (the old release may still write NULL), which backfills a constant
-    default, checks no NULL is left, and sets NOT NULL. Other changes of the
+    (the old release may still write NULL), which fills the NULLs in
+    batches (a constant default, or a callable one called for each row:
+    ``FillColumn``), checks no NULL is left, and sets NOT NULL. Other changes of the
     field made with it pass through now, the column staying nullable.
 
     A changed db_column is a rename of the column (``renames.py``); other
@@ -145,27 +148,54 @@ def _set_not_null_later(operation, walk: Walk, old, new, alone: bool) -> Split:
             f"{model}.{operation.name}: {risk}" for risk in _risks(old, tolerant)
         ]
     key = walk.key(operation.model_name)
+    constant, call = _fill_value(new, f"{model}.{operation.name}")
     split.cleanup.append(
         AlterColumn(
             key,
             operation.name,
             tolerant,
             new,
-            backfill=new.default if is_constant(new) else None,
+            backfill=constant,
+            backfill_call=call,
             state_operations=[operation],
             model_states=walk.joined_states(key, new),
         )
     )
+    if call is not None:
+        fills = f"each row with its own call of {call}()"
+    elif constant is not None:
+        fills = f"with the default {constant!r}"
     split.warnings.append(
         f"{model}.{operation.name}: NOT NULL is set by the cleanup; the old "
         f"release may write NULL until then. "
         + (
-            f"The cleanup first fills NULLs with the default {new.default!r}."
-            if is_constant(new)
-            else "Backfill NULLs before the cleanup runs (it stops on NULLs)."
+            f"The cleanup first fills NULLs {fills}, in batches."
+            if call is not None or constant is not None
+            else "It has no default to fill NULLs with. Backfill NULLs before the "
+            "cleanup runs (it stops on NULLs), or give the field a default."
         )
     )
     return split
+
+
+def _fill_value(field: models.Field, where: str) -> tuple[object, str | None]:
+    """
+    What the cleanup fills the NULLs of ``field`` with before setting NOT
+    NULL: (a constant, None), or (None, the import path of a callable called
+    for each row), or (None, None) when there is nothing to fill with. No
+    explicit default: what Django's schema editor fills (``""`` for a blank
+    string, the time for ``auto_now``).
+    """
+    if is_constant(field):
+        return field.default, None
+    if field.has_default() and callable(field.default):
+        return None, callable_path(field.default, where)
+    filled = filled_db_default(field)
+    if isinstance(filled, (str, bytes)):
+        return filled, None
+    if filled is not None:  # Now(), for auto_now: the time of each fill.
+        return None, "django.utils.timezone.now"
+    return None, None
 
 
 def _risks(old: models.Field, new: models.Field) -> list[str]:

@@ -200,3 +200,21 @@ def same_columns(a: dict[str, models.Field], b: dict[str, models.Field]) -> bool
 
 def callable_name(value) -> str:
     return getattr(value, "__qualname__", None) or repr(value)
+
+
+def callable_path(value, where: str) -> str:
+    """
+    The import path of the callable default ``value`` (``uuid.uuid4``), which
+    a cleanup's ``FillColumn`` calls for each row; a CommandError naming
+    ``where`` if it has none that imports (a lambda, a nested function),
+    as Django's writer refuses to serialise one.
+    """
+    module = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None)
+    if not module or not qualname or "<" in qualname:
+        raise CommandError(
+            f"{where}: its default {callable_name(value)} cannot be imported by "
+            f"a migration (a lambda or a nested function). Make it a function "
+            f"at the top level of a module, then run makemigrations again."
+        )
+    return f"{module}.{qualname}"
