@@ -231,8 +231,7 @@ def measure(shape: str, count: int, repeat: int) -> dict[str, list[Timing]]:
         build(root, shape, count)
         # Warm-up, untimed: .pyc files, the page cache; and the outputs checked.
         outputs = {
-            mode: run(root, mode, "makemigrations", "--dry-run")[1]
-            for mode in timings
+            mode: run(root, mode, "makemigrations", "--dry-run")[1] for mode in timings
         }
         check_outputs(outputs["stock"], outputs["bluegreen"], count)
         for pair in range(repeat):
@@ -312,7 +311,11 @@ def main() -> None:
                     statistics.median(getattr(t, kind) for t in timings[mode])
                     for mode in ("stock", "bluegreen")
                 )
-                row += [f"{stock:.2f} s", f"{bluegreen:.2f} s", f"{bluegreen / stock:.3f}"]
+                row += [
+                    f"{stock:.2f} s",
+                    f"{bluegreen:.2f} s",
+                    f"{bluegreen / stock:.3f}",
+                ]
             print("| " + " | ".join(row) + " |", flush=True)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average at the end: {load}")

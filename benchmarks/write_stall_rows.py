@@ -39,6 +39,7 @@ class Row:
     fill: tuple[Fill, ...]
     old: tuple[str, ...]
     new: tuple[str, ...]
+    answers: str = ""  # makemigrations' questions ("Did you rename ...?")
 
 
 ITEMS = Fill("shop_item", "name", "concat('item ', g)")
@@ -169,5 +170,25 @@ ROWS = (
         (ITEMS,),
         (INSERT_ITEM, UPDATE_ITEM),
         (INSERT_ITEM, UPDATE_ITEM),
+    ),
+    Row(
+        "rename_field",
+        "RenameField, NOT NULL",
+        item("title = models.CharField(max_length=100)"),
+        item("headline = models.CharField(max_length=100)"),
+        (Fill("shop_item", "name, title", "concat('item ', g), concat('t', g)"),),
+        with_column("title", "'t{i}'", "'v{i}'"),
+        with_column("headline", "'h{i}'", "'g{i}'"),
+        answers="y\n",
+    ),
+    Row(
+        "rename_fk",
+        "RenameField of a ForeignKey",
+        OWNER + "\n\n" + item(FK),
+        OWNER + "\n\n" + item("holder = models.ForeignKey(Owner, models.CASCADE)"),
+        (OWNERS, Fill("shop_item", "name, owner_id", "concat('item ', g), g")),
+        with_column("owner_id", "{pk}", "{pk}"),
+        with_column("holder_id", "{pk}", "{pk}"),
+        answers="y\n",
     ),
 )
