@@ -2,9 +2,9 @@
 A rename's contract that stopped part-way, run again: ``migrate`` continues
 where it stopped.
 
-A contract that fills a column in batches runs outside a transaction on
-PostgreSQL (``atomic = False``) and MySQL/MariaDB (DDL is never
-transactional there), so a ``migrate`` killed during its backfill leaves
+A contract that fills a column in batches runs outside a transaction
+(``atomic = False``; on MySQL/MariaDB DDL is never transactional anyway),
+so a ``migrate`` killed during its backfill leaves
 what it did: the old column altered, the new column added, the triggers,
 the batches committed. Run again, each step must find its work done and go
 on:
@@ -22,8 +22,8 @@ on:
 - the backfill writes only rows whose two columns differ
   (``backfill.py``): it continues with the rows left.
 
-SQLite runs the contract in one transaction: a ``migrate`` killed half-way
-left nothing, and runs it all again.
+SQLite too runs the contract outside a transaction; there Django adds a
+unique column by rebuilding the table, which is skipped as well.
 """
 
 from __future__ import annotations
@@ -94,15 +94,21 @@ def _add_what_is_missing(editor, add_field, model, field, log) -> None:
             f"stopped part-way): continuing"
         )
     deferred = len(editor.deferred_sql)
-    own_execute = vars(editor).get("execute")
-    editor.execute = lambda *args, **kwargs: None
+    # SQLite adds a unique column by rebuilding the table
+    # (``_remake_table``), whose wrapper (sqlite_rebuilds.py) writes to
+    # the database itself: skipped too.
+    skipped = ("execute", "_remake_table")
+    own = {name: vars(editor).get(name) for name in skipped}
+    for name in skipped:
+        setattr(editor, name, lambda *args, **kwargs: None)
     try:
         add_field(model, field)
     finally:
-        if own_execute is None:
-            del editor.execute
-        else:
-            editor.execute = own_execute
+        for name, method in own.items():
+            if method is None:
+                delattr(editor, name)
+            else:
+                setattr(editor, name, method)
     connection = editor.connection
     with connection.cursor() as cursor:
         existing = set(connection.introspection.get_constraints(cursor, table))
