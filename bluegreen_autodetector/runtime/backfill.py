@@ -123,7 +123,7 @@ class _Progress:
         self.what = what
         self.total = total
         self.started = time.monotonic()
-        self.shown = 0.0
+        self.shown = self.started  # a first plain line after 5 s
         self.tty = getattr(out, "isatty", lambda: False)()
         # migrate has written "  Applying ..." without its end of line.
         self.out.write("\n")
