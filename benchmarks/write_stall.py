@@ -3,8 +3,13 @@ Write stalls of each deploy step, on PostgreSQL and MariaDB, stock beside
 bluegreen.
 
     python benchmarks/write_stall.py [--sizes 10000,1000000]
-        [--vendors postgresql,mysql] [--rows remove_fk,add_index,...]
-        [--smoke] [--keep]
+        [--vendors postgresql,mysql,sqlite] [--rows remove_fk,add_index,...]
+        [--pause 0.005] [--smoke] [--keep]
+
+Renames (rows ``rename_field``, ``rename_fk``) are answered ``y`` at
+Django's "Did you rename ...?"; their contract's backfill prints its rows
+per second, listed after the table. SQLite (not in the default vendors):
+a file; the writer's connection waits for the lock up to ``SQLITE_BUSY``.
 
 For each row of benchmarks/write_stall_rows.py (one per catalogue row of
 DESIGN.md, and AddIndex and AddField of a nullable ForeignKey), in a

@@ -5,7 +5,8 @@ release v1's and v2's models of an app ``shop``, the rows the tables are
 filled with, and the single-row writes each release makes.
 
 SQL is written once for PostgreSQL and MariaDB: unquoted lower-case names,
-``concat()``, ``%`` and literals only (no driver parameters). In ``fill``,
+``concat()``, ``%`` and literals only (no driver parameters); on SQLite,
+write_stall.py turns ``concat(a, b)`` into ``(a || b)``. In ``fill``,
 ``g`` is the row number (1..count), ``{n}`` the size and ``{m}`` the number
 of tags (at most 1000); in ``old`` and ``new``, ``{i}`` is the write's
 number, ``{pk}`` a row of the size filled (1..n) and ``{tag}`` a tag.
