@@ -407,7 +407,7 @@ def _mysql(editor, statement: str) -> list:
 
 def _all_null(definition: str) -> bool:
     """A column definition whose rows are all NULL once added."""
-    upper = definition.upper()
+    upper = definition.upper().removesuffix(" UNIQUE")  # NULLs are never equal
     return upper.endswith("NULL") and "NOT NULL" not in upper and "DEFAULT" not in upper
 
 
