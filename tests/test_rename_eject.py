@@ -89,6 +89,11 @@ def test_ejected_rename_does_the_same_without_the_package(make_project, vendor, 
     _uninstall(project, settings)
     project.manage("migrate", "shop", release.v1, "-v0")
     (project.root / "settings.py").write_text(settings)
+    # Backwards the unique constraint comes back under Django's name for a
+    # later one, not the CREATE TABLE's (as without eject: compared unnamed).
     assert_same_schema(
-        project.probe("schema"), release.v1_schema, "rolled back after eject"
+        project.probe("schema"),
+        release.v1_schema,
+        "rolled back after eject",
+        names=False,
     )
