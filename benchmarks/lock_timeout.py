@@ -267,9 +267,11 @@ def main(argv=None):
         state = (
             "contract applied"
             if run["applied"] and not run["fk_left"]
-            else "nothing applied"
-            if not run["applied"] and run["fk_left"]
-            else f"applied={run['applied']} fk_left={run['fk_left']}"
+            else (
+                "nothing applied"
+                if not run["applied"] and run["fk_left"]
+                else f"applied={run['applied']} fk_left={run['fk_left']}"
+            )
         )
         print(
             f"  {run['name']:15}{run['timeout'] or 'off':>13}"

@@ -3,7 +3,7 @@ Deploy rehearsal: failed requests during a real blue-green rollout.
 
     python benchmarks/rollout.py [--vendors postgresql,mysql,sqlite]
         [--modes stock,bluegreen] [--threads 4] [--interval 0.01]
-        [--settle 3] [--max-requests 60000] [--smoke] [--keep]
+        [--settle 3] [--max-requests 60000] [--no-rename] [--smoke] [--keep]
 
 For each vendor and each mode (``stock``: ``makemigrations --no-bluegreen``,
 ``bluegreen``: ``makemigrations --bluegreen``), in temporary copies of
@@ -12,8 +12,10 @@ example_project/ sharing one fresh database:
   prepare   release v1 = example_project as it is; release v2 = the same
             with models_v2.py.txt as models.py (Book.font, Font and
             Product.rating removed, Product.stock added NOT NULL with a
-            Python default) and the migration that ``makemigrations``
-            writes for it (as the developer's PR would).
+            Python default), Book.title renamed Book.headline (``y`` to
+            Django's "Did you rename ...?"; ``--no-rename``: kept), and the
+            migration that ``makemigrations`` writes for it (as the
+            developer's PR would).
             v1: ``migrate``, then v1 serves under gunicorn on 127.0.0.1.
   phase 1   v1 serves                          (baseline)
   phase 2   v2's ``migrate`` while v1 serves   (the contract; stock: everything)
@@ -290,14 +292,14 @@ class Rehearsal:
         )
         return path
 
-    def manage(self, release, *args):
+    def manage(self, release, *args, answers=None):
         start = time.perf_counter()
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
             check=False,
             cwd=release,
             env=self.env,
-            stdin=subprocess.DEVNULL,
+            input=answers,
             capture_output=True,
             text=True,
             timeout=300,
@@ -348,8 +350,13 @@ class Rehearsal:
         # The two releases, as their PRs leave them.
         v1 = self.release("v1")
         v2 = self.release("v2")
-        shutil.copyfile(v2 / APP / "models_v2.py.txt", v2 / APP / "models.py")
-        self.manage(v2, "makemigrations", APP, flag)
+        models = (v2 / APP / "models_v2.py.txt").read_text()
+        if self.args.rename:
+            models = renamed(models)
+        (v2 / APP / "models.py").write_text(models)
+        self.manage(
+            v2, "makemigrations", APP, flag, answers="y\n" if self.args.rename else ""
+        )
 
         self.manage(v1, "migrate")
         blue = self.serve("v1", v1)
@@ -483,6 +490,21 @@ def report(vendor, results):
                     print(f"      {count:6d}  {text}")
 
 
+def renamed(models):
+    """models_v2.py.txt with Book.title renamed Book.headline."""
+    book = models.index("class Book(")
+    head, body = models[:book], models[book:]
+    end = body.index("\nclass ", 1)
+    book_text = (
+        body[:end]
+        .replace("title = ", "headline = ")
+        .replace("self.title", "self.headline")
+    )
+    if book_text == body[:end]:
+        raise SystemExit("models_v2.py.txt: Book has no title to rename")
+    return head + book_text + body[end:]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--vendors", default="postgresql,mysql,sqlite")
@@ -514,6 +536,12 @@ def main(argv=None):
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary releases and logs"
+    )
+    parser.add_argument(
+        "--no-rename",
+        dest="rename",
+        action="store_false",
+        help="v2 keeps Book.title (no field rename in the release)",
     )
     args = parser.parse_args(argv)
     if args.smoke:

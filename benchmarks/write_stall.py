@@ -3,8 +3,13 @@ Write stalls of each deploy step, on PostgreSQL and MariaDB, stock beside
 bluegreen.
 
     python benchmarks/write_stall.py [--sizes 10000,1000000]
-        [--vendors postgresql,mysql] [--rows remove_fk,add_index,...]
-        [--smoke] [--keep]
+        [--vendors postgresql,mysql,sqlite] [--rows remove_fk,add_index,...]
+        [--pause 0.005] [--smoke] [--keep]
+
+Renames (rows ``rename_field``, ``rename_fk``) are answered ``y`` at
+Django's "Did you rename ...?"; their contract's backfill prints its rows
+per second, listed after the table. SQLite (not in the default vendors):
+a file; the writer's connection waits for the lock up to ``SQLITE_BUSY``.
 
 For each row of benchmarks/write_stall_rows.py (one per catalogue row of
 DESIGN.md, and AddIndex and AddField of a nullable ForeignKey), in a
@@ -64,11 +69,14 @@ empty password; the database is created and dropped by the script.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
 import random
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -84,7 +92,7 @@ from rollout import MARIADB, create_database, drop_database
 from write_stall_rows import ROWS, Row
 
 APP = "shop"
-VENDORS = ("postgresql", "mysql")
+VENDORS = ("postgresql", "mysql", "sqlite")
 SERVERS = {
     "postgresql": {
         "ENGINE": "django.db.backends.postgresql",
@@ -101,6 +109,8 @@ SERVERS = {
         "PASSWORD": "",
         "NAME": "mysql",
     },
+    # NAME: a file in the run's directory (database_name).
+    "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
 }
 SETTINGS = """\
 import json, os
@@ -112,10 +122,12 @@ BLUEGREEN_CAPTURE_DATABASES = json.loads(os.environ["BENCH_SERVERS"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 """
-PAUSE = 0.005  # between two writes of the writer
+PAUSE = 0.005  # between two writes of the writer (--pause)
+SQLITE_BUSY = 30.0  # s the writer's SQLite connection waits for the lock
 SETTLE = 0.3  # s of writes before migrate begins and after it ends (smoke: 0.1)
 MAX_TAGS = 1000
 STEPS = ("contract", "cleanup", "unsplit", "stock")
+NAMES = {"postgresql": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite"}
 
 
 # -- the worker: one migrate, timed, in its own process -----------------------
@@ -157,7 +169,8 @@ def worker(project: Path, target: str, mode: str) -> None:
 
     output = io.StringIO()
     error = None
-    with connection.execute_wrapper(wrapper):
+    # The backfill's progress lines go to sys.stdout (runtime/backfill.py).
+    with connection.execute_wrapper(wrapper), contextlib.redirect_stdout(output):
         start = time.monotonic()
         try:
             call_command(
@@ -180,13 +193,45 @@ def worker(project: Path, target: str, mode: str) -> None:
                 "ddl_seconds": last - ddl["first"] if ddl["first"] else 0.0,
                 "ddl": ddl["sql"],
                 "tries": 1 + output.getvalue().count("lock not taken within"),
+                "backfill": backfill_rates(output.getvalue()),
                 "error": error,
             }
         )
     )
 
 
+def backfill_rates(output: str) -> list[tuple[int, float]]:
+    """(rows, rows/s) of each backfill's last progress line (runtime/backfill.py)."""
+    last = {}
+    for what, done, rate in re.findall(
+        r"Copying into (\S+): (\d+)/\d+ rows, ([\d,]+) rows/s", output
+    ):
+        last[what] = (int(done), float(rate.replace(",", "")))
+    return list(last.values())
+
+
 # -- the database ---------------------------------------------------------------
+
+
+def database_name(vendor: str, db: str, root: Path) -> str:
+    """The database's NAME: a server database, or (SQLite) a file in ``root``."""
+    return str(root / f"{db}.sqlite3") if vendor == "sqlite" else db
+
+
+def create(vendor: str, name: str) -> None:
+    if vendor == "sqlite":
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)
+    else:
+        create_database(vendor, name)
+
+
+def drop(vendor: str, name: str) -> None:
+    if vendor == "sqlite":
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)
+    else:
+        drop_database(vendor, name)
 
 
 def connect(vendor: str, name: str):
@@ -195,6 +240,11 @@ def connect(vendor: str, name: str):
         import psycopg
 
         return psycopg.connect(dbname=name, autocommit=True, **PG)
+    if vendor == "sqlite":
+        # As Django's backend connects, autocommit, waiting for the lock.
+        return sqlite3.connect(
+            name, isolation_level=None, timeout=SQLITE_BUSY, check_same_thread=False
+        )
     import MySQLdb
 
     return MySQLdb.connect(database=name, autocommit=True, **MARIADB)
@@ -215,11 +265,22 @@ def fill(vendor: str, name: str, row: Row, size: int) -> None:
         if vendor == "postgresql":
             execute(conn, "BEGIN")
             execute(conn, "SET LOCAL session_replication_role = replica")
-        else:
+        elif vendor == "mysql":
             execute(conn, "SET foreign_key_checks = 0")
         for table in row.fill:
             count = tags if table.tags else size
             values = table.values.format(n=size, m=tags)
+            if vendor == "sqlite":
+                # No concat() before SQLite 3.44; foreign keys are off in
+                # a plain sqlite3 connection.
+                values = re.sub(r"concat\(([^,]+), ([^)]+)\)", r"(\1 || \2)", values)
+                execute(
+                    conn,
+                    f"WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 "
+                    f"FROM s WHERE g < {count}) INSERT INTO {table.table} "
+                    f"({table.columns}) SELECT {values} FROM s",
+                )
+                continue
             source = (
                 f"generate_series(1, {count}) AS g"
                 if vendor == "postgresql"
@@ -243,9 +304,16 @@ def fill(vendor: str, name: str, row: Row, size: int) -> None:
 
 
 def table_ids(vendor: str, name: str) -> dict[str, int]:
-    """Table -> relfilenode (PostgreSQL) or InnoDB table_id (MariaDB)."""
+    """Table -> relfilenode (PostgreSQL), InnoDB table_id (MariaDB), root page (SQLite)."""
     conn = connect(vendor, name)
     try:
+        if vendor == "sqlite":
+            return dict(
+                execute(
+                    conn,
+                    "SELECT name, rootpage FROM sqlite_master WHERE type = 'table'",
+                )
+            )
         if vendor == "postgresql":
             return dict(
                 execute(
@@ -268,9 +336,17 @@ def table_ids(vendor: str, name: str) -> dict[str, int]:
 class Writer(threading.Thread):
     """Single-row writes, in turn, each timed, until stopped."""
 
-    def __init__(self, vendor: str, name: str, statements: tuple[str, ...], size: int):
+    def __init__(
+        self,
+        vendor: str,
+        name: str,
+        statements: tuple[str, ...],
+        size: int,
+        pause: float = PAUSE,
+    ):
         super().__init__(daemon=True)
         self.conn = connect(vendor, name)
+        self.pause = pause
         self.statements = statements
         self.size = size
         self.writes: list[tuple[float, float, str | None]] = []  # start, end, error
@@ -292,7 +368,7 @@ class Writer(threading.Thread):
                 error = str(exc).strip().splitlines()[0][:120]
             self.writes.append((start, time.monotonic(), error))
             i += 1
-            self.stopping.wait(PAUSE)
+            self.stopping.wait(self.pause)
         self.conn.close()
 
     def stats(self, begin: float, end: float) -> PhaseStats:
@@ -331,7 +407,7 @@ class Project:
             "from django.db import models\n\n\n" + source
         )
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, answers: str = "") -> str:
         result = subprocess.run(
             [
                 sys.executable,
@@ -343,7 +419,7 @@ class Project:
             ],
             cwd=self.root,
             env=self.env,
-            stdin=subprocess.DEVNULL,
+            input=answers,
             capture_output=True,
             text=True,
             timeout=600,
@@ -372,7 +448,7 @@ def prepare(root: Path, row: Row, env: dict) -> dict[str, Project]:
     stock = Project(root / row.name / "stock", env)
     for project, flag in ((bluegreen, "--bluegreen"), (stock, "--no-bluegreen")):
         project.models(row.v2)
-        project.manage("makemigrations", APP, flag)
+        project.manage("makemigrations", APP, flag, answers=row.answers)
     if (bluegreen.root / APP / "migrations" / "pending").exists():
         bluegreen.manage("promotemigrations", APP, "--through", bluegreen.steps()[0])
     return {"bluegreen": bluegreen, "stock": stock}
@@ -394,11 +470,12 @@ def measure(
     project: Project,
     size: int,
     settle: float,
+    pause: float = PAUSE,
 ) -> list:
     """Each step of ``mode``'s migrations on a fresh database of ``size`` rows."""
     env = dict(project.env, BENCH_DATABASE=json.dumps({**SERVERS[vendor], "NAME": db}))
     project = Project(project.root, env)
-    create_database(vendor, db)
+    create(vendor, db)
     project.manage("migrate", APP, "0001", "-v0")
     fill(vendor, db, row, size)
     results = []
@@ -406,7 +483,9 @@ def measure(
     for index, target in enumerate(steps):
         label = step_label(mode, index, len(steps))
         before = table_ids(vendor, db)
-        writer = Writer(vendor, db, row.new if label == "cleanup" else row.old, size)
+        writer = Writer(
+            vendor, db, row.new if label == "cleanup" else row.old, size, pause
+        )
         writer.start()
         time.sleep(settle)
         process = subprocess.run(
@@ -435,6 +514,7 @@ def measure(
                 "end": 0.0,
                 "ddl_seconds": 0.0,
                 "tries": 0,
+                "backfill": [],
             }
         if not report["error"]:
             time.sleep(settle)
@@ -452,6 +532,7 @@ def measure(
                 "migrate": report["end"] - report["start"],
                 "ddl": report["ddl_seconds"],
                 "tries": report["tries"],
+                "backfill": report.get("backfill", []),
                 "sql": report.get("ddl", []),
                 "error": report["error"],
                 "stats": stats,
@@ -525,7 +606,7 @@ def print_report(results: list[dict], sizes: list[int], rows: list[Row]) -> None
             f"{r['stats'].failed}/{r['stats'].total}" if r else "-" for r in runs
         )
         rebuilt = sorted({t for r in runs if r for t in r["rebuilt"]})
-        vendor_name = "PostgreSQL" if vendor == "postgresql" else "MariaDB"
+        vendor_name = NAMES[vendor]
         print(
             f"| {vendor_name} | {change[name]} | {step} | "
             + " | ".join(cells)
@@ -544,10 +625,27 @@ def print_report(results: list[dict], sizes: list[int], rows: list[Row]) -> None
                 print(f"  {vendor} {name} {step}: {count} x {text}")
 
 
+def print_backfills(results: list[dict]) -> None:
+    """Rows per second of each backfill (a rename's contract), per size."""
+    runs = [r for r in results if r["backfill"]]
+    if not runs:
+        return
+    print("\nbackfill throughput (rows copied, rows/s):")
+    for run in runs:
+        for rows, rate in run["backfill"]:
+            print(
+                f"  {NAMES[run['vendor']]} {run['row']} {run['step']} "
+                f"N={run['size']:,}: {rows:,} rows, {rate:,.0f} rows/s"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--sizes", default="10000,1000000")
-    parser.add_argument("--vendors", default=",".join(VENDORS))
+    parser.add_argument("--vendors", default="postgresql,mysql", help="and sqlite")
+    parser.add_argument(
+        "--pause", type=float, default=PAUSE, help="s between two writes (0.005)"
+    )
     parser.add_argument(
         "--rows",
         default=",".join(r.name for r in ROWS),
@@ -578,25 +676,34 @@ def main(argv: list[str] | None = None) -> int:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"write stall: {os.cpu_count()} cores, load average {load}", flush=True)
     root = Path(tempfile.mkdtemp(prefix="bluegreen-write-stall-"))
-    db = f"bg_stall_{os.getpid()}"
+    dbs = {v: database_name(v, f"bg_stall_{os.getpid()}", root) for v in vendors}
     env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
     env.update(
         DJANGO_SETTINGS_MODULE="settings",
         PYTHONDONTWRITEBYTECODE="1",
         BENCH_VENDORS=json.dumps(vendors),
         BENCH_SERVERS=json.dumps({v: SERVERS[v] for v in vendors}),
-        BENCH_DATABASE=json.dumps({**SERVERS[vendors[0]], "NAME": db}),
+        BENCH_DATABASE=json.dumps({**SERVERS[vendors[0]], "NAME": dbs[vendors[0]]}),
     )
     results: list[dict] = []
     try:
-        create_database(vendors[0], db)  # capture connects to quote values
+        create(vendors[0], dbs[vendors[0]])  # capture connects to quote values
         projects = {row.name: prepare(root, row, env) for row in rows}
         for vendor in vendors:
             for row in rows:
                 for size in sizes:
                     for mode, project in projects[row.name].items():
                         started = time.perf_counter()
-                        runs = measure(vendor, db, row, mode, project, size, settle)
+                        runs = measure(
+                            vendor,
+                            dbs[vendor],
+                            row,
+                            mode,
+                            project,
+                            size,
+                            settle,
+                            args.pause,
+                        )
                         results.extend(runs)
                         print(
                             f"  {vendor} {row.name} {mode} N={size:,}: "
@@ -606,13 +713,14 @@ def main(argv: list[str] | None = None) -> int:
                         )
     finally:
         for vendor in vendors:
-            drop_database(vendor, db)
+            drop(vendor, dbs[vendor])
         if args.keep:
             print(f"projects kept in {root}")
         else:
             shutil.rmtree(root)
 
     print_report(results, sizes, rows)
+    print_backfills(results)
     print(f"\nDDL statements of each step (N={sizes[-1]:,}):")
     for run in results:
         if run["size"] == sizes[-1]:

@@ -5,7 +5,8 @@ release v1's and v2's models of an app ``shop``, the rows the tables are
 filled with, and the single-row writes each release makes.
 
 SQL is written once for PostgreSQL and MariaDB: unquoted lower-case names,
-``concat()``, ``%`` and literals only (no driver parameters). In ``fill``,
+``concat()``, ``%`` and literals only (no driver parameters); on SQLite,
+write_stall.py turns ``concat(a, b)`` into ``(a || b)``. In ``fill``,
 ``g`` is the row number (1..count), ``{n}`` the size and ``{m}`` the number
 of tags (at most 1000); in ``old`` and ``new``, ``{i}`` is the write's
 number, ``{pk}`` a row of the size filled (1..n) and ``{tag}`` a tag.
@@ -39,6 +40,7 @@ class Row:
     fill: tuple[Fill, ...]
     old: tuple[str, ...]
     new: tuple[str, ...]
+    answers: str = ""  # makemigrations' questions ("Did you rename ...?")
 
 
 ITEMS = Fill("shop_item", "name", "concat('item ', g)")
@@ -195,6 +197,26 @@ ROWS = (
         (ITEMS,),
         (INSERT_ITEM, UPDATE_ITEM),
         (INSERT_ITEM, UPDATE_ITEM),
+    ),
+    Row(
+        "rename_field",
+        "RenameField, NOT NULL",
+        item("title = models.CharField(max_length=100)"),
+        item("headline = models.CharField(max_length=100)"),
+        (Fill("shop_item", "name, title", "concat('item ', g), concat('t', g)"),),
+        with_column("title", "'t{i}'", "'v{i}'"),
+        with_column("headline", "'h{i}'", "'g{i}'"),
+        answers="y\n",
+    ),
+    Row(
+        "rename_fk",
+        "RenameField of a ForeignKey",
+        OWNER + "\n\n" + item(FK),
+        OWNER + "\n\n" + item("holder = models.ForeignKey(Owner, models.CASCADE)"),
+        (OWNERS, Fill("shop_item", "name, owner_id", "concat('item ', g), g")),
+        with_column("owner_id", "{pk}", "{pk}"),
+        with_column("holder_id", "{pk}", "{pk}"),
+        answers="y\n",
     ),
 )
 

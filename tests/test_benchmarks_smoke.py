@@ -23,6 +23,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
         "lock_timeout.py",
         "makemigrations_overhead.py",
         "registry_cost.py",
+        "sync_cost.py",
     ],
 )
 def test_benchmark_smoke_run_passes(script):

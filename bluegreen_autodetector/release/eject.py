@@ -2,6 +2,12 @@
 The way out: rewrite the cleanups a project has promoted and applied as
 stock ``migrations.RunSQL``, holding the SQL captured for one vendor, so
 that its migrations import only Django and the package can be uninstalled.
+A rename's contract is rewritten too: inside its
+``SeparateDatabaseAndState``, the synchronisation (``RunSyncSQL``) becomes
+a ``RunSQL`` of the vendor's trigger statements, and the backfill
+(``CopyColumn``) a ``RunSQL`` of one ``UPDATE`` filling the new column
+where the two differ (on a fresh database the table is empty; the batches
+matter only where it is not, and there the contract is applied already).
 
 What holds after the rewrite, on a database that had applied them: nothing
 changes (the rewritten migrations are recorded as applied under the same
@@ -23,12 +29,13 @@ import os
 from dataclasses import dataclass
 
 from django.core.management.base import CommandError
-from django.db.migrations import Migration, RunSQL
+from django.db.migrations import Migration, RunSQL, SeparateDatabaseAndState
 from django.db.migrations.loader import MigrationLoader
 
+from ..capture.sync.common import copy_statement
 from ..conf import SUPPORTED_VENDORS
 from ..files.pending import list_pending, migration_path, relative, render
-from ..operations import CleanupSQL
+from ..operations import CleanupSQL, CopyColumn
 
 # SQLite: the captured cleanup edits sqlite_master under writable_schema,
 # and RunAlterSQL then bumps schema_version so every connection re-reads
@@ -73,7 +80,7 @@ def plan_rewrites(
     for (label, name), migration in sorted(loader.disk_migrations.items()):
         if label not in labels:
             continue
-        if not any(isinstance(op, CleanupSQL) for op in migration.operations):
+        if not any(_holds_package(op) for op in migration.operations):
             continue
         path = migration_path(migration)
         if (label, name) not in loader.applied_migrations:
@@ -83,15 +90,48 @@ def plan_rewrites(
                 f"it needs this package. Nothing was rewritten."
             )
         migration.operations = [
-            (
-                _stock(operation, vendor, path)
-                if isinstance(operation, CleanupSQL)
-                else operation
-            )
+            _stock_operation(operation, vendor, path)
             for operation in migration.operations
         ]
         rewrites.append(Rewrite(path, migration))
     return rewrites
+
+
+def _holds_package(operation) -> bool:
+    """Whether ``operation`` is, or holds, an operation of this package."""
+    if isinstance(operation, SeparateDatabaseAndState):
+        return any(
+            _holds_package(op)
+            for op in (*operation.database_operations, *operation.state_operations)
+        )
+    return isinstance(operation, (CleanupSQL, CopyColumn))
+
+
+def _stock_operation(operation, vendor: str, path: str):
+    """``operation`` with each of this package's operations in it made stock."""
+    if isinstance(operation, CleanupSQL):
+        return _stock(operation, vendor, path)
+    if isinstance(operation, CopyColumn):
+        return RunSQL(
+            sql=[
+                copy_statement(
+                    vendor, operation.table, operation.source, operation.column
+                )
+            ],
+            reverse_sql=RunSQL.noop,
+            hints=dict(operation.hints) or None,
+        )
+    if isinstance(operation, SeparateDatabaseAndState) and _holds_package(operation):
+        return SeparateDatabaseAndState(
+            database_operations=[
+                _stock_operation(op, vendor, path)
+                for op in operation.database_operations
+            ],
+            state_operations=[
+                _stock_operation(op, vendor, path) for op in operation.state_operations
+            ],
+        )
+    return operation
 
 
 def _stock(operation: CleanupSQL, vendor: str, path: str) -> RunSQL:

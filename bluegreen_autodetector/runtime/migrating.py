@@ -15,7 +15,9 @@ Outermost first, around Django's ``migrate.Command.handle``:
    statement that would hold a big table's lock while it scans or copies in
    the vendor's online form, each step retried after ``locks.backoff``;
 3. ``sqlite_rebuilds.keeping_what_lingers``: on SQLite, Django's table
-   rebuilds keep the columns and triggers its state does not know.
+   rebuilds keep the columns and triggers its state does not know;
+4. ``resume.resuming_contracts``: a rename's contract that a killed
+   ``migrate`` left half-done continues where it stopped.
 
 Inside them, two hooks of Django's own run the guards before any DDL (the
 command connects and disconnects them): the ``pre_migrate`` signal judges
@@ -31,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from . import locks, online, sqlite_rebuilds
+from . import locks, online, resume, sqlite_rebuilds
 
 
 @contextmanager
@@ -41,5 +43,6 @@ def migrating(connection, log: Callable[[str], None]) -> Iterator[None]:
         locks.lock_timeouts(connection, log),
         online.online_statements(connection, log),
         sqlite_rebuilds.keeping_what_lingers(connection, log),
+        resume.resuming_contracts(connection, log),
     ):
         yield

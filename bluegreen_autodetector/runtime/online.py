@@ -33,7 +33,9 @@ MariaDB/MySQL (DDL is never transactional): every ``ALTER TABLE`` asks for
 ``CREATE INDEX`` asks for ``NOCOPY`` (MySQL: ``INPLACE``) with ``LOCK=NONE``. A foreign key is added with
 ``foreign_key_checks`` off, which lets InnoDB add it in place instead of
 copying the table, after a query has found no row naming a row that is not
-there (the check the server would otherwise make).
+there (the check the server would otherwise make); a column added
+nullable without a default together with its foreign key (a rename's new
+column) holds only NULLs, which name no row: nothing to check.
 
 In both, a statement that timed out waiting for a lock, in autocommit, is
 tried again after a pause (``BLUEGREEN_LOCK_RETRIES``): it changed nothing.
@@ -85,6 +87,13 @@ _PG_ADD_FOREIGN_KEY = (
 _PG_SET_NOT_NULL = (
     rf"^ALTER TABLE (?P<table>{_NAME}(?:\.{_NAME})?) ALTER COLUMN "
     rf"(?P<column>{_NAME}) SET NOT NULL$"
+)
+# Django's MySQL schema editor adds a column's foreign key in the ADD
+# COLUMN statement itself.
+_MYSQL_ADD_COLUMN_FOREIGN_KEY = (
+    rf"^ALTER TABLE {_NAME} ADD COLUMN (?P<column>{_NAME}) (?P<definition>[^,]*?) ?, "
+    rf"ADD CONSTRAINT {_NAME} FOREIGN KEY \((?P=column)\) REFERENCES {_NAME} ?"
+    rf"\({_NAME}\)$"
 )
 _MYSQL_FOREIGN_KEY = (
     rf"^ALTER TABLE (?P<table>{_NAME}) ADD CONSTRAINT {_NAME} FOREIGN KEY "
@@ -414,7 +423,9 @@ def _mysql(editor, statement: str) -> list:
         return None
     match = re.match(_MYSQL_FOREIGN_KEY, statement)
     if match is None:
-        return [(statement, (), algorithms)]
+        added = re.match(_MYSQL_ADD_COLUMN_FOREIGN_KEY, statement)
+        if added is None or not _all_null(added["definition"]):
+            return [(statement, (), algorithms)]
     connection = editor.connection
     if editor.collect_sql:
         return [
@@ -424,7 +435,8 @@ def _mysql(editor, statement: str) -> list:
         ]
 
     def add_in_place(run):
-        _refuse_dangling(connection, match)
+        if match is not None:
+            _refuse_dangling(connection, match)
         with connection.cursor() as cursor:
             cursor.execute("SET SESSION foreign_key_checks = 0")
         try:
@@ -434,6 +446,12 @@ def _mysql(editor, statement: str) -> list:
                 cursor.execute("SET SESSION foreign_key_checks = 1")
 
     return [add_in_place]
+
+
+def _all_null(definition: str) -> bool:
+    """A column definition whose rows are all NULL once added."""
+    upper = definition.upper().removesuffix(" UNIQUE")  # NULLs are never equal
+    return upper.endswith("NULL") and "NOT NULL" not in upper and "DEFAULT" not in upper
 
 
 def _refuse_dangling(connection, match) -> None:

@@ -50,6 +50,7 @@ from ...capture.connections import capture_connection
 from ...capture.sync.common import SwapColumns, statements
 from ...cleanup_steps import AlterColumn
 from ...fields import deconstructed, from_deconstructed
+from ...names import NEW_COLUMN_SUFFIX
 from ...operations import CopyColumn, RunSyncSQL
 from ...verifier.shape import db_table
 from .in_place import in_place
@@ -59,7 +60,6 @@ from .split import Split, Walk
 # The second column's field name, in the contract's database operations and
 # the verifier's shape of the database only.
 RETYPED_SUFFIX = "__bluegreen_retyped"
-SHADOW_SUFFIX = "__bluegreen_new"
 TYPE_ARGUMENTS = ("max_length", "max_digits", "decimal_places")
 # Shorter than every vendor's limit on a name (PostgreSQL: 63).
 MAX_NAME = 60
@@ -141,11 +141,13 @@ def retype(
 
 def shadow_column(column: str) -> str:
     """The second column's name: the column's, marked, within every limit."""
-    name = column + SHADOW_SUFFIX
+    name = column + NEW_COLUMN_SUFFIX
     if len(name) <= MAX_NAME:
         return name
     digest = hashlib.md5(column.encode(), usedforsecurity=False).hexdigest()[:8]
-    return f"{column[: MAX_NAME - len(SHADOW_SUFFIX) - 9]}_{digest}{SHADOW_SUFFIX}"
+    return (
+        f"{column[: MAX_NAME - len(NEW_COLUMN_SUFFIX) - 9]}_{digest}{NEW_COLUMN_SUFFIX}"
+    )
 
 
 def expand(

@@ -1,0 +1,226 @@
+"""
+A rename's contract whose ``migrate`` was killed half-way through its
+backfill, run again: it continues where it stopped (the contract runs
+outside a transaction, ``atomic = False``, and keeps what it did).
+
+To stop the backfill at a known row without a mock, the test installs a
+trigger of its own that sleeps when row ``STALL`` is updated: the batches
+before it commit (the first is ``backfill.FIRST_BATCH`` rows), the one
+holding it sleeps, and the test kills ``migrate`` with SIGKILL there. Run
+again, ``migrate`` copies the rows left, and only them. SQLite has no
+sleep: there the trigger fails the batch, and ``migrate`` stops with that
+error at the same point.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .oracles import Release, failures
+from .test_rename_field import KINDS, make_v2, models_source
+
+ROWS = 3000
+STALL = 2500  # in the second batch: rows 1001..3000
+FIRST_BATCH = 1000  # runtime/backfill.py
+# kind: (old column, new column)
+COLUMNS = {
+    "plain": ("title", "headline"),
+    "nullable": ("note", "remark"),
+    "unique": ("code", "sku"),
+    "indexed": ("rank", "position"),
+    "foreign_key": ("author_id", "writer_id"),
+    "one_to_one": ("cover_id", "jacket_id"),
+    "db_column": ("title", "headline"),
+}
+FILL = {
+    "text": "Book({field}=f'fill {{n}}')",
+    "int": "Book({field}=n)",
+    "author": "Book({field}=authors[n])",
+}
+STALL_SQL = {
+    "postgresql": [
+        "CREATE FUNCTION test_stall() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN IF NEW.id = {STALL} THEN PERFORM pg_sleep(4); END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER test_stall BEFORE UPDATE ON shop_book FOR EACH ROW "
+        "EXECUTE FUNCTION test_stall()",
+    ],
+    "mysql": [
+        "CREATE TRIGGER test_stall BEFORE UPDATE ON shop_book FOR EACH ROW "
+        f"BEGIN IF NEW.id = {STALL} THEN DO SLEEP(4); END IF; END",
+    ],
+    # SQLite cannot sleep: the batch fails instead, and migrate stops there.
+    "sqlite": [
+        "CREATE TRIGGER test_stall BEFORE UPDATE ON shop_book FOR EACH ROW "
+        f"WHEN NEW.id = {STALL} BEGIN SELECT RAISE(ABORT, 'test stall'); END",
+    ],
+}
+UNSTALL_SQL = {
+    "postgresql": [
+        "DROP TRIGGER test_stall ON shop_book",
+        "DROP FUNCTION test_stall()",
+    ],
+    "mysql": ["DROP TRIGGER test_stall"],
+    "sqlite": ["DROP TRIGGER test_stall"],
+}
+
+
+def connect(project):
+    settings = project.database
+    if project.vendor == "postgresql":
+        import psycopg
+
+        return psycopg.connect(
+            host=settings["HOST"],
+            user=settings["USER"],
+            dbname=settings["NAME"],
+            autocommit=True,
+        )
+    if project.vendor == "mysql":
+        import MySQLdb
+
+        return MySQLdb.connect(
+            host=settings["HOST"],
+            user=settings["USER"],
+            database=settings["NAME"],
+            autocommit=True,
+        )
+    import sqlite3
+
+    return sqlite3.connect(settings["NAME"], isolation_level=None, timeout=30)
+
+
+def query(connection, sql):
+    cursor = connection.cursor()
+    cursor.execute(sql)
+    rows = cursor.fetchall() if cursor.description else []
+    cursor.close()
+    return rows
+
+
+def fill(project, kind):
+    _, _, field, _, values = KINDS[kind]
+    authors = ""
+    if values == "author":
+        authors = (
+            "authors = Author.objects.bulk_create("
+            f"Author(name=f'a{{n}}') for n in range({ROWS}))\n"
+        )
+    make = FILL[values].format(field=field)
+    project.manage(
+        "shell",
+        "-c",
+        "from shop.models import Author, Book\n"
+        + authors
+        + f"Book.objects.bulk_create({make} for n in range({ROWS}))",
+    )
+
+
+def copied(connection, old, new):
+    return query(
+        connection,
+        f"SELECT COUNT(*) FROM shop_book WHERE {new} = {old}",
+    )[
+        0
+    ][0]
+
+
+def start_migrate(project):
+    env = {
+        **os.environ,
+        "TEST_PROJECT_DATABASES": json.dumps({"default": project.database}),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DJANGO_SETTINGS_MODULE": "settings",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "migrate"],
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for(predicate, process, what, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:  # the column is not there yet
+            pass
+        if process.poll() is not None:
+            raise AssertionError(
+                f"migrate ended before {what}:\n{process.stdout.read()}"
+            )
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def kill(process):
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(30)
+    process.stdout.close()
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_killed_backfill_continues_where_it_stopped(make_project, vendor, kind):
+    old_field, new_field, *_ = KINDS[kind]
+    old, new = COLUMNS[kind]
+    project = make_project(vendor)
+    release = Release(project, models_source(old_field), models_source(new_field))
+    fill(project, kind)
+    connection = connect(project)
+    try:
+        for sql in STALL_SQL[vendor]:
+            query(connection, sql)
+        project.set_models(release.v2_models)
+        make_v2(project)
+        if vendor == "sqlite":
+            failed = project.manage("migrate", check=False)
+            assert "test stall" in failed.stderr, failed.stderr
+        else:
+            process = start_migrate(project)
+            wait_for(
+                lambda: copied(connection, old, new) >= FIRST_BATCH,
+                process,
+                "the first batch",
+            )
+            time.sleep(0.5)  # the batch holding row STALL sleeps
+            assert process.poll() is None, process.stdout.read()
+            kill(process)
+        # What the first run left: the new column, the batches before the
+        # one holding row STALL (their sizes follow their times).
+        done = copied(connection, old, new)
+        assert FIRST_BATCH <= done < STALL
+        for sql in UNSTALL_SQL[vendor]:  # waits for the killed session's end
+            query(connection, sql)
+    finally:
+        connection.close()
+    assert project.migration_names()[-1] not in applied(project)
+    rerun = project.manage("migrate")
+    assert "stopped part-way" in rerun.stdout, rerun.stdout
+    left = ROWS - done
+    assert f"{left}/{left} rows" in rerun.stdout, rerun.stdout
+    connection = connect(project)
+    try:
+        assert copied(connection, old, new) == ROWS
+    finally:
+        connection.close()
+    # Both releases at work, each seeing the other's writes.
+    release.v2 = project.migration_names()[-1]
+    problems = failures(release.crud())
+    assert not problems, "\n".join(problems)
+    assert project.manage("migrate").stdout.count("No migrations to apply") == 1
+
+
+def applied(project):
+    output = project.manage("showmigrations", "shop", "--plan").stdout
+    return [line.split(".", 1)[1] for line in output.splitlines() if "[X]" in line]
