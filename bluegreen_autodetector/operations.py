@@ -16,8 +16,17 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import CommandError
 from django.db import router
 from django.db.backends.utils import strip_quotes
-from django.db.migrations.operations import RunSQL
+from django.db.migrations.operations import RunSQL, SeparateDatabaseAndState
 from django.db.migrations.operations.base import Operation
+
+
+def database_operations(ops):
+    """The operations that run on the database, SeparateDatabaseAndState's opened."""
+    for operation in ops:
+        if isinstance(operation, SeparateDatabaseAndState):
+            yield from database_operations(operation.database_operations)
+        else:
+            yield operation
 
 
 class CleanupSQL(RunSQL):

@@ -279,7 +279,7 @@ class _Progress:
         self.what = what
         self.total = total
         self.started = time.monotonic()
-        self.shown = self.started  # a first plain line after 5 s
+        self.shown = 0.0  # a first plain line after the first batch
         self.tty = getattr(out, "isatty", lambda: False)()
         # migrate has written "  Applying ..." without its end of line.
         self.out.write("\n")
@@ -298,7 +298,8 @@ class _Progress:
         if self.tty:
             self.out.write("\r" + self._line(done))
             self.out.flush()
-        elif now - self.shown >= 5:  # A plain line every 5 s in a log.
+        elif now - self.shown >= 5 and done < self.total:
+            # A plain line every 5 s in a log (the last one is finish's).
             self.out.write(self._line(done) + "\n")
             self.shown = now
 

@@ -30,8 +30,7 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.models import ModelOperation
 from django.db.migrations.state import ProjectState
 
-from ..operations import CleanupSQL, RunAlterSQL
-from .rollback import database_operations
+from ..operations import CleanupSQL, RunAlterSQL, database_operations
 
 # At most this share of deadlock_timeout is spent waiting up front.
 SHARE_OF_DEADLOCK_TIMEOUT = 0.5

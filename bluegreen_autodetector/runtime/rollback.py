@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
-from ..operations import RunCleanupSQL, RunSyncSQL
+from ..operations import RunCleanupSQL, RunSyncSQL, database_operations
 from .rows import dangling_rows, selected
 
 
@@ -179,12 +179,3 @@ def refuse_blocked_plan(plan: list[tuple[Migration, bool]], connection) -> None:
             for operation in unapplied
             if isinstance(operation, RunCleanupSQL)
         } - refills
-
-
-def database_operations(ops):
-    """The operations that run on the database, SeparateDatabaseAndState's opened."""
-    for operation in ops:
-        if isinstance(operation, operations.SeparateDatabaseAndState):
-            yield from database_operations(operation.database_operations)
-        else:
-            yield operation

@@ -31,8 +31,8 @@ from django.db.backends.utils import truncate_name
 from django.db.migrations import Migration, operations
 from django.db.migrations.loader import MigrationLoader
 
-from ..operations import CleanupSQL, server_name
-from .online import adds_constraint
+from ..operations import CleanupSQL, database_operations, server_name
+from ..split.autocommit import adds_constraint
 from .rows import SAMPLE, named_keys, selected
 
 
@@ -159,7 +159,6 @@ class Checker:
 
 
 def _database_ops(ops):
-    from .rollback import database_operations
 
     return list(database_operations(ops))
 

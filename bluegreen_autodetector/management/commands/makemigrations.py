@@ -182,7 +182,7 @@ class Command(makemigrations.Command):
         """
         On PostgreSQL, a migration that builds an index or validates a
         constraint on a table in use runs online only outside a transaction
-        (online.py): it is written ``atomic = False``.
+        (``split/autocommit.py``): it is written ``atomic = False``.
         """
         if not conf.enabled():
             return
@@ -190,14 +190,13 @@ class Command(makemigrations.Command):
         vendors = conf.vendors()
         if "postgresql" not in vendors:
             return  # Only PostgreSQL's online DDL needs autocommit.
-        # Imported here, as in migrate: its lock and online-DDL machinery is
-        # migrate's, and every command's system checks import this module.
-        from ...runtime import online
+        # Imported here: only a project deployed on PostgreSQL reads it.
+        from ...split.autocommit import needs_autocommit
 
         for migrations in changes.values():
             for migration in migrations:
                 for each in (migration, split_of(migration).cleanup):
-                    if each is not None and online.needs_autocommit(each, vendors):
+                    if each is not None and needs_autocommit(each, vendors):
                         each.atomic = False
 
     def _checked_for_lost_cleanups(self, options) -> bool:
