@@ -6,18 +6,19 @@ captured per database vendor, which stock ``RunSQL`` cannot choose between,
 and must cope with a table that a later release changed before they run
 (on SQLite, stock Django's ``migrate`` carries out an ``AlterField`` by
 rebuilding the table from its state, without the lingering column; the
-package's keeps it: ``sqlite_rebuilds``). Both
-operations here are ``RunSQL`` subclasses: ``sqlmigrate`` shows their SQL.
+package's keeps it: ``sqlite_rebuilds``). ``RunCleanupSQL`` and
+``RunAlterSQL`` are ``RunSQL`` subclasses: ``sqlmigrate`` shows their SQL.
+
+The operations of the overlap (a rename's, a retype's, a NOT NULL's fill)
+are defined in ``overlap/`` and imported from here, their public path.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import CommandError
 from django.db import router
 from django.db.backends.utils import strip_quotes
 from django.db.migrations.operations import RunSQL, SeparateDatabaseAndState
-from django.db.migrations.operations.base import Operation
 
 
 def database_operations(ops):
@@ -139,9 +140,7 @@ class CleanupSQL(RunSQL):
             table = server_name(connection, table)
             if table not in connection.introspection.table_names(cursor):
                 return None
-            description = connection.introspection.get_table_description(
-                cursor, table
-            )
+            description = connection.introspection.get_table_description(cursor, table)
         return [column.name for column in description]
 
     def _has_column(self, columns: list[str], connection) -> bool:
@@ -391,423 +390,21 @@ def _reload_sqlite_schema(connection, statements: list[str]) -> None:
         cursor.execute("PRAGMA writable_schema = OFF")
 
 
-class RunSyncSQL(CleanupSQL):
-    """
-    A rename's synchronisation: triggers that keep column ``source`` (the
-    old release's) and ``column`` (the new release's) of ``table`` equal in
-    both directions (``sync/``). In a contract it installs them (``drops``
-    False); in the cleanup it drops them (``drops`` True), before the old
-    column goes. Its statements are idempotent (``IF EXISTS``, ``OR
-    REPLACE``), so a migration stopped part-way runs again.
-    """
-
-    def __init__(
-        self,
-        table: str,
-        sql: dict[str, list[str]],
-        reverse_sql: dict[str, list[str]],
-        column: str | None = None,
-        source: str | None = None,
-        drops: bool = False,
-        state_operations=None,
-        hints: dict | None = None,
-        elidable: bool = False,
-        tables: dict[str, str] | None = None,
-    ) -> None:
-        self.source = source
-        self.drops = drops
-        super().__init__(
-            table,
-            sql,
-            reverse_sql,
-            column=column,
-            state_operations=state_operations,
-            hints=hints,
-            elidable=elidable,
-            tables=tables,
-        )
-
-    def deconstruct(self):
-        name, args, kwargs = super().deconstruct()
-        ordered = {"table": kwargs.pop("table"), "column": kwargs.pop("column")}
-        ordered["source"] = self.source
-        if self.drops:
-            ordered["drops"] = True
-        return name, args, {**ordered, **kwargs}
-
-    def describe(self) -> str:
-        pair = f"{self.table}.{self.source} and {self.column}"
-        if self.drops:
-            return f"Drop the synchronisation of {pair} (kept by a contract migration)"
-        return f"Keep {pair} equal in both directions while both releases run"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"sync_{self.table}_{self.column}"
-
-    def should_run(self, connection, forwards, states):
-        columns = self._columns(connection)
-        if columns is None:
-            return False
-        if forwards == self.drops:
-            return True  # Dropping: IF EXISTS makes it safe to repeat.
-        # Creating: both columns must be there (a later SQLite rebuild, or a
-        # reverse past the column's re-creation, may have left one out).
-        return self.source in columns and self.column in columns
+# The operations of the overlap (``overlap/``), on their public path here,
+# imported on first use: ``overlap`` imports this module.
+_OVERLAP = {
+    "RunSyncSQL": "columns",
+    "CopyColumn": "columns",
+    "RunSwapSQL": "columns",
+    "RunViewSQL": "tables",
+    "FillColumn": "fill",
+}
 
 
-class CopyColumn(Operation):
-    """
-    A rename's backfill: fill ``column`` of ``table`` from ``source`` where
-    they differ, in primary-key batches (``backfill.py``), each its own
-    transaction when the migration is not atomic. Nothing to undo
-    backwards: the contract drops the new column.
-    """
-
-    reversible = True
-    reduces_to_sql = True
-
-    def __init__(
-        self,
-        table: str,
-        source: str,
-        column: str,
-        primary_key: str,
-        hints: dict | None = None,
-        casts: dict[str, str] | None = None,
-    ) -> None:
-        self.table = table
-        self.source = source
-        self.column = column
-        self.primary_key = primary_key
-        self.hints = hints or {}
-        # A retype's: by vendor, the type ``column`` converts values to.
-        self.casts = casts or {}
-
-    def deconstruct(self):
-        kwargs = {
-            "table": self.table,
-            "source": self.source,
-            "column": self.column,
-            "primary_key": self.primary_key,
-        }
-        if self.hints:
-            kwargs["hints"] = self.hints
-        if self.casts:
-            kwargs["casts"] = self.casts
-        return (self.__class__.__qualname__, [], kwargs)
-
-    def state_forwards(self, app_label, state):
-        pass
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        connection = schema_editor.connection
-        cast = self.casts.get(connection.vendor)
-        if not router.allow_migrate(connection.alias, app_label, **self.hints):
-            return
-        if schema_editor.collect_sql:
-            from .capture.sync.common import copy_statement
-
-            schema_editor.execute(
-                copy_statement(
-                    connection.vendor, self.table, self.source, self.column, cast
-                )
-            )
-            return
-        from .runtime.backfill import copy_column
-
-        copy_column(
-            connection,
-            self.table,
-            self.source,
-            self.column,
-            self.primary_key,
-            cast=cast,
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        pass
-
-    def describe(self) -> str:
-        return (
-            f"Copy {self.table}.{self.source} into {self.column} (in batches; "
-            f"resumable)"
-        )
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"copy_{self.table}_{self.column}"
-
-
-class RunViewSQL(CleanupSQL):
-    """
-    A table rename's old names: views of the renamed tables (``views``, each
-    old name -> the table under its new name), through which the old release
-    reads and writes while both releases run (``capture/views/``); a
-    many-to-many table named after the renamed model or field is one of
-    them, with its columns named after the model (``columns``: view ->
-    {its column: the table's}). In a contract it creates them (``drops``
-    False), after Django's operation renamed the tables; in the cleanup it
-    drops them (``drops`` True). Its statements are idempotent (``OR
-    REPLACE``, ``IF EXISTS``), so a migration stopped part-way runs again.
-    """
-
-    def __init__(
-        self,
-        table: str,
-        views: dict[str, str],
-        sql: dict[str, list[str]],
-        reverse_sql: dict[str, list[str]],
-        columns: dict[str, dict[str, str]] | None = None,
-        drops: bool = False,
-        state_operations=None,
-        hints: dict | None = None,
-        elidable: bool = False,
-        tables: dict[str, str] | None = None,
-    ) -> None:
-        self.views = views
-        self.columns = columns or {}
-        self.drops = drops
-        super().__init__(
-            table,
-            sql,
-            reverse_sql,
-            state_operations=state_operations,
-            hints=hints,
-            elidable=elidable,
-            tables=tables,
-        )
-
-    def deconstruct(self):
-        name, args, kwargs = super().deconstruct()
-        ordered = {"table": kwargs.pop("table"), "views": self.views}
-        if self.columns:
-            ordered["columns"] = self.columns
-        if self.drops:
-            ordered["drops"] = True
-        return name, args, {**ordered, **kwargs}
-
-    def describe(self) -> str:
-        named = ", ".join(f"{view} of {table}" for view, table in self.views.items())
-        if self.drops:
-            return f"Drop the views {named} (kept by a contract migration)"
-        return f"Keep the old names while both releases run: views {named}"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"view_{next(iter(self.views))}"
-
-    def should_run(self, connection, forwards, states):
-        if forwards == self.drops:
-            return True  # Dropping: IF EXISTS makes it safe to repeat.
-        return self._columns(connection) is not None  # The table is there.
-
-    def _run(self, app_label, schema_editor, captured, forwards, states):
-        connection = schema_editor.connection
-        if connection.vendor == "sqlite" and forwards != self.drops:
-            # SQLite's old name is a shadow table made from the renamed one's
-            # own definition, read now (capture/views/sqlite.py); then the
-            # captured triggers.
-            captured = {
-                **captured,
-                "sqlite": [*self._shadows(schema_editor), *captured["sqlite"]],
-            }
-        super()._run(app_label, schema_editor, captured, forwards, states)
-
-    def _shadows(self, schema_editor) -> list[str]:
-        from .capture.views.sqlite import shadow
-
-        statements = []
-        for view, table in self.views.items():
-            with schema_editor.connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s",
-                    [strip_quotes(table)],
-                )
-                row = cursor.fetchone()
-                cursor.execute(
-                    "SELECT name FROM pragma_table_info(%s)", [strip_quotes(table)]
-                )
-                names = [name for (name,) in cursor.fetchall()]
-            if row is None:
-                if schema_editor.collect_sql:
-                    statements.append(
-                        f"-- The table {view}, made at migrate time as {table} is"
-                    )
-                continue
-            renamed = {new: old for old, new in self.columns.get(view, {}).items()}
-            pairs = [(renamed.get(name, name), name) for name in names]
-            statements += shadow(row[0], view, table, pairs)
-        return statements
-
-
-class RunSwapSQL(RunSyncSQL):
-    """
-    A retype's cleanup (``split/catalogue/retypes.py``): drop the
-    synchronisation of ``source`` (the column both releases wrote, of the
-    old type) and ``column`` (the second column, of the new type), drop
-    ``source`` and rename ``column`` to ``source``. It runs while
-    ``column`` is there, so a migration stopped after it runs again;
-    backwards, while it is not: the old column comes back, filled and
-    synchronised.
-    """
-
-    def should_run(self, connection, forwards, states):
-        columns = self._columns(connection)
-        if columns is None:
-            return False
-        return self._has_column(columns, connection) == forwards
-
-    def describe(self) -> str:
-        return (
-            f"Drop {self.table}.{self.source} and rename {self.column} (of the new "
-            f"type) to {self.source}"
-        )
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"swap_{self.table}_{self.source}"
-
-
-class FillColumn(Operation):
-    """
-    A NOT NULL's backfill: fill the NULLs of field ``name`` of model
-    ``model_name`` (its column, as Django's state has it) in primary-key
-    batches (``backfill.py``), each its own transaction when the migration
-    is not atomic, before its NOT NULL is set. ``call`` is the import path
-    of a callable default, called once per row (``uuid.uuid4``: each row its
-    own UUID, where Django's ``AddField`` gives every existing row one);
-    else ``value`` is the constant every NULL gets. Resumable: only rows
-    still NULL are written. Nothing to undo backwards.
-    """
-
-    reversible = True
-    reduces_to_sql = True  # sqlmigrate shows the UPDATE, or what is called
-
-    # Django's writer serialises the arguments named in __init__'s signature.
-    def __init__(
-        self,
-        model_name: str,
-        name: str,
-        call: str | None = None,
-        value=None,
-        hints: dict | None = None,
-    ) -> None:
-        self.model_name = model_name
-        self.name = name
-        self.call = call
-        self.value = value
-        self.hints = hints or {}
-
-    def deconstruct(self):
-        kwargs = {"model_name": self.model_name, "name": self.name}
-        if self.call is not None:
-            kwargs["call"] = self.call
-        else:
-            kwargs["value"] = self.value
-        if self.hints:
-            kwargs["hints"] = self.hints
-        return (self.__class__.__qualname__, [], kwargs)
-
-    def state_forwards(self, app_label, state):
-        pass
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        connection = schema_editor.connection
-        if not router.allow_migrate(connection.alias, app_label, **self.hints):
-            return
-        try:
-            model = to_state.apps.get_model(app_label, self.model_name)
-            field = model._meta.get_field(self.name)
-        except (LookupError, FieldDoesNotExist):
-            return  # Removed since (its column dropped by a later cleanup).
-        table, column = model._meta.db_table, field.column
-        quote = connection.ops.quote_name
-        if schema_editor.collect_sql:
-            if self.call is not None:
-                schema_editor.collected_sql.append(
-                    f"-- migrate fills each NULL of {table}.{column} with its own "
-                    f"call of {self.call}(), in primary-key batches"
-                )
-            else:
-                value = schema_editor.quote_value(
-                    field.get_db_prep_save(self.value, connection)
-                )
-                schema_editor.collected_sql.append(
-                    f"UPDATE {quote(table)} SET {quote(column)} = {value} "
-                    f"WHERE {quote(column)} IS NULL;"
-                )
-            return
-        with connection.cursor() as cursor:
-            description = connection.introspection.get_table_description(
-                cursor, server_name(connection, table)
-            )
-        if server_name(connection, column) not in [c.name for c in description]:
-            return  # Gone already (a later cleanup, or a SQLite rebuild).
-        if self.call is not None:
-            produce = _imported(self.call)
-        else:
-            constant = self.value
-
-            def produce():
-                return constant
-
-        from .runtime.backfill import fill_by_keys, fill_column
-
-        keys = [pk.column for pk in getattr(model._meta, "pk_fields", [model._meta.pk])]
-        if len(keys) > 1:  # A CompositePrimaryKey: no key range to batch by.
-            fill_by_keys(
-                connection,
-                table,
-                column,
-                keys,
-                lambda: field.get_db_prep_save(produce(), connection),
-                each_row=self.call is not None,
-            )
-            return
-        fill_column(
-            connection,
-            table,
-            column,
-            model._meta.pk.column,
-            lambda: field.get_db_prep_save(produce(), connection),
-            each_row=self.call is not None,
-            placeholder=(
-                f"CAST(%s AS {field.cast_db_type(connection)})"
-                if connection.vendor == "postgresql"
-                else "%s"
-            ),
-        )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        pass
-
-    def describe(self) -> str:
-        what = f"{self.call}()" if self.call is not None else repr(self.value)
-        return (
-            f"Fill the NULLs of {self.model_name}.{self.name} with {what} (in "
-            f"batches; resumable)"
-        )
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"swap_{self.table}_{self.source}"
-
-
-        return f"fill_{self.model_name}_{self.name}"
-
-
-def _imported(path: str):
-    """The object at import path ``path`` (``module.Class.method`` too)."""
+def __getattr__(name: str):
+    module = _OVERLAP.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from importlib import import_module
 
-    parts = path.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        try:
-            found = import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for name in parts[cut:]:
-            found = getattr(found, name)
-        return found
-    raise ImportError(f"{path} cannot be imported")
+    return getattr(import_module(f"{__package__}.overlap.{module}"), name)

@@ -1,0 +1,195 @@
+"""
+Columns kept equal while both releases run: ``RunSyncSQL`` (the triggers of
+a rename or a retype, ``capture/sync/``), ``CopyColumn`` (the existing rows
+copied in batches, ``runtime/backfill.py``), ``RunSwapSQL`` (a retype's
+cleanup).
+"""
+
+from __future__ import annotations
+
+from django.db import router
+from django.db.migrations.operations.base import Operation
+
+from ..operations import CleanupSQL
+
+
+class RunSyncSQL(CleanupSQL):
+    """
+    A rename's synchronisation: triggers that keep column ``source`` (the
+    old release's) and ``column`` (the new release's) of ``table`` equal in
+    both directions (``sync/``). In a contract it installs them (``drops``
+    False); in the cleanup it drops them (``drops`` True), before the old
+    column goes. Its statements are idempotent (``IF EXISTS``, ``OR
+    REPLACE``), so a migration stopped part-way runs again.
+    """
+
+    __module__ = "bluegreen_autodetector.operations"  # its public path
+
+    def __init__(
+        self,
+        table: str,
+        sql: dict[str, list[str]],
+        reverse_sql: dict[str, list[str]],
+        column: str | None = None,
+        source: str | None = None,
+        drops: bool = False,
+        state_operations=None,
+        hints: dict | None = None,
+        elidable: bool = False,
+        tables: dict[str, str] | None = None,
+    ) -> None:
+        self.source = source
+        self.drops = drops
+        super().__init__(
+            table,
+            sql,
+            reverse_sql,
+            column=column,
+            state_operations=state_operations,
+            hints=hints,
+            elidable=elidable,
+            tables=tables,
+        )
+
+    def deconstruct(self):
+        name, args, kwargs = super().deconstruct()
+        ordered = {"table": kwargs.pop("table"), "column": kwargs.pop("column")}
+        ordered["source"] = self.source
+        if self.drops:
+            ordered["drops"] = True
+        return name, args, {**ordered, **kwargs}
+
+    def describe(self) -> str:
+        pair = f"{self.table}.{self.source} and {self.column}"
+        if self.drops:
+            return f"Drop the synchronisation of {pair} (kept by a contract migration)"
+        return f"Keep {pair} equal in both directions while both releases run"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"sync_{self.table}_{self.column}"
+
+    def should_run(self, connection, forwards, states):
+        columns = self._columns(connection)
+        if columns is None:
+            return False
+        if forwards == self.drops:
+            return True  # Dropping: IF EXISTS makes it safe to repeat.
+        # Creating: both columns must be there (a later SQLite rebuild, or a
+        # reverse past the column's re-creation, may have left one out).
+        return self.source in columns and self.column in columns
+
+
+class CopyColumn(Operation):
+    """
+    A rename's backfill: fill ``column`` of ``table`` from ``source`` where
+    they differ, in primary-key batches (``backfill.py``), each its own
+    transaction when the migration is not atomic. Nothing to undo
+    backwards: the contract drops the new column.
+    """
+
+    __module__ = "bluegreen_autodetector.operations"  # its public path
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(
+        self,
+        table: str,
+        source: str,
+        column: str,
+        primary_key: str,
+        hints: dict | None = None,
+        casts: dict[str, str] | None = None,
+    ) -> None:
+        self.table = table
+        self.source = source
+        self.column = column
+        self.primary_key = primary_key
+        self.hints = hints or {}
+        # A retype's: by vendor, the type ``column`` converts values to.
+        self.casts = casts or {}
+
+    def deconstruct(self):
+        kwargs = {
+            "table": self.table,
+            "source": self.source,
+            "column": self.column,
+            "primary_key": self.primary_key,
+        }
+        if self.hints:
+            kwargs["hints"] = self.hints
+        if self.casts:
+            kwargs["casts"] = self.casts
+        return (self.__class__.__qualname__, [], kwargs)
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        connection = schema_editor.connection
+        cast = self.casts.get(connection.vendor)
+        if not router.allow_migrate(connection.alias, app_label, **self.hints):
+            return
+        if schema_editor.collect_sql:
+            from ..capture.sync.common import copy_statement
+
+            schema_editor.execute(
+                copy_statement(
+                    connection.vendor, self.table, self.source, self.column, cast
+                )
+            )
+            return
+        from ..runtime.backfill import copy_column
+
+        copy_column(
+            connection,
+            self.table,
+            self.source,
+            self.column,
+            self.primary_key,
+            cast=cast,
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+    def describe(self) -> str:
+        return (
+            f"Copy {self.table}.{self.source} into {self.column} (in batches; "
+            f"resumable)"
+        )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"copy_{self.table}_{self.column}"
+
+
+class RunSwapSQL(RunSyncSQL):
+    """
+    A retype's cleanup (``split/catalogue/retypes.py``): drop the
+    synchronisation of ``source`` (the column both releases wrote, of the
+    old type) and ``column`` (the second column, of the new type), drop
+    ``source`` and rename ``column`` to ``source``. It runs while
+    ``column`` is there, so a migration stopped after it runs again;
+    backwards, while it is not: the old column comes back, filled and
+    synchronised.
+    """
+
+    __module__ = "bluegreen_autodetector.operations"  # its public path
+
+    def should_run(self, connection, forwards, states):
+        columns = self._columns(connection)
+        if columns is None:
+            return False
+        return self._has_column(columns, connection) == forwards
+
+    def describe(self) -> str:
+        return (
+            f"Drop {self.table}.{self.source} and rename {self.column} (of the new "
+            f"type) to {self.source}"
+        )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"swap_{self.table}_{self.source}"

@@ -1,0 +1,114 @@
+"""
+A renamed table's old names while both releases run: ``RunViewSQL``
+(``capture/views/``).
+"""
+
+from __future__ import annotations
+
+from django.db.backends.utils import strip_quotes
+
+from ..operations import CleanupSQL
+
+
+class RunViewSQL(CleanupSQL):
+    """
+    A table rename's old names: views of the renamed tables (``views``, each
+    old name -> the table under its new name), through which the old release
+    reads and writes while both releases run (``capture/views/``); a
+    many-to-many table named after the renamed model or field is one of
+    them, with its columns named after the model (``columns``: view ->
+    {its column: the table's}). In a contract it creates them (``drops``
+    False), after Django's operation renamed the tables; in the cleanup it
+    drops them (``drops`` True). Its statements are idempotent (``OR
+    REPLACE``, ``IF EXISTS``), so a migration stopped part-way runs again.
+    """
+
+    __module__ = "bluegreen_autodetector.operations"  # its public path
+
+    def __init__(
+        self,
+        table: str,
+        views: dict[str, str],
+        sql: dict[str, list[str]],
+        reverse_sql: dict[str, list[str]],
+        columns: dict[str, dict[str, str]] | None = None,
+        drops: bool = False,
+        state_operations=None,
+        hints: dict | None = None,
+        elidable: bool = False,
+        tables: dict[str, str] | None = None,
+    ) -> None:
+        self.views = views
+        self.columns = columns or {}
+        self.drops = drops
+        super().__init__(
+            table,
+            sql,
+            reverse_sql,
+            state_operations=state_operations,
+            hints=hints,
+            elidable=elidable,
+            tables=tables,
+        )
+
+    def deconstruct(self):
+        name, args, kwargs = super().deconstruct()
+        ordered = {"table": kwargs.pop("table"), "views": self.views}
+        if self.columns:
+            ordered["columns"] = self.columns
+        if self.drops:
+            ordered["drops"] = True
+        return name, args, {**ordered, **kwargs}
+
+    def describe(self) -> str:
+        named = ", ".join(f"{view} of {table}" for view, table in self.views.items())
+        if self.drops:
+            return f"Drop the views {named} (kept by a contract migration)"
+        return f"Keep the old names while both releases run: views {named}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"view_{next(iter(self.views))}"
+
+    def should_run(self, connection, forwards, states):
+        if forwards == self.drops:
+            return True  # Dropping: IF EXISTS makes it safe to repeat.
+        return self._columns(connection) is not None  # The table is there.
+
+    def _run(self, app_label, schema_editor, captured, forwards, states):
+        connection = schema_editor.connection
+        if connection.vendor == "sqlite" and forwards != self.drops:
+            # SQLite's old name is a shadow table made from the renamed one's
+            # own definition, read now (capture/views/sqlite.py); then the
+            # captured triggers.
+            captured = {
+                **captured,
+                "sqlite": [*self._shadows(schema_editor), *captured["sqlite"]],
+            }
+        super()._run(app_label, schema_editor, captured, forwards, states)
+
+    def _shadows(self, schema_editor) -> list[str]:
+        from ..capture.views.sqlite import shadow
+
+        statements = []
+        for view, table in self.views.items():
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s",
+                    [strip_quotes(table)],
+                )
+                row = cursor.fetchone()
+                cursor.execute(
+                    "SELECT name FROM pragma_table_info(%s)", [strip_quotes(table)]
+                )
+                names = [name for (name,) in cursor.fetchall()]
+            if row is None:
+                if schema_editor.collect_sql:
+                    statements.append(
+                        f"-- The table {view}, made at migrate time as {table} is"
+                    )
+                continue
+            renamed = {new: old for old, new in self.columns.get(view, {}).items()}
+            pairs = [(renamed.get(name, name), name) for name in names]
+            statements += shadow(row[0], view, table, pairs)
+        return statements
