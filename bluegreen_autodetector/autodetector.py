@@ -38,6 +38,7 @@ from .split.replan import (
     replan_alterations,
     replan_removals,
 )
+from .split.replan_renames import refuse_renames_of_finished
 from .split.replan_views import refuse_view_changes
 from .split.result import attach
 from .verifier import judge, live, shape, states
@@ -83,6 +84,9 @@ class BlueGreenAutodetector(MigrationAutodetector):
         replan_alterations(ordered, self.pending_cleanups, self.leaf_state, plan)
         refuse_synced_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
         refuse_view_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
+        refuse_renames_of_finished(
+            ordered, self.pending_cleanups, self.leaf_state, plan
+        )
         # The split reads each operation against what the database holds.
         split_keys = _touched_models(changes)
         state = states.copy_state(self.leaf_state, split_keys)

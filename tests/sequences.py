@@ -10,7 +10,11 @@ fields of ``BOOK_FIELDS`` each in one of its definitions (or absent), and a
 (or ``Review``) to another definition, so a sequence goes through additions,
 removals, NOT NULL changes both ways, edits the database never sees, Meta
 changes, new relations to old tables, a re-pointed ForeignKey and a
-database default replaced by a Python one, in any order.
+database default replaced by a Python one, in any order. The knobs of
+``NAMES`` rename: the plain field ``note``, the ForeignKey ``author`` and the
+model ``Book`` itself (each makemigrations answers "y" at Django's "Did you
+rename ...?"), so that a later edit of a renamed field or model, its cleanup
+pending, is drawn too.
 """
 
 from __future__ import annotations
@@ -46,19 +50,29 @@ BOOK_FIELDS: dict[str, list[str | None]] = {
     "tags": [None, 'models.ManyToManyField("Author", related_name="tagged")'],
 }
 
+# Rename knobs: the names a field (or Book itself) takes in turn.
+NAMES: dict[str, list[str]] = {
+    "book_name": ["Book", "Volume"],
+    "note_name": ["note", "remark"],
+    "author_name": ["author", "writer"],
+}
+RENAMED = {"note_name": "note", "author_name": "author", "book_name": "book"}
+
 META = [None, 'ordering = ["title"]', 'verbose_name = "volume"']
 
 REVIEW = """
 
 class Review(models.Model):
-    book = models.ForeignKey(Book, models.CASCADE)
+    book = models.ForeignKey({book}, models.CASCADE)
     text = models.CharField(max_length=100)
 """
 
-KNOBS = [*BOOK_FIELDS, "meta", "review"]
+KNOBS = [*BOOK_FIELDS, "meta", "review", *NAMES]
 
 
 def choices(knob: str) -> int:
+    if knob in NAMES:
+        return len(NAMES[knob])
     if knob == "meta":
         return len(META)
     if knob == "review":
@@ -80,8 +94,16 @@ class Models:
             )
         )
 
+    def name(self, knob: str) -> str:
+        """The name the rename knob ``knob`` gives (a field's, or Book's)."""
+        return NAMES[knob][dict(self.chosen)[knob]]
+
+    def definition(self, field: str) -> str | None:
+        return BOOK_FIELDS[field][dict(self.chosen)[field]]
+
     def source(self) -> str:
         chosen = dict(self.chosen)
+        names = {RENAMED[knob]: self.name(knob) for knob in NAMES}
         lines = [
             "class Author(models.Model):",
             "    name = models.CharField(max_length=100)",
@@ -91,16 +113,17 @@ class Models:
             "    name = models.CharField(max_length=100)",
             "",
             "",
-            "class Book(models.Model):",
+            f"class {names['book']}(models.Model):",
             "    title = models.CharField(max_length=200)",
         ]
         for name, definitions in BOOK_FIELDS.items():
             definition = definitions[chosen[name]]
             if definition is not None:
-                lines.append(f"    {name} = {definition}")
+                lines.append(f"    {names.get(name, name)} = {definition}")
         if META[chosen["meta"]]:
             lines += ["", "    class Meta:", f"        {META[chosen['meta']]}"]
-        return "\n".join(lines) + "\n" + (REVIEW if chosen["review"] else "")
+        review = REVIEW.format(book=names["book"]) if chosen["review"] else ""
+        return "\n".join(lines) + "\n" + review
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,8 +155,12 @@ def models_versions(draw) -> Models:
 
 @st.composite
 def edits(draw) -> tuple[str, int]:
-    """(knob, step): each edit changes the models."""
-    knob = draw(st.sampled_from(KNOBS))
+    """
+    (knob, step): each edit changes the models; renames weigh double, and
+    come first: the simplest sequence (hypothesis' first) renames Book and
+    renames it back, its cleanup pending.
+    """
+    knob = draw(st.sampled_from([*NAMES, *KNOBS]))
     return knob, draw(st.integers(1, choices(knob) - 1))
 
 
@@ -168,11 +195,50 @@ ISSUE_CASES = Sequence(
             ("tags", 0),
             ("meta", 0),
             ("review", 0),
+            ("note_name", 0),
+            ("author_name", 0),
+            ("book_name", 0),
         )
     ),
     (
         Release(False, (("rating", 1), ("rating", 1))),  # added, relabelled
         Release(True, (("tags", 1), ("author", 1), ("review", 1))),
         Release(True, (("rating", 2), ("price", 1), ("note", 3), ("author", 1))),
+    ),
+)
+
+
+# Renames mixed with the rest, run on every vendor: a plain NOT NULL field
+# renamed then made nullable (its cleanup pending), a ForeignKey renamed then
+# re-pointed (refused: its cleanup pending), an addition; then, cleanups
+# promoted, Book renamed (its M2M table and Review's foreign key with it)
+# and a field of it removed (refused: the rename's cleanup pending).
+RENAME_CASES = Sequence(
+    Models(
+        (
+            ("rating", 1),
+            ("note", 1),
+            ("price", 0),
+            ("author", 1),
+            ("tags", 1),
+            ("meta", 0),
+            ("review", 1),
+            ("book_name", 0),
+            ("note_name", 0),
+            ("author_name", 0),
+        )
+    ),
+    (
+        Release(
+            False,
+            (
+                ("note_name", 1),
+                ("note", 1),
+                ("author_name", 1),
+                ("author", 1),
+                ("price", 1),
+            ),
+        ),
+        Release(True, (("book_name", 1), ("rating", 3))),
     ),
 )

@@ -374,3 +374,82 @@ def test_sqlmigrate_shows_the_old_names_kept(make_project, vendor):
     assert "DROP VIEW IF EXISTS" in backwards or 'DROP TABLE IF EXISTS "shop_book"' in (
         backwards
     ), backwards
+
+
+# A field whose contract left it tolerant of the old release, its cleanup
+# (RunAlterSQL) pending to finish it: the line that adds it.
+FINISHED = {
+    "m2m": 'tags = models.ManyToManyField("Tag", related_name="tagged")',
+    "foreign_key": 'tag = models.ForeignKey("Tag", models.SET_NULL, null=True)',
+    "not_null": "stars = models.IntegerField(default=5)",
+}
+# A rename of what that cleanup's SQL names: (v1 text, v2 text) in the models.
+RENAMES_OF_FINISHED = {
+    "model": ("class Book(", "class Novel("),
+    "db_table": ("    class Meta:\n", '    class Meta:\n        db_table = "novels"\n'),
+    "field": ("    tags = ", "    labels = "),
+    "target_model": ('"Tag"', '"Label"'),
+}
+
+
+@pytest.mark.parametrize(
+    ("finished", "rename"),
+    [
+        (finished, rename)
+        for finished in FINISHED
+        for rename in RENAMES_OF_FINISHED
+        # An M2M's target renamed is refused anyway (its column is named
+        # after the model); NOT NULL has no target.
+        if rename != "target_model" or finished == "foreign_key"
+    ],
+)
+def test_a_rename_of_what_a_pending_cleanup_finishes_waits_for_it(
+    make_project, vendor, finished, rename
+):
+    """
+    Found by tests/test_sequence_properties.py: an M2M added, then its model
+    renamed before the cleanup adding the M2M's foreign keys was promoted.
+    The rename dropped that cleanup's step (its model was "gone"), so the
+    constraints never came and makemigrations saw a change of the M2M for
+    ever. The cleanup's SQL names the old table and column: a rename of the
+    table, the column or the relation's target waits for it.
+    """
+    line = FINISHED[finished]
+    if rename == "field":
+        line = line.replace(line.split(" = ")[0], "tags")
+    body = "\n    ".join([line, "class Meta:", '    verbose_name = "book"'])
+    project = make_project(vendor)
+    project.set_models(
+        TAG + "\n" + book("Book", "").replace("class Book", "class Book")
+    )
+    project.manage("makemigrations", "--no-bluegreen", "-v0")
+    project.manage("migrate", "-v0")
+    v1 = project.migration_names()[-1]
+    added = TAG + "\n" + book("Book", body)
+    project.set_models(added)
+    project.manage("makemigrations", "--noinput", "-v0")
+    assert project.pending_files()
+    project.manage("migrate", "-v0")
+    renamed = added.replace(*RENAMES_OF_FINISHED[rename])
+    if rename == "target_model":
+        renamed = renamed.replace("class Tag(", "class Label(")
+    assert renamed != added
+    before = project.snapshot()
+    project.set_models(renamed)
+    result = project.run("manage.py", "makemigrations", check=False, input="y\ny\n")
+    assert result.returncode != 0, result.stdout
+    assert "nothing was written" in result.stderr, result.stderr
+    assert "promotemigrations" in result.stderr, result.stderr
+    assert project.snapshot() == before
+    # Once the cleanup is promoted and migrated, the rename goes through.
+    project.manage("promotemigrations")
+    project.manage("migrate", "-v0")
+    v1 = project.migration_names()[-1]
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    clean = project.manage("makemigrations", "--dry-run", "--noinput").stdout
+    assert "No changes detected" in clean, clean
+    problems = failures(
+        project.probe("crud", app="shop", v1=v1, v2=project.migration_names()[-1])
+    )
+    assert not problems, "\n".join(problems)
