@@ -1,6 +1,6 @@
 # Developer entry points. See README.md.
 #   make demo   the blue-green story on SQLite (in .venv-demo: Django and this package only)
-#   make test   the whole test suite (SQLite, PostgreSQL, MariaDB), on two workers
+#   make test   the whole test suite (SQLite, PostgreSQL, MariaDB), on three workers
 #   make test-matrix  the suite on every Django/Python leg of noxfile.py
 #   make lint   ruff, if installed
 #   make rehearsal  deploy rehearsal under load, stock vs bluegreen (benchmarks/)
@@ -43,13 +43,15 @@ $(DEMO_VENV)/.installed: pyproject.toml $(wildcard bluegreen_autodetector/__init
 	$(DEMO_VENV)/bin/python -m pip install -q -e .
 	touch $@
 
-# The suite on both cores (pytest-xdist): each test runs its project's
-# commands one process after another, forked from a server that imported
-# Django once (tests/zygote.py). The benchmarks' smoke runs come after, alone
-# on the machine: they replay a deploy under load.
+# The suite on three workers (pytest-xdist) on two cores: each test runs its
+# project's commands one process after another, forked from a server that
+# imported Django once (tests/zygote.py), and waits on the database servers
+# in between (a third worker: 12 % faster than two, a fourth: slower;
+# tests/test_names_taken.py, 2026-12-06). The benchmarks' smoke runs come
+# after, alone on the machine: they replay a deploy under load.
 test: venv
 	bash scripts/services.sh
-	$(VPY) -m pytest -n 2 -k "not benchmark_smoke"
+	$(VPY) -m pytest -n 3 -k "not benchmark_smoke"
 	$(VPY) -m pytest tests/test_benchmarks_smoke.py
 
 # Every leg of noxfile.py (Django 5.2/Python 3.11, 6.0/3.12, 6.1/3.13), each in
