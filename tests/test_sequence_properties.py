@@ -222,8 +222,18 @@ def assert_hazard_is_real(
     assert "bluegreen.W001" in reported and " fails: " in reported, reported
     applied = copy.manage("migrate", "-v0", check=False)
     if applied.returncode != 0:
-        note(f"stock's migration fails: {applied.stderr.splitlines()[-1]}")
-        assert "django.db.utils." in applied.stderr.splitlines()[-1], applied.stderr
+        # The database's error: its message may go on over several lines
+        # (PostgreSQL's DETAIL and HINT).
+        error = next(
+            (
+                line
+                for line in reversed(applied.stderr.splitlines())
+                if line.startswith("django.db.utils.")
+            ),
+            None,
+        )
+        assert error is not None, applied.stderr
+        note(f"stock's migration fails: {error}")
         return
     latest = copy.migration_names()[-1]
     problems = failures(copy.probe("crud", app=copy.app_label, v1=serving, v2=latest))
