@@ -73,4 +73,18 @@ def swap(table: str, old: str, new: str, old_type: str, not_null: bool) -> tuple
         f"ALTER TABLE {t} RENAME COLUMN {o} TO {n}",
         f"ALTER TABLE {t} ADD COLUMN {o} {old_type} NULL",
     ]
+    if not_null:
+        # Its NOT NULL back as SQLite's documented way edits it (the
+        # table's SQL in sqlite_master, no rebuild): the fill that follows
+        # writes every row's value, and CleanupSQL bumps the schema version.
+        before, after = (
+            f"{o} {old_type} NULL".replace("'", "''"),
+            f"{o} {old_type} NOT NULL".replace("'", "''"),
+        )
+        backwards += [
+            "PRAGMA writable_schema = ON",
+            f"UPDATE sqlite_master SET sql = replace(sql, '{before}', '{after}') "
+            f"WHERE type = 'table' AND name = '{table.replace(chr(39), chr(39) * 2)}'",
+            "PRAGMA writable_schema = OFF",
+        ]
     return forwards, backwards, []
