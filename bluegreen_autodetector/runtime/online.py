@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from django.db import DatabaseError
 
 from .. import conf
+from .editors import editors_changed
 from .locks import backoff, is_lock_timeout, statements_run, vendor
 
 # -- migrate and sqlmigrate: the statements as they run --------------------------
@@ -54,10 +55,8 @@ def online_statements(connection, log=None) -> Iterator[None]:
     ):
         yield
         return
-    original = connection.schema_editor
 
-    def schema_editor(*args, **kwargs):
-        editor = original(*args, **kwargs)
+    def change(editor):
         execute = editor.execute
 
         def run(sql, params, alternatives=()):
@@ -79,11 +78,8 @@ def online_statements(connection, log=None) -> Iterator[None]:
         editor.execute = online_execute
         return editor
 
-    connection.schema_editor = schema_editor
-    try:
+    with editors_changed(connection, change):
         yield
-    finally:
-        del connection.schema_editor
 
 
 def _first_accepted(editor, execute, sql, params, alternatives=()) -> None:

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..names import NEW_COLUMN_SUFFIX
+from .editors import editors_changed
 
 
 @contextmanager
@@ -39,11 +40,8 @@ def resuming_contracts(
     connection, log: Callable[[str], None] | None = None
 ) -> Iterator[None]:
     """While the block runs, a contract run again adds no column twice."""
-    own = vars(connection).get("schema_editor")
-    original = connection.schema_editor
 
-    def schema_editor(*args, **kwargs):
-        editor = original(*args, **kwargs)
+    def change(editor):
         add_field = editor.add_field
 
         def add_field_once(model, field):
@@ -58,14 +56,8 @@ def resuming_contracts(
         editor.add_field = add_field_once
         return editor
 
-    connection.schema_editor = schema_editor
-    try:
+    with editors_changed(connection, change):
         yield
-    finally:
-        if own is None:
-            del connection.schema_editor
-        else:
-            connection.schema_editor = own
 
 
 def _columns(editor, table: str) -> set[str]:

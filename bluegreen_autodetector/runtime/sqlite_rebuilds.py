@@ -42,6 +42,7 @@ from django.db import DatabaseError
 from django.db.backends.utils import strip_quotes
 
 from . import sqlite_sql
+from .editors import editors_changed
 
 # Numbers the statements that check a trigger.
 _checks = itertools.count()
@@ -58,11 +59,8 @@ def keeping_what_lingers(
     if connection.vendor != "sqlite":
         yield
         return
-    own = vars(connection).get("schema_editor")
-    original = connection.schema_editor
 
-    def schema_editor(*args, **kwargs):
-        editor = original(*args, **kwargs)
+    def change(editor):
         remake = editor._remake_table
 
         def remake_keeping(model, *args, **kwargs):
@@ -71,14 +69,8 @@ def keeping_what_lingers(
         editor._remake_table = remake_keeping
         return editor
 
-    connection.schema_editor = schema_editor
-    try:
+    with editors_changed(connection, change):
         yield
-    finally:
-        if own is None:
-            del connection.schema_editor
-        else:
-            connection.schema_editor = own
 
 
 @dataclass
