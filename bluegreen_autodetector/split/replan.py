@@ -185,6 +185,23 @@ def _as_contract_left(
 _ABSENT = object()
 
 
+def pending_drops(cleanups: list[PendingCleanup], kind: type) -> dict:
+    """
+    (app label, model name) -> (its pending cleanup, the operation of
+    ``kind`` there that drops what a contract kept: a rename's triggers,
+    a renamed table's views).
+    """
+    return {
+        (cleanup.migration.app_label, (operation.hints or {}).get("model_name")): (
+            cleanup,
+            operation,
+        )
+        for cleanup in cleanups
+        for operation in cleanup.migration.operations
+        if isinstance(operation, kind) and operation.drops
+    }
+
+
 def refuse_synced_changes(
     migrations: list[Migration],
     cleanups: list[PendingCleanup],
@@ -196,15 +213,7 @@ def refuse_synced_changes(
     refused unless the column stays as it is (``verbose_name``, ``choices``,
     its Python ``default``...).
     """
-    synced = {
-        (cleanup.migration.app_label, (operation.hints or {}).get("model_name")): (
-            cleanup,
-            operation,
-        )
-        for cleanup in cleanups
-        for operation in cleanup.migration.operations
-        if isinstance(operation, RunSyncSQL) and operation.drops
-    }
+    synced = pending_drops(cleanups, RunSyncSQL)
     for migration in migrations if synced else ():
         for operation in migration.operations:
             key = (migration.app_label, getattr(operation, "model_name_lower", None))

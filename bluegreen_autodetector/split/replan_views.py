@@ -17,7 +17,7 @@ from django.db.migrations.state import ProjectState
 
 from ..files.pending import PendingCleanup
 from ..operations import RunViewSQL
-from .replan import Replan, _same_in_database
+from .replan import Replan, _same_in_database, pending_drops
 
 # What the database never sees.
 _STATE_ONLY = (operations.AlterModelOptions, operations.AlterModelManagers)
@@ -34,15 +34,7 @@ def refuse_view_changes(
     refused unless the database never sees it (``verbose_name``, ``choices``,
     a Python ``default``, the model's options).
     """
-    viewed = {
-        (cleanup.migration.app_label, (operation.hints or {}).get("model_name")): (
-            cleanup,
-            operation,
-        )
-        for cleanup in cleanups
-        for operation in cleanup.migration.operations
-        if isinstance(operation, RunViewSQL) and operation.drops
-    }
+    viewed = pending_drops(cleanups, RunViewSQL)
     for migration in migrations if viewed else ():
         for operation in migration.operations:
             name = (
