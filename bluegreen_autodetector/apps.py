@@ -7,6 +7,9 @@ class BlueGreenAutodetectorConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
-        from .release import heartbeat
+        from .release.recording import records
 
-        heartbeat.install()  # this process records its release (release/heartbeat.py)
+        if records():  # not a deploy-time command (release/recording.py)
+            from .release import heartbeat
+
+            heartbeat.install()  # this process records its release

@@ -19,6 +19,7 @@ from django.core.signals import request_started
 from django.db import connections, router
 from django.db.backends.signals import connection_created
 
+from .recording import running_command
 from .registry import (
     TABLE,
     DatabaseNow,
@@ -30,34 +31,6 @@ from .registry import (
 )
 
 logger = logging.getLogger("bluegreen_autodetector.release.registry")
-
-# Commands run at deploy time or by a person inspecting, not releases serving.
-DEPLOY_COMMANDS = frozenset(
-    {
-        "check",
-        "collectstatic",
-        "createcachetable",
-        "dbshell",
-        "deploystatus",
-        "diffsettings",
-        "ejectbluegreen",
-        "help",
-        "inspectdb",
-        "makemigrations",
-        "migrate",
-        "optimizemigration",
-        "promotemigrations",
-        "showmigrations",
-        "sqldiff",
-        "sqlflush",
-        "sqlmigrate",
-        "sqlsequencereset",
-        "squashmigrations",
-        "test",
-        "testserver",
-        "version",
-    }
-)
 
 
 class _Heartbeat:
@@ -200,22 +173,8 @@ def program() -> str:
     name = os.path.basename(path)
     if name == "__main__.py":  # python -m gunicorn
         name = os.path.basename(os.path.dirname(path))
-    command = _command()
+    command = running_command()
     return f"{name} {command}" if command else name
-
-
-def _command() -> str | None:
-    """The management command this process runs through ``manage.py``, if any."""
-    management = sys.modules.get("django.core.management")
-    if management is None:
-        return None
-    code = management.ManagementUtility.execute.__code__
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is code:
-            return frame.f_locals.get("subcommand")
-        frame = frame.f_back
-    return None
 
 
 def ttl() -> float:
@@ -265,11 +224,11 @@ def _requested(sender, **kwargs) -> None:
 
 def install() -> None:
     """
-    Called by ``AppConfig.ready``: record this process from its first
-    connection on, unless it runs a deploy-time command or the registry is
-    off (``BLUEGREEN_RELEASE_TTL = 0``).
+    Called by ``AppConfig.ready`` in a process that may serve
+    (``recording.records``): record it from its first connection on, unless
+    the registry is off (``BLUEGREEN_RELEASE_TTL = 0``).
     """
-    if _command() in DEPLOY_COMMANDS or not ttl():
+    if not ttl():
         return
     connection_created.connect(_connected, dispatch_uid="bluegreen_registry")
     request_started.connect(_requested, dispatch_uid="bluegreen_registry")

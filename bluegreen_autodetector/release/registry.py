@@ -20,7 +20,7 @@ by a migration of the user's apps. One row per process and database:
 Who records: a process that set Django up and opens a connection to a
 database (``connection_created``): web workers (gunicorn's forked workers
 each record themselves), task workers, ``runserver``, ``shell``, scripts.
-Not the deploy-time commands (``heartbeat.DEPLOY_COMMANDS``), not the test runner
+Not the deploy-time commands (``recording.DEPLOY_COMMANDS``), not the test runner
 (Django's test environment is set up), not a database a router keeps this
 app off (``allow_migrate`` answers False for ``bluegreen_autodetector``).
 
