@@ -222,7 +222,8 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
 
 
 @pytest.mark.parametrize(
-    "kind", sorted(set(KINDS) - {"custom_db_table"})  # Stock breaks nothing there.
+    "kind",
+    sorted(set(KINDS) - {"custom_db_table"}),  # Stock breaks nothing there.
 )
 def test_stock_rename_breaks_the_old_release(make_project, vendor, kind):
     v1_models, v2_models, (old, new), m2m = KINDS[kind]
@@ -324,11 +325,9 @@ def test_content_types_and_permissions_during_the_overlap(make_project, vendor):
     row under the old name and creates one (a second key: what its generic
     relations write meanwhile names that key, which remove_stale_contenttypes
     would later delete). Permissions are looked up by app label and codename:
-    before Django 6.1 the old codenames stay on the renamed row (the old
-    release's has_perm("shop.change_book") holds; the new release's
-    "change_novel" is a new permission no one has); from 6.1 Django renames
-    them too (the new release's hold, the old release's do not until it is
-    gone).
+    the old codenames stay on the renamed row (before Django 6.1 Django's
+    own; from 6.1, which renames them, copies the contract keeps: see the
+    test below), and the new release's are there too.
     """
     project = make_project(
         vendor,
@@ -345,15 +344,68 @@ def test_content_types_and_permissions_during_the_overlap(make_project, vendor):
     v2 = project.migration_names()[-1]
     renamed, model, permissions = content_type(project, v2, "Novel")
     assert (renamed, model) == (before, "novel")
-    renames_permissions = django.VERSION >= (6, 1)
-    assert "change_novel" in permissions
-    assert ("change_book" in permissions) is not renames_permissions
+    assert {"change_novel", "change_book"} <= set(permissions)
     again, model, permissions = content_type(project, release.v1, "Book")
     assert model == "book" and again != before
-    assert ("change_book" in permissions) is not renames_permissions
+    assert "change_book" in permissions
     # Both rows stay until someone removes the stale one.
     release.promote_and_migrate()
     assert content_type(project, v2, "Novel")[0] == before
+
+
+GRANTS = """
+import json
+from django.contrib.auth.models import Group, Permission, User
+user, made = User.objects.get_or_create(username="ann")
+if made:
+    user.user_permissions.add(Permission.objects.get(codename="change_book"))
+    group = Group.objects.create(name="editors")
+    group.permissions.add(Permission.objects.get(codename="delete_book"))
+    user.groups.add(group)
+print(json.dumps(sorted(User.objects.get(username="ann").get_all_permissions())))
+"""
+
+
+def grants(project) -> set[str]:
+    """What has_perm() holds for a user granted change_book and (by group) delete_book."""
+    return set(
+        json.loads(project.manage("shell", "-c", GRANTS).stdout.splitlines()[-1])
+    )
+
+
+def test_the_old_release_keeps_its_permissions_through_the_overlap(
+    make_project, vendor
+):
+    """
+    From Django 6.1 migrate renames a renamed model's permissions
+    (change_book becomes change_novel): the contract keeps the old codenames
+    too, held by the same users and groups, so that the old release's
+    has_perm("shop.change_book") holds until the cleanup; rolling back
+    puts Django's own back. Before 6.1 the codenames never change.
+    """
+    project = make_project(
+        vendor,
+        extra_settings=(
+            'INSTALLED_APPS += ["django.contrib.contenttypes", "django.contrib.auth"]\n'
+        ),
+    )
+    release = Release(project, book("Book"), book("Novel"))
+    old = {"shop.change_book", "shop.delete_book"}
+    new = {"shop.change_novel", "shop.delete_novel"}
+    assert grants(project) == old
+    project.set_models(release.v2_models)
+    make_v2(project)
+    v2 = project.migration_names()[-1]
+    project.manage("migrate", "-v0")
+    renames = django.VERSION >= (6, 1)
+    # The old release's checks hold; from 6.1 the new release's too.
+    assert grants(project) == (old | new if renames else old)
+    release.promote_and_migrate()
+    assert grants(project) == (new if renames else old)
+    project.manage("migrate", "shop", v2, "-v0")  # the cleanup rolled back
+    assert grants(project) == (old | new if renames else old)
+    project.manage("migrate", "shop", release.v1, "-v0")
+    assert grants(project) == old
 
 
 def test_sqlmigrate_shows_the_old_names_kept(make_project, vendor):

@@ -17,7 +17,10 @@ Outermost first, around Django's ``migrate.Command.handle``:
 3. ``sqlite_rebuilds.keeping_what_lingers``: on SQLite, Django's table
    rebuilds keep the columns and triggers its state does not know;
 4. ``resume.resuming_contracts``: a rename's contract that a killed
-   ``migrate`` left half-done continues where it stopped.
+   ``migrate`` left half-done continues where it stopped;
+5. ``permissions.keeping_old_codenames``: from Django 6.1, a model
+   rename's contract keeps the permissions' old codenames beside those
+   Django renames, for the old release; its cleanup deletes them.
 
 Inside them, two hooks of Django's own run the guards before any DDL (the
 command connects and disconnects them): the ``pre_migrate`` signal judges
@@ -33,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from . import locks, online, resume, sqlite_rebuilds
+from . import locks, online, permissions, resume, sqlite_rebuilds
 
 
 @contextmanager
@@ -44,5 +47,6 @@ def migrating(connection, log: Callable[[str], None]) -> Iterator[None]:
         online.online_statements(connection, log),
         sqlite_rebuilds.keeping_what_lingers(connection, log),
         resume.resuming_contracts(connection, log),
+        permissions.keeping_old_codenames(connection.alias),
     ):
         yield
