@@ -69,6 +69,20 @@ KINDS = {
         ("Book", "Novel"),
         ("tags", "tags"),
     ),
+    # Issue 26: a many-to-many field's own db_table changed.
+    "m2m_db_table": (
+        book("Book", "tags = models.ManyToManyField(Tag)"),
+        book("Book", "tags = models.ManyToManyField(Tag, db_table='book_labels')"),
+        ("Book", "Book"),
+        ("tags", "tags"),
+    ),
+    # Both columns of its table named after the renamed model (from_, to_).
+    "model_with_self_m2m_renamed": (
+        book("Book", "similar = models.ManyToManyField('self')"),
+        book("Novel", "similar = models.ManyToManyField('self')"),
+        ("Book", "Novel"),
+        None,
+    ),
 }
 
 
@@ -222,7 +236,8 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
 
 
 @pytest.mark.parametrize(
-    "kind", sorted(set(KINDS) - {"custom_db_table"})  # Stock breaks nothing there.
+    "kind",
+    sorted(set(KINDS) - {"custom_db_table"}),  # Stock breaks nothing there.
 )
 def test_stock_rename_breaks_the_old_release(make_project, vendor, kind):
     v1_models, v2_models, (old, new), m2m = KINDS[kind]
