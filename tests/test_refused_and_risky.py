@@ -49,8 +49,9 @@ REFUSED = {
     "own_m2m_with_db_table": (
         CUSTOM_M2M,
         CUSTOM_M2M.replace("class Product(", "class Item("),
-        "the columns of product_tags (from_product_id, to_product_id) are named "
-        "after the model, and its table keeps its name",
+        "shop/models.py: shop.Product (renamed Item): the columns of product_tags "
+        "(from_product_id, to_product_id) are named after the model, and its "
+        "table keeps its name",
     ),
     "multi_table_child": (
         V1 + CHILD.format("Product"),

@@ -129,10 +129,10 @@ def _views(app_label, model_state, renamed, fields: dict, what: str) -> list:
         if old_m2m == new_m2m:
             if old_columns != new_columns:
                 raise Refused(
-                    f"{what}: the columns of {old_m2m} ({', '.join(old_columns)}) "
-                    f"are named after the model, and its table keeps its name "
-                    f"(db_table={old_m2m!r}); no view can keep the old names. "
-                    f"Not split yet: keep the model's name."
+                    f"{app_label}/models.py: {what}: the columns of {old_m2m} "
+                    f"({', '.join(old_columns)}) are named after the model, and "
+                    f"its table keeps its name (db_table={old_m2m!r}); not split "
+                    f"yet: keep the model's name (docs/limitations.md)."
                 )
             continue
         views.append((old_m2m, new_m2m, columns))
