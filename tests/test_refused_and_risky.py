@@ -56,8 +56,22 @@ REFUSED = {
     "multi_table_child": (
         V1 + CHILD.format("Product"),
         RENAMED + CHILD.format("Item"),
-        "shop/models.py: Child's parent link product_ptr names its primary key "
-        "after shop.Product (renamed Item)",
+        "shop/models.py: Child's parent link product_ptr, its primary key, "
+        "points at shop.Product (renamed Item), and Django renames or re-points "
+        "it in a table that keeps its name; not split yet: keep the model's name",
+    ),
+    # Declared under its old name: Django's AlterField points it at Product.
+    "multi_table_child_declared_link": (
+        V1 + CHILD.format("Product"),
+        RENAMED
+        + CHILD.format("Item").replace(
+            "):\n",
+            "):\n    product_ptr = models.OneToOneField('shop.Item', models.CASCADE, "
+            "parent_link=True, primary_key=True)\n",
+            1,
+        ),
+        "shop/models.py: Child's parent link product_ptr, its primary key, "
+        "points at shop.Product (renamed Item)",
     ),
 }
 

@@ -167,15 +167,22 @@ def _refuse_named_after(walk: Walk, model_name: str, what: str) -> None:
             table = names.model_table(app_label, model_state)
             m2m = field.many_to_many and names.m2m_table(table, field_name, field)
             if m2m:
-                named = f"{model_state.name}.{field_name}'s table {m2m} names its column {model_name}_id"
+                named = (
+                    f"{model_state.name}.{field_name}'s table {m2m} names its "
+                    f"column {model_name}_id after {what}, and the rename changes "
+                    f"it in a table that keeps its name"
+                )
             elif getattr(field.remote_field, "parent_link", False):
-                named = f"{model_state.name}'s parent link {field_name} names its primary key"
+                named = (
+                    f"{model_state.name}'s parent link {field_name}, its primary "
+                    f"key, points at {what}, and Django renames or re-points it in "
+                    f"a table that keeps its name"
+                )
             else:
                 continue
             raise Refused(
-                f"{app_label}/models.py: {named} after {what}, and the rename "
-                f"changes it in a table that keeps its name; not split yet: keep "
-                f"the model's name (docs/limitations.md)."
+                f"{app_label}/models.py: {named}; not split yet: keep the "
+                f"model's name (docs/limitations.md)."
             )
 
 
