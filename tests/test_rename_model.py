@@ -269,6 +269,8 @@ def contract_applied(make_project, vendor, kind="plain"):
         ("plain", ("max_length=100", "max_length=50")),
         ("plain", ("    pages = models.IntegerField(default=1)\n", "")),
         ("m2m_renamed", ("labels = models.ManyToManyField(Tag)", "")),
+        ("m2m_db_table", ("tags = models.ManyToManyField(Tag, db_table=", "x = (")),
+        ("m2m_db_table", ("max_length=100", "max_length=50")),
     ],
 )
 def test_a_change_of_the_renamed_table_waits_for_the_cleanup(
