@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.db import models
 from django.db.migrations.state import ModelState, ProjectState
+from django.db.migrations.utils import resolve_relation
 
 from ..keys import ModelKey
 
@@ -102,16 +103,11 @@ def unrenamed(state: ProjectState, renamed_models: dict) -> ProjectState:
     name its column after the old model (``book_id``). ``renamed_models``:
     (app_label, new name) -> old name, as the autodetector keeps it.
     """
-    from django.db.migrations.utils import resolve_relation
-
-    new_keys = {
-        (
-            app_label,
-            old_name.lower(),
-        ): f"{app_label}.{state.models[app_label, new].name}"
-        for (app_label, new), old_name in renamed_models.items()
-        if (app_label, new) in state.models
-    }
+    new_keys = {}  # old key -> the renamed model's label
+    for (app_label, new), old_name in renamed_models.items():
+        if (app_label, new) in state.models:
+            label = f"{app_label}.{state.models[app_label, new].name}"
+            new_keys[app_label, old_name.lower()] = label
     if not new_keys:
         return state
     model_states = dict(state.models)
