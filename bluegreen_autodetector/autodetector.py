@@ -145,7 +145,10 @@ class BlueGreenAutodetector(MigrationAutodetector):
         for migration in ordered:
             live.database_forwards(migration, database)
         findings = judge.verify(
-            {releases.old_name: releases.old, "the new release": self.to_state},
+            {
+                releases.old_name: releases.old,
+                "the new release": states.unrenamed(self.to_state, self.renamed_models),
+            },
             database,
             keys,
         )

@@ -69,6 +69,20 @@ KINDS = {
         ("Book", "Novel"),
         ("tags", "tags"),
     ),
+    # Issue 26: a many-to-many field's own db_table changed.
+    "m2m_db_table": (
+        book("Book", "tags = models.ManyToManyField(Tag)"),
+        book("Book", "tags = models.ManyToManyField(Tag, db_table='book_labels')"),
+        ("Book", "Book"),
+        ("tags", "tags"),
+    ),
+    # Both columns of its table named after the renamed model (from_, to_).
+    "model_with_self_m2m_renamed": (
+        book("Book", "similar = models.ManyToManyField('self')"),
+        book("Novel", "similar = models.ManyToManyField('self')"),
+        ("Book", "Novel"),
+        None,
+    ),
 }
 
 
@@ -255,6 +269,8 @@ def contract_applied(make_project, vendor, kind="plain"):
         ("plain", ("max_length=100", "max_length=50")),
         ("plain", ("    pages = models.IntegerField(default=1)\n", "")),
         ("m2m_renamed", ("labels = models.ManyToManyField(Tag)", "")),
+        ("m2m_db_table", ("tags = models.ManyToManyField(Tag, db_table=", "x = (")),
+        ("m2m_db_table", ("max_length=100", "max_length=50")),
     ],
 )
 def test_a_change_of_the_renamed_table_waits_for_the_cleanup(

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.db import models
 from django.db.migrations.state import ModelState, ProjectState
+from django.db.migrations.utils import resolve_relation
 
 from ..keys import ModelKey
 
@@ -91,3 +92,34 @@ def _with_bookkeeping(state: ProjectState, model_states: dict) -> ProjectState:
         for table, pairs in getattr(state, "bluegreen_synced", {}).items()
     }
     return copy
+
+
+def unrenamed(state: ProjectState, renamed_models: dict) -> ProjectState:
+    """
+    ``state`` (the autodetector's ``to_state``) with its relations to a
+    renamed model pointing at it again. Django's autodetector points them at
+    the old name while it compares fields (``generate_altered_fields``), and
+    leaves them so: a many-to-many table of a renamed model to itself would
+    name its column after the old model (``book_id``). ``renamed_models``:
+    (app_label, new name) -> old name, as the autodetector keeps it.
+    """
+    new_keys = {}  # old key -> the renamed model's label
+    for (app_label, new), old_name in renamed_models.items():
+        if (app_label, new) in state.models:
+            label = f"{app_label}.{state.models[app_label, new].name}"
+            new_keys[app_label, old_name.lower()] = label
+    if not new_keys:
+        return state
+    model_states = dict(state.models)
+    for key, model_state in state.models.items():
+        for name, field in model_state.fields.items():
+            if not field.is_relation or not isinstance(field.remote_field.model, str):
+                continue
+            target = resolve_relation(field.remote_field.model, *key)
+            if target not in new_keys or target in state.models:
+                continue
+            if model_states[key] is model_state:
+                model_states[key] = model_state = clone(model_state)
+            field = model_state.fields[name] = field.clone()
+            field.remote_field.model = new_keys[target]
+    return _with_bookkeeping(state, model_states)

@@ -58,12 +58,7 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
         old_table = names.m2m_table(table, operation.name, old)
         new_table = names.m2m_table(table, operation.name, new)
         if old_table and new_table and old_table != new_table:
-            raise Refused(
-                f"{model}.{operation.name}: its table changes from {old_table!r} "
-                f"to {new_table!r}; one release would miss the table. Keep "
-                f"db_table={old_table!r}, or add a new field, copy, switch, and "
-                f"remove the old one across releases."
-            )
+            return _rename_m2m_table(operation, walk, old, old_table, new_table)
     before, after = deconstructed(old), deconstructed(new)
     for kwargs in (before, after):
         kwargs.pop("null", None)
@@ -89,6 +84,35 @@ def alter_field(operation: operations.AlterField, walk: Walk) -> Split | None:
         contract_database=[operation],
         warnings=[f"{model}.{operation.name}: {risk}" for risk in risks],
     )
+
+
+def _rename_m2m_table(operation, walk: Walk, old, old_table, new_table) -> Split:
+    """
+    A many-to-many field's own ``db_table`` changed: a table rename, its old
+    name kept by a view until the cleanup (``tables.py``), as when the field
+    is renamed. Alone: with another change of the field, refused.
+    """
+    from .renames import refuse_unless_alone
+    from .tables import NoView, rename_table
+
+    refuse_unless_alone(
+        operation,
+        walk,
+        old,
+        "db_table",
+        f"its table changes from {old_table!r} to {new_table!r} together",
+    )
+
+    try:
+        split = rename_table(operation, walk)
+    except NoView as error:
+        raise Refused(
+            f"{walk.app_label}.{operation.model_name}.{operation.name}: its table "
+            f"changes from {old_table!r} to {new_table!r}, and {error}. Keep "
+            f"db_table={old_table!r}."
+        ) from None
+    assert split is not None  # The table's name changes.
+    return split
 
 
 def _keep_database_default(operation, walk: Walk, old, new) -> Split:

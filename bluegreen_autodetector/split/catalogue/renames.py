@@ -54,16 +54,9 @@ def rename_field(operation: operations.RenameField, walk: Walk) -> Split | None:
 
 def change_column(operation: operations.AlterField, walk: Walk, old) -> Split:
     """An AlterField whose column changes (``db_column``), nothing else."""
-    model = f"{walk.app_label}.{operation.model_name}.{operation.name}"
-    before, after = deconstructed(old), deconstructed(operation.field)
-    before.pop("db_column", None)
-    after.pop("db_column", None)
-    if before != after:
-        raise Refused(
-            f"{model}: its column changes together with other arguments; change "
-            f"db_column in a release of its own (it is split into a contract and a "
-            f"cleanup), and the rest in the next."
-        )
+    refuse_unless_alone(
+        operation, walk, old, "db_column", "its column changes together"
+    )
     return expand(
         walk,
         operation.model_name,
@@ -73,6 +66,19 @@ def change_column(operation: operations.AlterField, walk: Walk, old) -> Split:
         operation.field,
         operation,
     )
+
+
+def refuse_unless_alone(operation, walk: Walk, old, argument: str, what: str) -> None:
+    """An AlterField that changes ``argument`` and more: refused (``what``)."""
+    before, after = deconstructed(old), deconstructed(operation.field)
+    before.pop(argument, None)
+    after.pop(argument, None)
+    if before != after:
+        raise Refused(
+            f"{walk.app_label}.{operation.model_name}.{operation.name}: {what} "
+            f"with other arguments; change {argument} in a release of its own "
+            f"(it is split into a contract and a cleanup), and the rest in the next."
+        )
 
 
 def expand(
@@ -172,9 +178,8 @@ def expand(
 def _refuse_unsupported(walk, model_state, where, old_name, old, new) -> None:
     def refuse(why: str) -> None:
         raise Refused(
-            f"{where}: its column is renamed, and {why}; not split yet. Keep the "
-            f"column (db_column={column_named(old_name, old)!r}) and rename in "
-            f"Python only."
+            f"{where}: its column is renamed, and {why}; not split yet. "
+            + _keep_the_column(old_name, old)
         )
 
     if old.primary_key or new.primary_key:
@@ -208,6 +213,18 @@ def _refuse_unsupported(walk, model_state, where, old_name, old, new) -> None:
             to_fields = getattr(field, "to_fields", None) or ()
             if old_name in to_fields and field.is_relation:
                 refuse("a relation refers to it with to_field")
+
+
+def _keep_the_column(old_name, old) -> str:
+    """
+    The recipe: rename in Python only, keeping the column. A multi-table
+    child's implicit link cannot be given one (Django sees no rename of a
+    declared field to an implicit one): its parent keeps its name.
+    """
+    if getattr(old, "auto_created", False):
+        return "The link is named after its parent model: keep the parent's name."
+    column = column_named(old_name, old)
+    return f"Keep the column (db_column={column!r}) and rename in Python only."
 
 
 def _old_shape(field: models.Field, column: str) -> models.Field:

@@ -32,10 +32,10 @@ class NoView(Exception):
 
 def rename_table(operation, walk: Walk) -> Split | None:
     """
-    RenameModel, AlterModelTable, or RenameField of a many-to-many field:
-    the tables whose names change get a view under the old name. None: no
-    table's name changes (a model with its own db_table and no
-    many-to-many table named after it).
+    RenameModel, AlterModelTable, RenameField of a many-to-many field, or
+    AlterField of a many-to-many field's ``db_table``: the tables whose names
+    change get a view under the old name. None: no table's name changes (a
+    model with its own db_table and no many-to-many table named after it).
     """
     if isinstance(operation, operations.RenameModel):
         model_state = walk.model_state(operation.old_name)
@@ -50,6 +50,12 @@ def rename_table(operation, walk: Walk) -> Split | None:
         renamed.options = {**renamed.options, "db_table": operation.table}
         fields = {name: name for name in model_state.fields}
         what = f"{walk.app_label}.{operation.name}"
+    elif isinstance(operation, operations.AlterField):
+        model_state = walk.model_state(operation.model_name)
+        renamed = model_state.clone()
+        renamed.fields = {**renamed.fields, operation.name: operation.field}
+        fields = {operation.name: operation.name}
+        what = f"{walk.app_label}.{operation.model_name}.{operation.name}"
     else:
         model_state = walk.model_state(operation.model_name)
         renamed = model_state
@@ -105,7 +111,8 @@ def _views(app_label, model_state, renamed, fields: dict, what: str) -> list:
         if name not in fields or not field.many_to_many:
             continue
         old_m2m = names.m2m_table(old_table, name, field)
-        new_m2m = names.m2m_table(new_table, fields[name], field)
+        new_field = renamed.fields.get(fields[name], field)  # AlterField's
+        new_m2m = names.m2m_table(new_table, fields[name], new_field)
         if old_m2m is None or new_m2m is None:
             continue  # An explicit through model: its own table.
         target = resolve_relation(
@@ -122,10 +129,10 @@ def _views(app_label, model_state, renamed, fields: dict, what: str) -> list:
         if old_m2m == new_m2m:
             if old_columns != new_columns:
                 raise Refused(
-                    f"{what}: the columns of {old_m2m} ({', '.join(old_columns)}) "
-                    f"are named after the model, and its table keeps its name "
-                    f"(db_table={old_m2m!r}); no view can keep the old names. "
-                    f"Not split yet: keep the model's name."
+                    f"{app_label}/models.py: {what}: the columns of {old_m2m} "
+                    f"({', '.join(old_columns)}) are named after the model, and "
+                    f"its table keeps its name (db_table={old_m2m!r}); not split "
+                    f"yet: keep the model's name (docs/limitations.md)."
                 )
             continue
         views.append((old_m2m, new_m2m, columns))
@@ -141,9 +148,11 @@ def _through_columns(model_name: str, target_name: str) -> tuple[str, str]:
 
 def _refuse_named_after(walk: Walk, model_name: str, what: str) -> None:
     """
-    Another model's many-to-many table, or a child's parent link, names a
-    column after the renamed model (``book_id``, ``book_ptr_id``): a column
-    rename in a table that keeps its name, which no view answers.
+    Another model's auto-created many-to-many table names a column after
+    the renamed model (``book_id``), or a multi-table child's implicit link
+    does (``book_ptr_id``, its primary key): a column rename in a table that
+    keeps its name, which no view answers. Declaring the link under its old
+    name does not help: Django's AlterField then points it at the old name.
     """
     key = walk.key(model_name)
     for (app_label, name), model_state in sorted(walk.state.models.items()):
@@ -156,16 +165,24 @@ def _refuse_named_after(walk: Walk, model_name: str, what: str) -> None:
             if target != key:
                 continue
             table = names.model_table(app_label, model_state)
-            if field.many_to_many and names.m2m_table(table, field_name, field):
-                named = f"the table {names.m2m_table(table, field_name, field)}"
+            m2m = field.many_to_many and names.m2m_table(table, field_name, field)
+            if m2m:
+                named = (
+                    f"{model_state.name}.{field_name}'s table {m2m} names its "
+                    f"column {model_name}_id after {what}, and the rename changes "
+                    f"it in a table that keeps its name"
+                )
             elif getattr(field.remote_field, "parent_link", False):
-                named = f"the link {model_state.name}.{field_name}"
+                named = (
+                    f"{model_state.name}'s parent link {field_name}, its primary "
+                    f"key, points at {what}, and Django renames or re-points it in "
+                    f"a table that keeps its name"
+                )
             else:
                 continue
             raise Refused(
-                f"{what}: {named} names a column after the model, which the "
-                f"rename changes in a table that keeps its name; no view can keep "
-                f"the old name. Not split yet: keep the model's name."
+                f"{app_label}/models.py: {named}; not split yet: keep the "
+                f"model's name (docs/limitations.md)."
             )
 
 
