@@ -47,11 +47,14 @@ $(DEMO_VENV)/.installed: pyproject.toml $(wildcard bluegreen_autodetector/__init
 # project's commands one process after another, forked from a server that
 # imported Django once (tests/zygote.py), and waits on the database servers
 # in between (a third worker: 12 % faster than two, a fourth: slower;
-# tests/test_names_taken.py, 2026-12-06). The benchmarks' smoke runs come
-# after, alone on the machine: they replay a deploy under load.
+# tests/test_names_taken.py, 2026-12-06). Idle workers take tests queued
+# for a busy one (--dist worksteal: otherwise the slowest tests, queued
+# on one worker, may end the run there); the slowest are listed at the
+# end. The benchmarks' smoke runs come after, alone on the machine: they
+# replay a deploy under load.
 test: venv
 	bash scripts/services.sh
-	$(VPY) -m pytest -n 3 -k "not benchmark_smoke"
+	$(VPY) -m pytest -n 3 --dist worksteal --durations=15 -k "not benchmark_smoke"
 	$(VPY) -m pytest tests/test_benchmarks_smoke.py
 
 # Every leg of noxfile.py (Django 5.2/Python 3.11, 6.0/3.12, 6.1/3.13), each in
