@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.db import transaction
 from django.db.models import Index
 
 from ..capture.sqlite import affinity
@@ -101,27 +102,30 @@ def _altered_in_place(editor, model, old_field, new_field, old_type, new_type) -
     ):
         return False  # a default, collation, check... changes: rebuilt
     table = model._meta.db_table
-    with editor.connection.cursor() as cursor:
-        create = _create_statement(cursor, table)
-        # A STRICT table checks each value against its column's declared type.
-        if create is None or "STRICT" in sqlite_sql.options(create):
-            return False
-        definitions = sqlite_sql.definitions(create)
-        if definitions.count(before) != 1:
-            return False  # declared otherwise than Django would: rebuilt
-        if (
-            old_field.null
-            and not new_field.null
-            and _holds_null(cursor, table, old_field.column)
-        ):
-            return False  # Django's rebuild stops on them, as stock does
-        definitions[definitions.index(before)] = after
-        edited = sqlite_sql.with_definitions(create, definitions)
-        _replace(cursor, table, create, edited)
-        if not _declares(cursor, table, new_field, new_type):
-            _replace(cursor, table, edited, create)
-            return False
-    _indexes(editor, model, old_field, new_field)
+    # One transaction, also in a migration written atomic = False (a
+    # rename's contract): the edit and the new schema version go together.
+    with transaction.atomic(using=editor.connection.alias):
+        with editor.connection.cursor() as cursor:
+            create = _create_statement(cursor, table)
+            # A STRICT table checks each value against its declared type.
+            if create is None or "STRICT" in sqlite_sql.options(create):
+                return False
+            definitions = sqlite_sql.definitions(create)
+            if definitions.count(before) != 1:
+                return False  # declared otherwise than Django would: rebuilt
+            if (
+                old_field.null
+                and not new_field.null
+                and _holds_null(cursor, table, old_field.column)
+            ):
+                return False  # Django's rebuild stops on them, as stock does
+            definitions[definitions.index(before)] = after
+            edited = sqlite_sql.with_definitions(create, definitions)
+            _replace(cursor, table, create, edited)
+            if not _declares(cursor, table, new_field, new_type):
+                _replace(cursor, table, edited, create)
+                return False
+        _indexes(editor, model, old_field, new_field)
     return True
 
 
