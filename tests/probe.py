@@ -397,6 +397,13 @@ def rows():
     return result
 
 
+def sql(query):
+    """The rows of ``query`` (a PRAGMA, sqlite_master...), as lists."""
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return [list(row) for row in cursor.fetchall()]
+
+
 if __name__ == "__main__":
     command, arguments = sys.argv[1], json.loads(sys.argv[2])
     answer = {
@@ -406,5 +413,6 @@ if __name__ == "__main__":
         "inserts": inserts,
         "write": write,
         "read": read,
+        "sql": sql,
     }[command](**arguments)
     print(json.dumps(answer, default=str))

@@ -78,6 +78,16 @@ class Book(models.Model):
 """
 
 
+def rootpage(project: Project) -> int | None:
+    """SQLite's root page of shop_book: a rebuild gives the table a new one."""
+    if project.vendor != "sqlite":
+        return None
+    (row,) = project.probe(
+        "sql", query="SELECT rootpage FROM sqlite_master WHERE name = 'shop_book'"
+    )
+    return row[0]
+
+
 def make_v2(project: Project, *options: str) -> str:
     # One rename, one question; a db_column change asks none.
     return project.run("manage.py", "makemigrations", *options, input="y\n").stdout
@@ -133,12 +143,21 @@ def test_both_releases_see_each_others_writes(make_project, vendor, kind):
     # A row from before the contract: the backfill copies it.
     before, before_value = None, value()
     before = write(project, v1, old, before_value)
+    stored = rootpage(project)
     project.set_models(release.v2_models)
     output = make_v2(project)
     assert "column" in output and "kept equal by triggers" in output, output
     assert project.pending_files()
     project.manage("migrate", "-v0")
     v2 = release.v2 = project.migration_names()[-1]
+    if vendor == "sqlite":
+        # The old column's NOT NULL, index and foreign key go by editing the
+        # table's SQL, not by a rebuild (the same root page). A unique one's
+        # index can only go with one (and adding the new unique column
+        # rebuilds it again, which may give back the first root page).
+        if kind not in ("unique", "one_to_one"):
+            assert rootpage(project) == stored, kind
+        assert project.probe("sql", query="PRAGMA integrity_check") == [["ok"]]
     assert read(project, v2, new, before) == before_value
     # In turn, each in its own process, each reading the other's writes.
     a = value()

@@ -44,3 +44,26 @@ def edit_column_definitions(
             None,
         )
     editor.execute("PRAGMA writable_schema = OFF", None)
+
+
+def affinity(declared: str | None) -> str:
+    """
+    The affinity SQLite gives a column of type ``declared``, by the rules of
+    https://www.sqlite.org/datatype3.html#determination_of_column_affinity
+    (section 3.1), in their order: a type containing "INT" is INTEGER; else
+    one containing "CHAR", "CLOB" or "TEXT" is TEXT; else one containing
+    "BLOB", or no type, is BLOB; else one containing "REAL", "FLOA" or
+    "DOUB" is REAL; else NUMERIC. Two types of one affinity store every
+    value alike, so a column changed from one to the other keeps its data
+    as it is: only its declared type changes.
+    """
+    upper = (declared or "").upper()
+    if "INT" in upper:
+        return "INTEGER"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in upper or not upper.strip():
+        return "BLOB"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"

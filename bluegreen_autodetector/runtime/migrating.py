@@ -16,9 +16,13 @@ Outermost first, around Django's ``migrate.Command.handle``:
    the vendor's online form, each step retried after ``locks.backoff``;
 3. ``sqlite_rebuilds.keeping_what_lingers``: on SQLite, Django's table
    rebuilds keep the columns and triggers its state does not know;
-4. ``resume.resuming_contracts``: a rename's contract that a killed
+4. ``sqlite_in_place.altering_in_place``: on SQLite, an AlterField that
+   changes no stored value (a type within one affinity, NOT NULL, an inline
+   foreign key, a plain index) edits the table's SQL in ``sqlite_master``
+   instead of Django's rebuild;
+5. ``resume.resuming_contracts``: a rename's contract that a killed
    ``migrate`` left half-done continues where it stopped;
-5. ``permissions.keeping_old_codenames``: from Django 6.1, a model
+6. ``permissions.keeping_old_codenames``: from Django 6.1, a model
    rename's contract keeps the permissions' old codenames beside those
    Django renames, for the old release; its cleanup deletes them.
 
@@ -36,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from . import locks, online, permissions, resume, sqlite_rebuilds
+from . import locks, online, permissions, resume, sqlite_in_place, sqlite_rebuilds
 
 
 @contextmanager
@@ -46,6 +50,7 @@ def migrating(connection, log: Callable[[str], None]) -> Iterator[None]:
         locks.lock_timeouts(connection, log),
         online.online_statements(connection, log),
         sqlite_rebuilds.keeping_what_lingers(connection, log),
+        sqlite_in_place.altering_in_place(connection),
         resume.resuming_contracts(connection, log),
         permissions.keeping_old_codenames(connection.alias),
     ):

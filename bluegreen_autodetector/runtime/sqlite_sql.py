@@ -3,7 +3,8 @@ SQLite's schema as text: the CREATE TABLE and CREATE TRIGGER statements
 ``sqlite_master`` keeps, read and edited without a parser (SQLite has no
 introspection for a column's definition or a trigger's columns): its
 tokens, outside quotes and comments; a CREATE TABLE's column definitions;
-a trigger's ``UPDATE OF`` columns. Used by ``sqlite_rebuilds.py``.
+a trigger's ``UPDATE OF`` columns. Used by ``sqlite_rebuilds.py`` and
+``sqlite_in_place.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ def with_columns(create: str, definitions: list[str]) -> str:
     )
     parts[at:at] = definitions
     return f"{create[: start + 1]}{', '.join(parts)}{create[end:]}"
+
+
+def with_definitions(create: str, definitions: list[str]) -> str:
+    """``create`` (a CREATE TABLE) declaring ``definitions`` instead of its own."""
+    start, end = _body(create)
+    return f"{create[: start + 1]}{', '.join(definitions)}{create[end:]}"
+
+
+def options(create: str) -> list[str]:
+    """The words after a CREATE TABLE's definitions (``STRICT``, ``WITHOUT ROWID``)."""
+    _, end = _body(create)
+    return [text.upper() for text, quoted in tokens(create[end + 1 :]) if not quoted]
 
 
 def split_at_close(insert: str) -> tuple[str, str]:
