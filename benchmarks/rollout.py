@@ -3,7 +3,8 @@ Deploy rehearsal: failed requests during a real blue-green rollout.
 
     python benchmarks/rollout.py [--vendors postgresql,mysql,sqlite]
         [--modes stock,bluegreen] [--threads 4] [--interval 0.01]
-        [--settle 3] [--max-requests 60000] [--no-rename] [--smoke] [--keep]
+        [--settle 3] [--max-requests 60000] [--no-rename] [--no-reshape]
+        [--smoke] [--keep]
 
 For each vendor and each mode (``stock``: ``makemigrations --no-bluegreen``,
 ``bluegreen``: ``makemigrations --bluegreen``), in temporary copies of
@@ -15,7 +16,10 @@ example_project/ sharing one fresh database:
             Python default), Book.title renamed Book.headline (``y`` to
             Django's "Did you rename ...?"; ``--no-rename``: kept), and the
             migration that ``makemigrations`` writes for it (as the
-            developer's PR would).
+            developer's PR would). Reshapes (``--no-reshape``: none): v1
+            also has Book.pages, an IntegerField (its own stock migration,
+            an earlier release's), which v2 makes a BigIntegerField, and v2
+            makes Product.name unique=True.
             v1: ``migrate``, then v1 serves under gunicorn on 127.0.0.1.
   phase 1   v1 serves                          (baseline)
   phase 2   v2's ``migrate`` while v1 serves   (the contract; stock: everything)
@@ -349,8 +353,15 @@ class Rehearsal:
         flag = "--bluegreen" if self.mode == "bluegreen" else "--no-bluegreen"
         # The two releases, as their PRs leave them.
         v1 = self.release("v1")
-        v2 = self.release("v2")
+        if self.args.reshape:
+            # An earlier release added Book.pages: v1 has it and its migration.
+            models = (v1 / APP / "models.py").read_text()
+            (v1 / APP / "models.py").write_text(with_pages(models, "IntegerField"))
+            self.manage(v1, "makemigrations", APP, "--no-bluegreen")
+        v2 = self.release("v2", source=v1)
         models = (v2 / APP / "models_v2.py.txt").read_text()
+        if self.args.reshape:
+            models = reshaped(models)
         if self.args.rename:
             models = renamed(models)
         (v2 / APP / "models.py").write_text(models)
@@ -505,6 +516,26 @@ def renamed(models):
     return head + book_text + body[end:]
 
 
+def with_pages(models, kind):
+    """``models`` with Book.pages, a ``kind`` field (default 0), after its title."""
+    line = "    title = models.CharField(max_length=200)\n"
+    if models.count(line) != 1:
+        raise SystemExit("models: Book has no title to add pages after")
+    return models.replace(line, f"{line}    pages = models.{kind}(default=0)\n")
+
+
+def reshaped(models):
+    """
+    models_v2.py.txt reshaping what v1 writes: Book.pages (an IntegerField
+    in v1) a BigIntegerField, and Product.name unique.
+    """
+    line = "    name = models.CharField(max_length=255)\n"
+    if models.count(line) != 1:
+        raise SystemExit("models_v2.py.txt: Product has no name to make unique")
+    models = models.replace(line, line.replace(")", ", unique=True)"))
+    return with_pages(models, "BigIntegerField")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--vendors", default="postgresql,mysql,sqlite")
@@ -542,6 +573,12 @@ def main(argv=None):
         dest="rename",
         action="store_false",
         help="v2 keeps Book.title (no field rename in the release)",
+    )
+    parser.add_argument(
+        "--no-reshape",
+        dest="reshape",
+        action="store_false",
+        help="no Book.pages retype nor Product.name unique in the release",
     )
     args = parser.parse_args(argv)
     if args.smoke:

@@ -7,8 +7,9 @@ bluegreen.
         [--pause 0.005] [--smoke] [--keep]
 
 Renames (rows ``rename_field``, ``rename_fk``) are answered ``y`` at
-Django's "Did you rename ...?"; their contract's backfill prints its rows
-per second, listed after the table. SQLite (not in the default vendors):
+Django's "Did you rename ...?". Each backfill (a rename's or a retype's
+copy, a NOT NULL's fill) prints its rows per second, listed after the
+table. SQLite (not in the default vendors):
 a file; the writer's connection waits for the lock up to ``SQLITE_BUSY``.
 
 For each row of benchmarks/write_stall_rows.py (one per catalogue row of
@@ -201,10 +202,13 @@ def worker(project: Path, target: str, mode: str) -> None:
 
 
 def backfill_rates(output: str) -> list[tuple[int, float]]:
-    """(rows, rows/s) of each backfill's last progress line (runtime/backfill.py)."""
+    """
+    (rows, rows/s) of each backfill's last progress line (runtime/backfill.py):
+    a rename's or retype's copy, a NOT NULL's fill.
+    """
     last = {}
     for what, done, rate in re.findall(
-        r"Copying into (\S+): (\d+)/\d+ rows, ([\d,]+) rows/s", output
+        r"(?:Copying into|Filling) (\S+): (\d+)/\d+ rows, ([\d,]+) rows/s", output
     ):
         last[what] = (int(done), float(rate.replace(",", "")))
     return list(last.values())

@@ -221,6 +221,43 @@ ROWS = (
 )
 
 
+# Type changes the vendors cannot make in place (issue 27, item 1): the
+# contract adds a second column of the new type, kept equal by triggers and
+# backfilled; the cleanup swaps the names. A change one vendor makes in
+# place (varchar to text on PostgreSQL) passes through there.
+ROWS += tuple(
+    Row(
+        name,
+        change,
+        item(f"{column} = models.{old}"),
+        item(f"{column} = models.{new}"),
+        (Fill("shop_item", f"name, {column}", f"concat('item ', g), {filled}"),),
+        with_column(column, *writes),  # both releases write the column
+        with_column(column, *writes),
+    )
+    for name, change, column, old, new, filled, writes in (
+        (
+            "retype_bigint",
+            "IntegerField -> BigIntegerField",
+            "count",
+            "IntegerField()",
+            "BigIntegerField()",
+            "g",
+            ("{i}", "{i} + 1"),
+        ),
+        (
+            "retype_text",
+            "CharField(50) -> TextField",
+            "note",
+            "CharField(max_length=50)",
+            "TextField()",
+            "concat('note ', g)",
+            ("'n{i}'", "'m{i}'"),
+        ),
+    )
+)
+
+
 # New unique and check constraints (issue 27, item 3): they pass through the
 # split (the verifier warns), and migrate builds them online.
 CODED = ("code = models.CharField(max_length=40)", "price = models.IntegerField()")

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.management.base import CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.backends.utils import strip_quotes
 
 from . import sqlite_sql
@@ -64,7 +64,11 @@ def keeping_what_lingers(
         remake = editor._remake_table
 
         def remake_keeping(model, *args, **kwargs):
-            _remake(editor, remake, model, log, *args, **kwargs)
+            # One transaction: in a migration written atomic = False (a
+            # backfill's), the rebuild's DROP and RENAME committed each on
+            # its own, and another connection found no table between them.
+            with transaction.atomic(using=editor.connection.alias, savepoint=False):
+                _remake(editor, remake, model, log, *args, **kwargs)
 
         editor._remake_table = remake_keeping
         return editor
