@@ -214,7 +214,14 @@ def rebuild(path: str, args, kwargs) -> models.Field:
         # A class its path does not import (defined in a function, as
         # tests do): the one loaded under that name.
         field_class = _loaded_field_class(path)
-    return field_class(*args, **kwargs)
+    field = field_class(*args, **kwargs)
+    if getattr(field, "swappable", False) and not _maybe_swapped(field):
+        # No setting swaps its target: said once here, rather than by
+        # Django's search of every model (``get_swappable_settings_name``)
+        # for each new spelling of a target, which its writer makes for
+        # every relation rebuilt here. ``deconstruct`` is the same.
+        field.swappable = False
+    return field
 
 
 def _loaded_field_class(path: str) -> type[models.Field]:

@@ -29,7 +29,6 @@ from ..cleanup_steps import (
     LingeringTable,
     ModelKey,
 )
-from .connections import capture_connection
 from .installed import InstalledModels
 from .skeletons import Skeletons, _twin, _vendor_tables
 from .statements import CapturedSQL, Statements
@@ -71,6 +70,7 @@ class Capture(InstalledModels, Skeletons, Statements):
         # Per vendor: the tables of this run's models that Django names
         # otherwise on that vendor (see _vendor_tables).
         self._renamed: dict[str, dict] = {}
+        self._connections: dict = {}  # see _connection
 
     def capture(self, items: list) -> list[CapturedSQL]:
         wanted: dict[ModelKey, dict[str, models.Field]] = {}
@@ -120,7 +120,7 @@ class Capture(InstalledModels, Skeletons, Statements):
         registry = self._skeletons(wanted, options)
         rendered = [*registry.values(), *(host.model for host in hosts.values())]
         self._renamed = {
-            vendor: _vendor_tables(rendered, capture_connection(vendor), self._twins)
+            vendor: _vendor_tables(rendered, self._connection(vendor), self._twins)
             for vendor in self.vendors
         }
         captured = []

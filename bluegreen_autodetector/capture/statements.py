@@ -29,6 +29,17 @@ class CapturedSQL:
 class Statements:
     """Capture's methods that collect each step's SQL (see ``Capture``)."""
 
+    def _connection(self, vendor: str):
+        """
+        ``capture_connection(vendor)``, looked up once per capture: each
+        lookup goes through Django's per-thread connection handler, and a
+        run captures two statements for each of its steps.
+        """
+        connection = self._connections.get(vendor)
+        if connection is None:
+            connection = self._connections[vendor] = capture_connection(vendor)
+        return connection
+
     def _alter_column(self, model, twin, name: str) -> CapturedSQL:
         """
         Alter the column from ``model``'s shape of ``name`` to ``twin``'s
@@ -48,7 +59,7 @@ class Statements:
             before.model, after.model = model, twin
         captured = CapturedSQL(model._meta.db_table, before.column)
         for vendor in self.vendors:
-            connection = capture_connection(vendor)
+            connection = self._connection(vendor)
             captured.sql[vendor] = self._collect(
                 captured,
                 model,
@@ -72,7 +83,7 @@ class Statements:
         column = None if model._meta.get_field(name).many_to_many else fields[0].column
         captured = CapturedSQL(table._meta.db_table, column)
         for vendor in self.vendors:
-            connection = capture_connection(vendor)
+            connection = self._connection(vendor)
             captured.sql[vendor] = self._collect(
                 captured,
                 table,
@@ -95,7 +106,7 @@ class Statements:
         # and MySQL refuse to drop a column a constraint uses.
         constrained = field.is_relation and field.db_constraint
         for vendor in self.vendors:
-            connection = capture_connection(vendor)
+            connection = self._connection(vendor)
 
             def forwards(editor):
                 if constrained and editor.connection.vendor != "postgresql":
@@ -137,7 +148,7 @@ class Statements:
             model = model._meta.get_field(m2m).remote_field.through
         captured = CapturedSQL(model._meta.db_table)
         for vendor in self.vendors:
-            connection = capture_connection(vendor)
+            connection = self._connection(vendor)
             captured.sql[vendor] = self._collect(
                 captured, model, connection, lambda editor: editor.delete_model(model)
             )

@@ -17,7 +17,6 @@ from ..capture.capture import Capture
 from ..cleanup_steps import AlterColumn, LingeringColumn
 from ..files import pending
 from ..operations import (
-    FillColumn,
     RunAlterSQL,
     RunCleanupSQL,
     RunSwapSQL,
@@ -26,7 +25,6 @@ from ..operations import (
 )
 from ..verifier import live
 from .catalogue import CATALOGUE, Refused, Split, Walk
-from .catalogue.alterations import python_only_rename
 from .catalogue.shapes import column_named
 from .result import attach
 
@@ -185,6 +183,8 @@ def _fill(item) -> list:
     """A NOT NULL's backfill, before the step that sets it (FillColumn)."""
     if not (isinstance(item, AlterColumn) and item.fills):
         return []
+    from ..operations import FillColumn  # Imported here: few cleanups fill.
+
     if item.backfill_call is not None:
         fill = {"call": item.backfill_call}
     else:
@@ -240,6 +240,9 @@ def _possible_renames(app_label: str, removed: dict, added: dict) -> list[str]:
         for (added_model, new), new_type in added.items():
             if added_model != model or new_type is not type(field):
                 continue
+            # Imported here: most removals come without an addition.
+            from .catalogue.alterations import python_only_rename
+
             recipe = python_only_rename(app_label, model_state, old, new, field)
             if column_named(old, field) is not None:
                 advice = (

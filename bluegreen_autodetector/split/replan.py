@@ -31,7 +31,7 @@ from django.db.migrations import Migration, operations
 from django.db.migrations.state import ProjectState
 
 from ..files.pending import PendingCleanup, relative
-from ..operations import FillColumn, RunAlterSQL, RunSyncSQL
+from ..operations import RunAlterSQL, RunSyncSQL
 from ..verifier.live import same_in_database
 from ..verifier.shape import column_of
 
@@ -137,6 +137,8 @@ def replan_removals(
 
 def _remove_finish(cleanup: PendingCleanup, finish: RunAlterSQL) -> None:
     """Remove ``finish`` from its cleanup, with the backfill made for it."""
+    from ..operations import FillColumn  # Imported here: few runs re-plan.
+
     operations_ = cleanup.migration.operations
     index = operations_.index(finish)
     before = operations_[index - 1] if index else None

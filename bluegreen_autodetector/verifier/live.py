@@ -29,7 +29,6 @@ from ..fields import deconstruct
 from ..keys import MigrationKey, ModelKey
 from ..names import NEW_COLUMN_SUFFIX, OLD_COLUMN_SUFFIX
 from ..operations import CleanupSQL, RunCleanupSQL, RunSyncSQL, RunViewSQL
-from . import retyped
 from .shape import column_of, db_table, m2m_table
 from .views import views_forwards
 
@@ -174,11 +173,15 @@ def _forwards(operation, app_label: str, database: ProjectState) -> None:
     if isinstance(operation, operations.SeparateDatabaseAndState) and any(
         isinstance(inner, RunSyncSQL) for inner in operation.database_operations
     ):
+        from . import retyped  # Imported here: most runs sync no column.
+
         if retyped.is_retype(operation):
             retyped.contract(operation, app_label, database, _forwards)
         else:
             _rename_column(operation, app_label, database)
     elif isinstance(operation, RunSyncSQL) and operation.drops:
+        from . import retyped
+
         synced(database).pop(operation.table, None)
         retyped.swap(operation, app_label, database)
     elif isinstance(operation, RunViewSQL):

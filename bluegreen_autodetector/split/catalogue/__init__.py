@@ -13,12 +13,11 @@ from what the rows describe.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 
 from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
 
-from .additions import add_field, create_model
-from .alterations import alter_field, refuse_rename
 from .removals import delete_model, remove_field
 from .shapes import lingering_field
 from .split import Refused, Split, Walk
@@ -37,13 +36,37 @@ __all__ = [
     "remove_field",
 ]
 
+# The rows of these modules are imported when an operation first needs one:
+# most runs remove fields or models only, and an import costs.
+_ROWS_OF = {
+    "add_field": "additions",
+    "create_model": "additions",
+    "alter_field": "alterations",
+    "refuse_rename": "alterations",
+}
+
+
+def __getattr__(name: str):
+    module = _ROWS_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
+
+def _row(name: str) -> Callable[[Operation, Walk], Split | None]:
+    def row(operation: Operation, walk: Walk) -> Split | None:
+        return __getattr__(name)(operation, walk)
+
+    return row
+
+
 CATALOGUE: dict[type[Operation], Callable[[Operation, Walk], Split | None]] = {
-    operations.CreateModel: create_model,
+    operations.CreateModel: _row("create_model"),
     operations.RemoveField: remove_field,
     operations.DeleteModel: delete_model,
-    operations.AddField: add_field,
-    operations.AlterField: alter_field,
-    operations.RenameField: refuse_rename,
-    operations.RenameModel: refuse_rename,
-    operations.AlterModelTable: refuse_rename,
+    operations.AddField: _row("add_field"),
+    operations.AlterField: _row("alter_field"),
+    operations.RenameField: _row("refuse_rename"),
+    operations.RenameModel: _row("refuse_rename"),
+    operations.AlterModelTable: _row("refuse_rename"),
 }
