@@ -19,9 +19,10 @@ from the field's default, ``fill_column``).
   background writers (PostgreSQL's WAL writer and buffer eviction, with
   ``shared_buffers`` smaller than the table), and then the release's writes
   wait for that I/O, INSERTs no batch holds as much as UPDATEs (write_stall
-  at 1,000,000 rows on PostgreSQL, a retype's copy: longest write 134 and
-  155 ms, p99 83 and 96 ms without the pause; 31 ms and 19 ms with it, for
-  45,000 rows/s instead of 72,000).
+  at 1,000,000 rows on PostgreSQL, a retype's copy, four runs each on a
+  loaded machine: p99 83, 96, 24, 14 ms without the pause, 19, 19, 16,
+  16 ms with it; the longest write did not reliably shrink, and the copy
+  ran at 45,000 rows/s instead of 72,000; docs/measured.md).
 - Resumable: only rows where the two columns differ (or that still hold
   NULL) are written, so a ``migrate`` interrupted half-way continues where
   it stopped, and a row the releases wrote meanwhile (the synchronisation
