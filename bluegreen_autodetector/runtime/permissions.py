@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.apps import apps as global_apps
-from django.db import router
+from django.db import router, transaction
 from django.db.migrations import operations
 from django.db.models.signals import post_migrate, pre_migrate
 
@@ -143,6 +143,12 @@ def _pairs(apps, using: str, app_label: str, renames):
 
 
 def _copy(apps, using: str, app_label: str, renames) -> None:
+    # One transaction: a copy is made with its holders or not at all.
+    with transaction.atomic(using=using):
+        _copy_each(apps, using, app_label, renames)
+
+
+def _copy_each(apps, using: str, app_label: str, renames) -> None:
     for renamed, codename in list(_pairs(apps, using, app_label, renames)):
         manager = type(renamed)._default_manager.db_manager(using)
         copy, made = manager.get_or_create(
