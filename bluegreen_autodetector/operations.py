@@ -20,6 +20,8 @@ from django.db import router
 from django.db.backends.utils import strip_quotes
 from django.db.migrations.operations import RunSQL, SeparateDatabaseAndState
 
+from . import lazy
+
 
 def database_operations(ops):
     """The operations that run on the database, SeparateDatabaseAndState's opened."""
@@ -401,10 +403,4 @@ _OVERLAP = {
 }
 
 
-def __getattr__(name: str):
-    module = _OVERLAP.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__package__}.overlap.{module}"), name)
+__getattr__ = lazy.attributes(__name__, f"{__package__}.overlap", _OVERLAP)

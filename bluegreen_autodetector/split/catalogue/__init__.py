@@ -13,11 +13,11 @@ from what the rows describe.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
 
 from django.db.migrations import operations
 from django.db.migrations.operations.base import Operation
 
+from ... import lazy
 from .removals import delete_model, remove_field
 from .shapes import lingering_field
 from .split import Refused, Split, Walk
@@ -46,11 +46,7 @@ _ROWS_OF = {
 }
 
 
-def __getattr__(name: str):
-    module = _ROWS_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy.attributes(__name__, __name__, _ROWS_OF)
 
 
 def _row(name: str) -> Callable[[Operation, Walk], Split | None]:
