@@ -56,6 +56,29 @@ class BlueGreenAutodetector(MigrationAutodetector):
             with_cleanups(from_state, self.pending_cleanups), to_state, questioner
         )
 
+    def _generate_added_field(self, app_label, model_name, field_name):
+        field = self.to_state.models[app_label, model_name].get_field(field_name)
+        if not (
+            conf.enabled()
+            and field.unique
+            and field.has_default()
+            and callable(field.default)
+        ):
+            return super()._generate_added_field(app_label, model_name, field_name)
+        from .split.catalogue.additions import fills_each_row
+
+        if not fills_each_row(field):
+            return super()._generate_added_field(app_label, model_name, field_name)
+        # The split fills each existing row with its own call of the default:
+        # Django's question (unique values by a hand-written migration, or
+        # quit) does not arise, and is not asked.
+        questioner = self.questioner
+        self.questioner = _UniqueValuesFilled(questioner)
+        try:
+            return super()._generate_added_field(app_label, model_name, field_name)
+        finally:
+            self.questioner = questioner
+
     def changes(self, graph, trim_to_apps=None, convert_apps=None, migration_name=None):
         if pending.tolerated_errors():
             # A pending cleanup that cannot be loaded hides what it changes:
@@ -160,6 +183,20 @@ class BlueGreenAutodetector(MigrationAutodetector):
             ]
             return []
         return errors
+
+
+class _UniqueValuesFilled:
+    """``questioner``, answering "continue" when asked about a unique field's
+    callable default."""
+
+    def __init__(self, questioner):
+        self._questioner = questioner
+
+    def __getattr__(self, name):
+        return getattr(self._questioner, name)
+
+    def ask_unique_callable_default_addition(self, field_name, model_name):
+        return None
 
 
 def _new_warnings(releases: live.LiveReleases, findings, keys) -> list[str]:

@@ -266,3 +266,49 @@ def test_a_composite_primary_key_is_filled_row_by_row(make_project, vendor):
     values = column(project, "ref")
     assert "None" not in values and len(set(values)) == 300
     assert project.probe("schema")["shop_product"]["columns"]["ref"]["null"] is False
+
+
+QUESTION = "will not generate unique values upon migrating"
+
+# A unique field added with a callable default: whether the split fills
+# each existing row with its own call (Django's question does not arise) or
+# Django's AddField evaluates the default once for every row (it does).
+UNIQUE_CALLABLE = {
+    "uuid4": ("ref = models.UUIDField(default=uuid.uuid4, unique=True)", False),
+    "function": (
+        "code = models.CharField(max_length=40, default=make_code, unique=True)",
+        False,
+    ),
+    "uuid4_nullable": (
+        "ref = models.UUIDField(default=uuid.uuid4, unique=True, null=True)",
+        True,
+    ),
+    "timezone_now": (
+        "added = models.DateTimeField(default=timezone.now, unique=True)",
+        True,
+    ),
+    "uuid4_db_default": (
+        "ref = models.UUIDField(default=uuid.uuid4, db_default='x', unique=True)",
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UNIQUE_CALLABLE))
+def test_the_unique_callable_default_question_is_asked_only_where_it_holds(
+    make_project, kind
+):
+    # Interactive makemigrations (no --noinput) with nothing to answer:
+    # Django's question would read end of file and fail.
+    field, asked = UNIQUE_CALLABLE[kind]
+    project = make_project("sqlite")
+    project.set_models(models_source(None))
+    project.manage("makemigrations", "-v0")
+    project.set_models(models_source(field))
+    result = project.run("manage.py", "makemigrations", check=False)
+    output = result.stdout + result.stderr
+    assert (QUESTION in output) == asked, output
+    if not asked:
+        assert result.returncode == 0, output
+        assert "its own call of" in output, output
+        assert project.pending_files(), output

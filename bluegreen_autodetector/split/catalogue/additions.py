@@ -343,3 +343,25 @@ def _defers_constraint(field: models.Field, walk: Walk, source: ModelKey) -> boo
     if field.many_to_many:
         ends.append(source)
     return not all(walk.is_new(end) for end in ends)
+
+
+def fills_each_row(field: models.Field) -> bool:
+    """
+    Whether ``AddField`` of ``field`` to an existing table gives each row its
+    own call of the field's callable default (``FillColumn``): the last
+    branch of ``_kept_default``. Django's warning that such a unique field
+    "will not generate unique values upon migrating" does not hold then.
+    """
+    return (
+        not field.null
+        and not field.has_db_default()
+        and has_column(field)
+        and not field.generated
+        and filled_db_default(field) is None
+        and field.has_default()
+        and not (field.unique and field.is_relation)
+        and not is_constant(field)
+        and not (
+            field.default is timezone.now and isinstance(field, models.DateTimeField)
+        )
+    )
