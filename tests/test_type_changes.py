@@ -210,6 +210,8 @@ def test_an_in_place_change_runs_online_and_a_rewrite_goes_through_a_second_colu
     project, release, row, stored, output = contract(make_project, vendor, kind)
     way = path(vendor, kind)
     assert ("second column" in output) == (way == SECOND), output
+    assert "Custom state/database" not in output, output
+    assert ("of the new type, kept equal to" in output) == (way == SECOND), output
     assert bool(project.pending_files()) == (way == SECOND)
     # No rewrite, no copy, no rebuild: the table's storage is the same.
     assert storage(project) == stored

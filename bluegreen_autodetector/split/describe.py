@@ -12,18 +12,19 @@ import re
 
 from django.db.migrations import Migration, operations
 
-from ..operations import RunAlterSQL, RunCleanupSQL
+from ..operations import RunAlterSQL, RunCleanupSQL, RunSyncSQL
 
 
-def describe_contract(contract: Migration, cleanup: Migration) -> None:
+def describe_contract(contract: Migration, cleanup: Migration | None) -> None:
     """
     Give each operation of ``contract`` whose meaning the split changed a
     ``formatted_description`` (what Django's makemigrations prints) saying
     what it does now and what its ``cleanup`` does in the next release.
-    The operation's deconstruction, hence the file, is untouched.
+    The operation's deconstruction, hence the file, is untouched. Without
+    a cleanup, only its state-only steps are described.
     """
-    finished = _finished_by(cleanup)
-    dropped_tables = _dropped_tables(cleanup)
+    finished = _finished_by(cleanup) if cleanup else {}
+    dropped_tables = _dropped_tables(cleanup) if cleanup else {}
     # A removed many-to-many field's contract alters it first (its table's
     # constraints go): its own db_table, or None for Django's name of it.
     m2m_tables = {
@@ -47,6 +48,8 @@ def describe_contract(contract: Migration, cleanup: Migration) -> None:
                 _state_step(step, dropped_tables, m2m_tables)
                 for step in operation.state_operations
             )
+        elif (text := _synchronised(operation)) is not None:
+            pass
         elif isinstance(operation, operations.AlterField | operations.AddField):
             key = (operation.model_name_lower, operation.name_lower)
             if key in finished:
@@ -108,6 +111,53 @@ def _state_only(operation) -> bool:
         isinstance(operation, operations.SeparateDatabaseAndState)
         and not operation.database_operations
     )
+
+
+def _synchronised(operation) -> str | None:
+    """
+    What a rename's or a retype's contract step does (Django would print
+    "Custom state/database change combination"): a second column kept equal
+    to the old one by triggers during the overlap. None for other operations.
+    """
+    if not isinstance(operation, operations.SeparateDatabaseAndState):
+        return None
+    sync = next(
+        (
+            step
+            for step in operation.database_operations
+            if isinstance(step, RunSyncSQL)
+        ),
+        None,
+    )
+    if sync is None:
+        return None
+    for step in operation.state_operations:
+        if isinstance(step, operations.RenameField):
+            return (
+                f"{step.formatted_description()} (column {sync.source} becomes "
+                f"{sync.column}, both kept equal while both releases run; PR 2 "
+                f"drops {sync.source})"
+            )
+    from .catalogue.retypes import RETYPED_SUFFIX
+
+    retyped = any(
+        isinstance(step, operations.AddField) and step.name.endswith(RETYPED_SUFFIX)
+        for step in operation.database_operations
+    )
+    for step in operation.state_operations:
+        if isinstance(step, operations.AlterField) and not retyped:
+            return (
+                f"{step.formatted_description()} (column {sync.source} becomes "
+                f"{sync.column}, both kept equal while both releases run; PR 2 "
+                f"drops {sync.source})"
+            )
+        if isinstance(step, operations.AlterField):
+            return (
+                f"{step.formatted_description()} (a second column {sync.column} "
+                f"of the new type, kept equal to {sync.source} while both releases "
+                f"run; PR 2 drops {sync.source} and renames {sync.column} to it)"
+            )
+    return None
 
 
 def _state_step(step, dropped_tables: dict[str, list[str]], m2m_tables: dict) -> str:

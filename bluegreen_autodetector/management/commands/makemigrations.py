@@ -148,6 +148,11 @@ class Command(makemigrations.Command):
                     companions.mark_reviewed(cleanup)
                     splits.append((migration, cleanup))
         if not splits:
+            # A contract may hold state-only steps without a cleanup (a
+            # declared type SQLite need not change): they say so too.
+            for migrations in changes.values():
+                for migration in migrations:
+                    describe.describe_contract(migration, None)
             self._write_files(changes, update_previous_migration_paths)
             return
         for contract, cleanup in splits:
