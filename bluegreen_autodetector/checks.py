@@ -249,8 +249,7 @@ def _hazards(configs) -> list[checks.CheckMessage]:
     if not keys:
         return []
     old_name = (
-        f"the release now serving (migrations applied on database "
-        f"{DEFAULT_DB_ALIAS!r})"
+        f"the release now serving (migrations applied on database {DEFAULT_DB_ALIAS!r})"
     )
     unreleased = set(unapplied) - set(_finishing(loader.graph, unapplied, applied))
     # The oldest live release, where the registry of this database has one.
@@ -279,13 +278,25 @@ def _hazards(configs) -> list[checks.CheckMessage]:
     )
     names = ", ".join(f"{m.app_label}.{m.name}" for m in judged)
     return messages + [
-        checks.Warning(
-            f"{finding}.",
-            hint=f"Unapplied migrations: {names}. Make the change with "
-            f"makemigrations (BLUEGREEN_MIGRATIONS on) so that it is split, or, "
-            f"if it is safe (e.g. no release runs that code), set "
-            f"bluegreen_reviewed = '<why>' on the Migration class.",
-            id="bluegreen.W001",
-        )
+        checks.Warning(f"{finding}.", hint=_hint(finding, names), id="bluegreen.W001")
         for finding in findings
     ]
+
+
+def _hint(finding, names: str) -> str:
+    if finding.severity == judge.WARNING:
+        # Whether it fails depends on the values written (a constraint or a
+        # type the other release does not know): no split avoids it.
+        return (
+            f"Unapplied migrations: {names}. Such a write fails only for some "
+            f"values, while both releases run; makemigrations "
+            f"(BLUEGREEN_MIGRATIONS on) warns of it, and no split avoids it. If "
+            f"no release writes such values, set bluegreen_reviewed = '<why>' "
+            f"on the Migration class."
+        )
+    return (
+        f"Unapplied migrations: {names}. Make the change with makemigrations "
+        f"(BLUEGREEN_MIGRATIONS on) so that it is split, or, if it is safe (e.g. "
+        f"no release runs that code), set bluegreen_reviewed = '<why>' on the "
+        f"Migration class."
+    )
