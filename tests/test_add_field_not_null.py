@@ -89,3 +89,17 @@ def test_cleanup_fills_the_nulls_the_old_release_wrote(make_project, vendor):
     assert "None" not in refs and len(set(refs)) == 2, refs
     assert project.probe("schema")["shop_product"]["columns"]["ref"]["null"] is False
     assert_idempotent(project)
+
+
+def test_a_dry_run_without_a_default_says_what_the_old_release_meets(make_project):
+    # In a dry run Django's questioner asks for no one-off default and gives
+    # the field None: the package judged None a callable that cannot be
+    # imported ("a lambda or a nested function").
+    project = make_project("sqlite")
+    release = Release(project, V1, V2_CONSTANT.replace("(default=0)", "()"))
+    project.set_models(release.v2_models)
+    result = project.run("manage.py", "makemigrations", "--dry-run", check=False)
+    said = result.stdout + result.stderr
+    assert "cannot be imported" not in said, said
+    assert "stock is NOT NULL without a database default" in said, said
+    assert not project.pending_files()

@@ -231,6 +231,10 @@ def _kept_default(
         return {"db_default": filled}, warning
     if not field.has_default():
         return None  # Django asked for a one-off default, or the user did.
+    if field.default is None:
+        # What Django's questioner answers in a dry run, where it asks for
+        # no one-off default: NULL, as stock Django's migration would add.
+        return None
     check_default(field, where)
     if field.unique and field.is_relation:
         # A one-to-one: the old release's second INSERT would repeat a
