@@ -56,6 +56,26 @@ class BlueGreenAutodetector(MigrationAutodetector):
             with_cleanups(from_state, self.pending_cleanups), to_state, questioner
         )
 
+    def _detect_changes(self, convert_apps=None, graph=None):
+        # Django moves the options naming fields of a created or a deleted
+        # model into operations of their own, popping them from the state it
+        # reads (generate_created_models, generate_deleted_models). The split
+        # and the verifier read both states as the models are: without them,
+        # a new model's unique_together was a constraint its own release did
+        # not know, and its order_with_respect_to a NOT NULL column _order it
+        # never wrote (a refused initial migration).
+        kept = [
+            _field_options(self.to_state, self.from_state),
+            _field_options(self.from_state, self.to_state),
+        ]
+        try:
+            return super()._detect_changes(convert_apps, graph)
+        finally:
+            for models_options in kept:
+                for options, popped in models_options:
+                    for name, value in popped.items():
+                        options.setdefault(name, value)
+
     def _generate_added_field(self, app_label, model_name, field_name):
         field = self.to_state.models[app_label, model_name].get_field(field_name)
         if not (
@@ -183,6 +203,29 @@ class BlueGreenAutodetector(MigrationAutodetector):
             ]
             return []
         return errors
+
+
+# The options Django's autodetector pops from a created or deleted model.
+_FIELD_OPTIONS = ("indexes", "constraints", "unique_together", "order_with_respect_to")
+
+
+def _field_options(state: ProjectState, other: ProjectState) -> list[tuple[dict, dict]]:
+    """
+    Of each model of ``state`` that ``other`` lacks (created, or deleted,
+    or renamed), its options dict and a copy of those naming fields.
+    """
+    return [
+        (
+            model_state.options,
+            {
+                name: model_state.options[name]
+                for name in _FIELD_OPTIONS
+                if name in model_state.options
+            },
+        )
+        for key, model_state in state.models.items()
+        if key not in other.models
+    ]
 
 
 class _UniqueValuesFilled:
