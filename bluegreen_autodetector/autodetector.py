@@ -64,17 +64,18 @@ class BlueGreenAutodetector(MigrationAutodetector):
         # a new model's unique_together was a constraint its own release did
         # not know, and its order_with_respect_to a NOT NULL column _order it
         # never wrote (a refused initial migration).
+        if not conf.enabled():
+            return super()._detect_changes(convert_apps, graph)
         kept = [
-            _field_options(self.to_state, self.from_state),
-            _field_options(self.from_state, self.to_state),
+            *_field_options(self.to_state, self.from_state),
+            *_field_options(self.from_state, self.to_state),
         ]
         try:
             return super()._detect_changes(convert_apps, graph)
         finally:
-            for models_options in kept:
-                for options, popped in models_options:
-                    for name, value in popped.items():
-                        options.setdefault(name, value)
+            # A new dict: Django's CreateModel holds the one it popped from.
+            for model_state, options in kept:
+                model_state.options = {**options, **model_state.options}
 
     def _generate_added_field(self, app_label, model_name, field_name):
         field = self.to_state.models[app_label, model_name].get_field(field_name)
@@ -209,14 +210,14 @@ class BlueGreenAutodetector(MigrationAutodetector):
 _FIELD_OPTIONS = ("indexes", "constraints", "unique_together", "order_with_respect_to")
 
 
-def _field_options(state: ProjectState, other: ProjectState) -> list[tuple[dict, dict]]:
+def _field_options(state: ProjectState, other: ProjectState) -> list[tuple]:
     """
-    Of each model of ``state`` that ``other`` lacks (created, or deleted,
-    or renamed), its options dict and a copy of those naming fields.
+    Each model state of ``state`` that ``other`` lacks (created, or deleted,
+    or renamed), with a copy of its options naming fields.
     """
     return [
         (
-            model_state.options,
+            model_state,
             {
                 name: model_state.options[name]
                 for name in _FIELD_OPTIONS
