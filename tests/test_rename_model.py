@@ -20,9 +20,9 @@ class Tag(models.Model):
 """
 
 
-def book(name: str, body: str = "", meta: str = "") -> str:
+def book(name: str, body: str = "", meta: str = "", tag: str = TAG) -> str:
     return (
-        f"{TAG}\n\nclass {name}(models.Model):\n"
+        f"{tag}\n\nclass {name}(models.Model):\n"
         f"    title = models.CharField(max_length=100)\n"
         f"    pages = models.IntegerField(default=1)\n"
         + (f"    {body}\n" if body else "")
@@ -35,6 +35,11 @@ class Review(models.Model):
     book = models.ForeignKey("shop.{model}", models.CASCADE)
     stars = models.IntegerField(default=3)
 """
+
+# Another model's many-to-many table names a column after the model
+# (shop_tag_books.book_id becomes novel_id): read from the model's side
+# through the reverse accessor.
+TAG_OF = TAG + "    books = models.ManyToManyField('shop.{model}')\n"
 
 # kind: (v1's models, v2's models, (v1's model, v2's model), M2M fields)
 KINDS = {
@@ -75,6 +80,13 @@ KINDS = {
         book("Book", "tags = models.ManyToManyField(Tag, db_table='book_labels')"),
         ("Book", "Book"),
         ("tags", "tags"),
+    ),
+    # Issue 26: another model's many-to-many table names a column after it.
+    "pointed_at_by_m2m": (
+        book("Book", tag=TAG_OF.format(model="Book")),
+        book("Novel", tag=TAG_OF.format(model="Novel")),
+        ("Book", "Novel"),
+        ("tag_set", "tag_set"),
     ),
     # Both columns of its table named after the renamed model (from_, to_).
     "model_with_self_m2m_renamed": (

@@ -80,6 +80,42 @@ class RunSyncSQL(CleanupSQL):
         return self.source in columns and self.column in columns
 
 
+class RunKeptColumnSQL(RunSyncSQL):
+    """
+    A many-to-many table's column named after a renamed model (``book_id``
+    of ``shop_shelf_books`` when Book becomes Volume), which Django's
+    RenameModel renamed (``column``, ``volume_id``), kept under its old name
+    (``source``) while both releases run: in a contract (``drops`` False)
+    the old column is added and synchronised with the new one; in the
+    cleanup (``drops`` True) the synchronisation and the old column are
+    dropped (``capture/sync/common.kept_statements``). The table has no
+    model state of its own, so the SQL is captured whole. PostgreSQL and
+    MariaDB statements are idempotent (``IF [NOT] EXISTS``, ``OR
+    REPLACE``); SQLite's run once, in the migration's transaction.
+    """
+
+    __module__ = "bluegreen_autodetector.operations"  # its public path
+
+    def describe(self) -> str:
+        pair = f"{self.table}.{self.source} (the old release's) and {self.column}"
+        if self.drops:
+            return f"Drop {self.table}.{self.source} and its synchronisation with {self.column}"
+        return f"Keep {pair} equal in both directions while both releases run"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"keep_{self.table}_{self.source}"
+
+    def should_run(self, connection, forwards, states):
+        columns = self._columns(connection)
+        if columns is None:
+            return False
+        if connection.vendor != "sqlite":
+            return True  # IF [NOT] EXISTS: safe to repeat.
+        adds = forwards != self.drops
+        return (self.source in columns) != adds
+
+
 class CopyColumn(Operation):
     """
     A rename's backfill: fill ``column`` of ``table`` from ``source`` where

@@ -19,6 +19,7 @@ from ..files import pending
 from ..operations import (
     RunAlterSQL,
     RunCleanupSQL,
+    RunKeptColumnSQL,
     RunSwapSQL,
     RunSyncSQL,
     RunViewSQL,
@@ -211,6 +212,8 @@ def _cleanup_operation(item, captured):
     if hasattr(item, "views"):  # views.DropViews
         common.pop("column")
         return RunViewSQL(**common, **item.arguments(), drops=True)
+    if getattr(item, "kept", False):  # sync.DropKeptColumn
+        return RunKeptColumnSQL(**common, source=item.old, drops=True)
     if getattr(item, "swaps", False):  # sync.SwapColumns (a retype's)
         return RunSwapSQL(**common, source=item.old, drops=True)
     if hasattr(item, "captured"):  # sync.DropSync
