@@ -353,6 +353,42 @@ def test_a_change_of_the_renamed_table_waits_for_the_cleanup(
     assert read(project, v3, KINDS[kind][2][1], row) == "old release"
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("    books = models.ManyToManyField('shop.Novel')\n", ""),
+        ("books = models", "volumes = models"),
+        ("Novel", "Volume"),
+        ("class Tag(", "class Label("),
+    ],
+)
+def test_a_change_of_the_kept_column_waits_for_the_cleanup(
+    make_project, vendor, change
+):
+    """
+    Until the cleanup drops book_id of shop_tag_books and its triggers, a
+    change that would drop, rename or re-point that table or its novel_id
+    (the triggers name both) is refused, and nothing is written.
+    """
+    project, release = contract_applied(
+        make_project, vendor, "pointed_at_by_m2m_custom_db_table"
+    )
+    before = project.snapshot()
+    project.set_models(release.v2_models.replace(*change))
+    result = project.run("manage.py", "makemigrations", input="y\ny\n", check=False)
+    assert result.returncode != 0, result.stdout
+    refused = "would change shop_tag_books, whose column book_id the old release"
+    assert refused in result.stderr, result.stderr
+    assert project.snapshot() == before
+    # Once the cleanup is promoted and migrated, the change goes through.
+    project.manage("promotemigrations")
+    project.manage("migrate", "-v0")
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    clean = project.manage("makemigrations", "--dry-run", "--noinput").stdout
+    assert "No changes detected" in clean, clean
+
+
 @pytest.mark.parametrize("kind", ["plain", "model_with_m2m_renamed"])
 def test_noinput_says_a_deleted_and_created_model_may_be_a_rename(make_project, kind):
     """Under --noinput Django writes a delete and a create: say it may be a rename."""
