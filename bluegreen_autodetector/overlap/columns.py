@@ -97,10 +97,12 @@ class RunKeptColumnSQL(RunSyncSQL):
     __module__ = "bluegreen_autodetector.operations"  # its public path
 
     def describe(self) -> str:
-        pair = f"{self.table}.{self.source} (the old release's) and {self.column}"
-        if self.drops:
-            return f"Drop {self.table}.{self.source} and its synchronisation with {self.column}"
-        return f"Keep {pair} equal in both directions while both releases run"
+        if not self.drops:
+            return super().describe()
+        return (
+            f"Drop {self.table}.{self.source} and its synchronisation with "
+            f"{self.column} (kept by a contract migration)"
+        )
 
     @property
     def migration_name_fragment(self) -> str:
