@@ -89,12 +89,49 @@ class RunKeptColumnSQL(RunSyncSQL):
     the old column is added and synchronised with the new one; in the
     cleanup (``drops`` True) the synchronisation and the old column are
     dropped (``capture/sync/common.kept_statements``). The table has no
-    model state of its own, so the SQL is captured whole. PostgreSQL and
+    model state of its own, so the SQL is captured whole; ``owner`` names
+    the model of the many-to-many field. PostgreSQL and
     MariaDB statements are idempotent (``IF [NOT] EXISTS``, ``OR
     REPLACE``); SQLite's run once, in the migration's transaction.
     """
 
     __module__ = "bluegreen_autodetector.operations"  # its public path
+
+    def __init__(
+        self,
+        table: str,
+        sql: dict[str, list[str]],
+        reverse_sql: dict[str, list[str]],
+        column: str | None = None,
+        source: str | None = None,
+        drops: bool = False,
+        owner: str = "",
+        state_operations=None,
+        hints: dict | None = None,
+        elidable: bool = False,
+        tables: dict[str, str] | None = None,
+    ) -> None:
+        # "app_label.model_name" of the many-to-many field's model, which may
+        # be in another app than the migration's (the verifier judges it).
+        self.owner = owner
+        super().__init__(
+            table,
+            sql,
+            reverse_sql,
+            column=column,
+            source=source,
+            drops=drops,
+            state_operations=state_operations,
+            hints=hints,
+            elidable=elidable,
+            tables=tables,
+        )
+
+    def deconstruct(self):
+        name, args, kwargs = super().deconstruct()
+        if self.owner:
+            kwargs["owner"] = self.owner
+        return name, args, kwargs
 
     def describe(self) -> str:
         if not self.drops:

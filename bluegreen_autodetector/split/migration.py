@@ -213,7 +213,8 @@ def _cleanup_operation(item, captured):
         common.pop("column")
         return RunViewSQL(**common, **item.arguments(), drops=True)
     if getattr(item, "kept", False):  # sync.DropKeptColumn
-        return RunKeptColumnSQL(**common, source=item.old, drops=True)
+        owner = f"{item.model[0]}.{item.model[1]}"
+        return RunKeptColumnSQL(**common, source=item.old, drops=True, owner=owner)
     if getattr(item, "swaps", False):  # sync.SwapColumns (a retype's)
         return RunSwapSQL(**common, source=item.old, drops=True)
     if hasattr(item, "captured"):  # sync.DropSync

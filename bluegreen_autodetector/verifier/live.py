@@ -330,6 +330,9 @@ def _touched(operation, app_label: str) -> set[ModelKey]:
             for inner in (*operation.database_operations, *operation.state_operations)
             for key in _touched(inner, app_label)
         }
+    if getattr(operation, "owner", ""):  # RunKeptColumnSQL: maybe another app's
+        app_label, name = operation.owner.split(".")
+        return {(app_label, name)}
     if isinstance(operation, CleanupSQL):
         name = (operation.hints or {}).get("model_name")
         return {(app_label, name)} if name else set()

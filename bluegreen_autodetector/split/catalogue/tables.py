@@ -139,6 +139,7 @@ def _keep_columns(split, kept, model_state, renamed, what, vendors) -> None:
                 source=old,
                 sql={vendor: create for vendor, (create, _) in made.items()},
                 reverse_sql={vendor: drop for vendor, (_, drop) in made.items()},
+                owner=f"{key[0]}.{key[1]}",
                 hints=hints,
             ),
             CopyColumn(
