@@ -15,13 +15,15 @@ class Product(models.Model):
 """
 
 RELATED = V1 + "    related = models.ManyToManyField('self')\n"
+SHELF = "\nclass Shelf(models.Model):\n    products = models.ManyToManyField({})\n"
 CHILD = "\nclass Child({}):\n    extra = models.IntegerField(default=0)\n"
 RENAMED = V1.replace("class Product(", "class Item(")
 CUSTOM_M2M = V1 + "    tags = models.ManyToManyField('self', db_table='product_tags')\n"
 
 # change: (v1, v2 or {app: v2}, the line refused). Issue 26: a column named
 # after a renamed model in a table that keeps its name (the model's own
-# many-to-many table under a db_table; a multi-table child's link). A
+# many-to-many table under a db_table; a multi-table child's link; another
+# model's many-to-many table, that model renamed in the same migration). A
 # many-to-many field's db_table changed alone is split, and so is another
 # model's many-to-many table naming a column after the renamed model
 # (tests/test_rename_model.py).
@@ -31,6 +33,14 @@ REFUSED = {
         RELATED.replace("('self')", "('self', db_table='x', related_name='+')"),
         "shop.product.related: its table changes from 'shop_product_related' to "
         "'x' together with other arguments; change db_table in a release of its own",
+    ),
+    # Both models renamed at once: the many-to-many table's own view would
+    # not show the kept column.
+    "m2m_pointing_at_it_renamed_too": (
+        V1 + SHELF.format("Product"),
+        RENAMED + SHELF.format("Item").replace("class Shelf(", "class Rack("),
+        "is renamed in the same migration; not split yet: rename one model in "
+        "this release, the other in the next (docs/limitations.md).",
     ),
     "own_m2m_with_db_table": (
         CUSTOM_M2M,

@@ -63,6 +63,12 @@ def split_migration(
             if isinstance(operation, operations.CreateModel)
         },
         created_in_run=created_in_run,
+        renamed_models={
+            name
+            for operation in migration.operations
+            if isinstance(operation, operations.RenameModel)
+            for name in (operation.old_name_lower, operation.new_name_lower)
+        },
     )
     database_operations, state_operations, cleanup_items, warnings = [], [], [], []
     refusals, removed_types, added_types, removed = [], {}, {}, {}

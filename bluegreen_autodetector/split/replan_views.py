@@ -136,7 +136,8 @@ def _changes_kept(operation, app_label, key, field_name, target, leaf_state) -> 
     if model == key:
         changed = name == field_name
     elif model == target:
-        field = leaf_state.models[target].fields.get(name)
+        target_state = leaf_state.models.get(target)
+        field = target_state and target_state.fields.get(name)
         changed = field is not None and field.primary_key
     else:
         return False
