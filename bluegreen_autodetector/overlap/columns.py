@@ -33,6 +33,7 @@ class RunSyncSQL(CleanupSQL):
         column: str | None = None,
         source: str | None = None,
         drops: bool = False,
+        owner: str = "",
         state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
@@ -40,6 +41,10 @@ class RunSyncSQL(CleanupSQL):
     ) -> None:
         self.source = source
         self.drops = drops
+        # "app_label.model_name" of the model whose many-to-many field the
+        # table is, when it has no model of its own, maybe in another app
+        # than the migration's (RunKeptColumnSQL): the verifier judges it.
+        self.owner = owner
         super().__init__(
             table,
             sql,
@@ -57,6 +62,8 @@ class RunSyncSQL(CleanupSQL):
         ordered["source"] = self.source
         if self.drops:
             ordered["drops"] = True
+        if self.owner:
+            ordered["owner"] = self.owner
         return name, args, {**ordered, **kwargs}
 
     def describe(self) -> str:
@@ -96,42 +103,6 @@ class RunKeptColumnSQL(RunSyncSQL):
     """
 
     __module__ = "bluegreen_autodetector.operations"  # its public path
-
-    def __init__(
-        self,
-        table: str,
-        sql: dict[str, list[str]],
-        reverse_sql: dict[str, list[str]],
-        column: str | None = None,
-        source: str | None = None,
-        drops: bool = False,
-        owner: str = "",
-        state_operations=None,
-        hints: dict | None = None,
-        elidable: bool = False,
-        tables: dict[str, str] | None = None,
-    ) -> None:
-        # "app_label.model_name" of the many-to-many field's model, which may
-        # be in another app than the migration's (the verifier judges it).
-        self.owner = owner
-        super().__init__(
-            table,
-            sql,
-            reverse_sql,
-            column=column,
-            source=source,
-            drops=drops,
-            state_operations=state_operations,
-            hints=hints,
-            elidable=elidable,
-            tables=tables,
-        )
-
-    def deconstruct(self):
-        name, args, kwargs = super().deconstruct()
-        if self.owner:
-            kwargs["owner"] = self.owner
-        return name, args, kwargs
 
     def describe(self) -> str:
         if not self.drops:
