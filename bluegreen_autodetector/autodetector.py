@@ -28,7 +28,7 @@ from .split.replan import (
     replan_removals,
 )
 from .split.replan_renames import refuse_renames_of_finished
-from .split.replan_views import refuse_view_changes
+from .split.replan_views import refuse_kept_column_changes, refuse_view_changes
 from .split.result import attach
 from .verifier import judge, live, shape, states
 
@@ -117,6 +117,9 @@ class BlueGreenAutodetector(MigrationAutodetector):
         replan_alterations(ordered, self.pending_cleanups, self.leaf_state, plan)
         refuse_synced_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
         refuse_view_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
+        refuse_kept_column_changes(
+            ordered, self.pending_cleanups, self.leaf_state, plan
+        )
         refuse_renames_of_finished(
             ordered, self.pending_cleanups, self.leaf_state, plan
         )

@@ -396,6 +396,7 @@ def _reload_sqlite_schema(connection, statements: list[str]) -> None:
 # imported on first use: ``overlap`` imports this module.
 _OVERLAP = {
     "RunSyncSQL": "columns",
+    "RunKeptColumnSQL": "columns",
     "CopyColumn": "columns",
     "RunSwapSQL": "columns",
     "RunViewSQL": "tables",

@@ -12,7 +12,7 @@ import django
 import pytest
 
 from .oracles import Release, assert_idempotent, assert_same_schema, failures
-from .project import Project
+from .project import CommandFailed, Project
 
 TAG = """
 class Tag(models.Model):
@@ -20,9 +20,9 @@ class Tag(models.Model):
 """
 
 
-def book(name: str, body: str = "", meta: str = "") -> str:
+def book(name: str, body: str = "", meta: str = "", tag: str = TAG) -> str:
     return (
-        f"{TAG}\n\nclass {name}(models.Model):\n"
+        f"{tag}\n\nclass {name}(models.Model):\n"
         f"    title = models.CharField(max_length=100)\n"
         f"    pages = models.IntegerField(default=1)\n"
         + (f"    {body}\n" if body else "")
@@ -35,6 +35,11 @@ class Review(models.Model):
     book = models.ForeignKey("shop.{model}", models.CASCADE)
     stars = models.IntegerField(default=3)
 """
+
+# Another model's many-to-many table names a column after the model
+# (shop_tag_books.book_id becomes novel_id): read from the model's side
+# through the reverse accessor.
+TAG_OF = TAG + "    books = models.ManyToManyField('shop.{model}')\n"
 
 # kind: (v1's models, v2's models, (v1's model, v2's model), M2M fields)
 KINDS = {
@@ -76,6 +81,30 @@ KINDS = {
         ("Book", "Book"),
         ("tags", "tags"),
     ),
+    # Issue 26: another model's many-to-many table names a column after it.
+    "pointed_at_by_m2m": (
+        book("Book", tag=TAG_OF.format(model="Book")),
+        book("Novel", tag=TAG_OF.format(model="Novel")),
+        ("Book", "Novel"),
+        ("tag_set", "tag_set"),
+    ),
+    # The model's table keeps its name: only the column changes.
+    "pointed_at_by_m2m_custom_db_table": (
+        book(
+            "Book", meta='db_table = "library_books"', tag=TAG_OF.format(model="Book")
+        ),
+        book(
+            "Novel", meta='db_table = "library_books"', tag=TAG_OF.format(model="Novel")
+        ),
+        ("Book", "Novel"),
+        ("tag_set", "tag_set"),
+    ),
+    "pointed_at_by_m2m_from_other_app": (
+        {"shop": book("Book"), "reviews": TAG_OF.format(model="Book")},
+        {"shop": book("Novel"), "reviews": TAG_OF.format(model="Novel")},
+        ("Book", "Novel"),
+        ("tag_set", "tag_set"),
+    ),
     # Both columns of its table named after the renamed model (from_, to_).
     "model_with_self_m2m_renamed": (
         book("Book", "similar = models.ManyToManyField('self')"),
@@ -86,8 +115,12 @@ KINDS = {
 }
 
 
+# Kinds with a second app, "reviews".
+OTHER_APP = {"referenced_from_other_app", "pointed_at_by_m2m_from_other_app"}
+
+
 def new_project(make_project, vendor, kind, **kwargs) -> Project:
-    apps = ("reviews",) if kind == "referenced_from_other_app" else ()
+    apps = ("reviews",) if kind in OTHER_APP else ()
     return make_project(vendor, apps=apps, **kwargs)
 
 
@@ -118,19 +151,23 @@ LINKS = """
 import json
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
-apps = MigrationLoader(connection).project_state(("shop", {release!r})).apps
+release = {release!r}
+apps = MigrationLoader(connection).project_state(
+    ("shop", release) if isinstance(release, str) else [tuple(n) for n in release]
+).apps
 model = apps.get_model("shop", {model!r})
 row = model.objects.get(pk={pk!r})
 related = getattr(row, {field!r})
 if {add!r} is not None:
-    tag = apps.get_model("shop", "Tag").objects.create(name={add!r})
+    tag = related.model.objects.create(name={add!r})
     related.add(tag)
 print(json.dumps(sorted(related.values_list("name", flat=True))))
 """
 
 
-def links(project, release, model, field, pk, add=None) -> list[str]:
+def links(project, kind, release, model, field, pk, add=None) -> list[str]:
     """The names of row ``pk``'s tags as ``release`` reads them (``add``: one more)."""
+    release = nodes(project, kind, release)
     code = LINKS.format(release=release, model=model, field=field, pk=pk, add=add)
     output = project.manage("shell", "-c", code).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -138,7 +175,7 @@ def links(project, release, model, field, pk, add=None) -> list[str]:
 
 def nodes(project: Project, kind: str, migration: str):
     """The release at ``migration`` of shop, with the other app's last one."""
-    if kind != "referenced_from_other_app":
+    if kind not in OTHER_APP:
         return migration
     others = sorted(
         p.stem for p in (project.root / "reviews" / "migrations").glob("[0-9]*.py")
@@ -163,7 +200,7 @@ def test_both_releases_see_each_others_writes(make_project, vendor, kind):
     v1 = release.v1
     before = write(project, v1, old, "before")
     if m2m:
-        links(project, v1, old, m2m[0], before, add="first")
+        links(project, kind, v1, old, m2m[0], before, add="first")
     project.set_models(v2_models)
     output = make_v2(project)
     if kind != "custom_db_table":  # No table's name changes: nothing to split.
@@ -182,11 +219,11 @@ def test_both_releases_see_each_others_writes(make_project, vendor, kind):
     write(project, v2, new, "d", pk=from_old)
     assert read(project, v1, old, from_old) == "d"
     if m2m:
-        assert links(project, v2, new, m2m[1], before) == ["first"]
-        assert links(project, v1, old, m2m[0], from_new, add="old's") == ["old's"]
-        assert links(project, v2, new, m2m[1], from_new) == ["old's"]
-        assert links(project, v2, new, m2m[1], from_old, add="new's") == ["new's"]
-        assert links(project, v1, old, m2m[0], from_old) == ["new's"]
+        assert links(project, kind, v2, new, m2m[1], before) == ["first"]
+        assert links(project, kind, v1, old, m2m[0], from_new, add="old's") == ["old's"]
+        assert links(project, kind, v2, new, m2m[1], from_new) == ["old's"]
+        assert links(project, kind, v2, new, m2m[1], from_old, add="new's") == ["new's"]
+        assert links(project, kind, v1, old, m2m[0], from_old) == ["new's"]
     assert_idempotent(project)
     problems = failures(crud(project, release, kind))
     assert not problems, "\n".join(problems)
@@ -199,7 +236,7 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
     release = Release(project, v1_models, v2_models)
     row = write(project, release.v1, old, "kept")
     if m2m:
-        links(project, release.v1, old, m2m[0], row, add="linked")
+        links(project, kind, release.v1, old, m2m[0], row, add="linked")
     project.set_models(v2_models)
     make_v2(project)
     project.manage("migrate", "-v0")
@@ -210,7 +247,7 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
     v2 = project.migration_names()[-1]
     assert read(project, v2, new, row) == "kept"
     if m2m:
-        assert links(project, v2, new, m2m[1], row) == ["linked"]
+        assert links(project, kind, v2, new, m2m[1], row) == ["linked"]
     # Stock Django renames tables keeping the names of their indexes and
     # constraints: compared unnamed.
     twin = new_project(make_project, vendor, kind, installed=False)
@@ -225,14 +262,14 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
     )
     # Back past the cleanup and the contract: v1's schema, the row kept.
     project.manage("migrate", "shop", release.v1, "-v0")
-    if kind == "referenced_from_other_app":
+    if kind in OTHER_APP:
         project.manage("migrate", "-v0", "reviews")
     assert_same_schema(
         project.probe("schema"), release.v1_schema, "back to v1", names=False
     )
     assert read(project, release.v1, old, row) == "kept"
     if m2m:
-        assert links(project, release.v1, old, m2m[0], row) == ["linked"]
+        assert links(project, kind, release.v1, old, m2m[0], row) == ["linked"]
 
 
 @pytest.mark.parametrize(
@@ -250,6 +287,28 @@ def test_stock_rename_breaks_the_old_release(make_project, vendor, kind):
     release.v2 = project.migration_names()[-1]
     problems = failures(crud(project, release, kind))
     assert any(f"v1 {old}" in problem for problem in problems), problems
+
+
+def test_stock_rename_breaks_the_old_releases_links(make_project, vendor):
+    """
+    Stock RenameModel renames the column another model's many-to-many table
+    names after the model (book_id becomes novel_id): the old release's
+    reads of the links fail, here where the model's table keeps its name
+    (the other kinds lose the table first: the test above).
+    """
+    kind = "pointed_at_by_m2m_custom_db_table"
+    v1_models, v2_models, (old, new), m2m = KINDS[kind]
+    project = new_project(make_project, vendor, kind)
+    release = Release(project, v1_models, v2_models)
+    row = write(project, release.v1, old, "linked")
+    assert links(project, kind, release.v1, old, m2m[0], row, add="a") == ["a"]
+    project.set_models(v2_models)
+    make_v2(project, "--no-bluegreen")
+    project.manage("migrate", "-v0")
+    v2 = project.migration_names()[-1]
+    assert links(project, kind, v2, new, m2m[1], row) == ["a"]
+    with pytest.raises(CommandFailed, match="book_id"):
+        links(project, kind, release.v1, old, m2m[0], row)
 
 
 def contract_applied(make_project, vendor, kind="plain"):
@@ -292,6 +351,42 @@ def test_a_change_of_the_renamed_table_waits_for_the_cleanup(
     v3 = project.migration_names()[-1]
     row = write(project, release.v1, KINDS[kind][2][0], "old release")
     assert read(project, v3, KINDS[kind][2][1], row) == "old release"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("    books = models.ManyToManyField('shop.Novel')\n", ""),
+        ("books = models", "volumes = models"),
+        ("Novel", "Volume"),
+        ("class Tag(", "class Label("),
+    ],
+)
+def test_a_change_of_the_kept_column_waits_for_the_cleanup(
+    make_project, vendor, change
+):
+    """
+    Until the cleanup drops book_id of shop_tag_books and its triggers, a
+    change that would drop, rename or re-point that table or its novel_id
+    (the triggers name both) is refused, and nothing is written.
+    """
+    project, release = contract_applied(
+        make_project, vendor, "pointed_at_by_m2m_custom_db_table"
+    )
+    before = project.snapshot()
+    project.set_models(release.v2_models.replace(*change))
+    result = project.run("manage.py", "makemigrations", input="y\ny\n", check=False)
+    assert result.returncode != 0, result.stdout
+    refused = "would change shop_tag_books, whose column book_id the old release"
+    assert refused in result.stderr, result.stderr
+    assert project.snapshot() == before
+    # Once the cleanup is promoted and migrated, the change goes through.
+    project.manage("promotemigrations")
+    project.manage("migrate", "-v0")
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    clean = project.manage("makemigrations", "--dry-run", "--noinput").stdout
+    assert "No changes detected" in clean, clean
 
 
 @pytest.mark.parametrize("kind", ["plain", "model_with_m2m_renamed"])
@@ -466,9 +561,8 @@ RENAMES_OF_FINISHED = {
         (finished, rename)
         for finished in FINISHED
         for rename in RENAMES_OF_FINISHED
-        # An M2M's target renamed is refused anyway (its column is named
-        # after the model); NOT NULL has no target.
-        if rename != "target_model" or finished == "foreign_key"
+        # NOT NULL has no target.
+        if rename != "target_model" or finished != "not_null"
     ],
 )
 def test_a_rename_of_what_a_pending_cleanup_finishes_waits_for_it(

@@ -13,7 +13,7 @@ from django.db.migrations import Migration, operations
 from django.db.migrations.graph import MigrationGraph
 from django.db.migrations.state import ModelState, ProjectState
 
-from bluegreen_autodetector.operations import RunCleanupSQL
+from bluegreen_autodetector.operations import RunCleanupSQL, RunKeptColumnSQL
 from bluegreen_autodetector.verifier import judge as verifier
 from bluegreen_autodetector.verifier import live, states
 
@@ -386,6 +386,52 @@ def test_a_renamed_model_is_touched_under_both_names():
         ("shop", "author"),
         ("shop", "writer"),
     }
+
+
+def test_a_kept_many_to_many_column_satisfies_the_old_release_until_its_cleanup():
+    """
+    Book renamed Volume in a table kept by its db_table: Shelf.books' table
+    keeps its name, Django renames its book_id to volume_id, and the
+    contract keeps book_id beside it, synchronised (RunKeptColumnSQL). The
+    old release writes book_id: judged as writing volume_id. Without the
+    kept column (stock), its SELECT, INSERT and DELETE fail; after the
+    cleanup, only the new release is left to judge.
+    """
+
+    def shelf(target):
+        return model("Shelf", ("books", models.ManyToManyField(f"shop.{target}")))
+
+    def models_of(name, target):
+        return state(model(name, db_table="library_books"), shelf(target))
+
+    old = models_of("Book", "book")
+    rename = operations.RenameModel("Book", "Volume")
+    kept = RunKeptColumnSQL(
+        "shop_shelf_books", {}, {}, column="volume_id", source="book_id"
+    )
+    keys = {("shop", "book"), ("shop", "volume"), ("shop", "shelf")}
+    stock = models_of("Book", "book")
+    live.database_forwards(migration("0002_rename", rename), stock)
+    assert {f.statement for f in errors(judge(old, stock, keys=keys))} == {
+        "SELECT",
+        "INSERT",
+        "DELETE",
+    }
+    database = models_of("Book", "book")
+    live.database_forwards(migration("0002_rename", rename, kept), database)
+    assert live.synced(database)["shop_shelf_books"] == {
+        "book_id": "volume_id",
+        "volume_id": "book_id",
+    }
+    assert not errors(judge(old, database, keys=keys))
+    assert not errors(judge(old, database, keys=keys), NEW)
+    cleanup = RunKeptColumnSQL(
+        "shop_shelf_books", {}, {}, column="volume_id", source="book_id", drops=True
+    )
+    live.database_forwards(migration("0003_cleanup", cleanup), database)
+    assert "shop_shelf_books" not in live.synced(database)
+    assert errors(judge(old, database, keys=keys))
+    assert not errors(judge(database, database, keys=keys), NEW)
 
 
 # Unique constraints: every way Django declares one --------------------------

@@ -33,6 +33,7 @@ class RunSyncSQL(CleanupSQL):
         column: str | None = None,
         source: str | None = None,
         drops: bool = False,
+        owner: str = "",
         state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
@@ -40,6 +41,10 @@ class RunSyncSQL(CleanupSQL):
     ) -> None:
         self.source = source
         self.drops = drops
+        # "app_label.model_name" of the model whose many-to-many field the
+        # table is, when it has no model of its own, maybe in another app
+        # than the migration's (RunKeptColumnSQL): the verifier judges it.
+        self.owner = owner
         super().__init__(
             table,
             sql,
@@ -57,6 +62,8 @@ class RunSyncSQL(CleanupSQL):
         ordered["source"] = self.source
         if self.drops:
             ordered["drops"] = True
+        if self.owner:
+            ordered["owner"] = self.owner
         return name, args, {**ordered, **kwargs}
 
     def describe(self) -> str:
@@ -78,6 +85,45 @@ class RunSyncSQL(CleanupSQL):
         # Creating: both columns must be there (a later SQLite rebuild, or a
         # reverse past the column's re-creation, may have left one out).
         return self.source in columns and self.column in columns
+
+
+class RunKeptColumnSQL(RunSyncSQL):
+    """
+    A many-to-many table's column named after a renamed model (``book_id``
+    of ``shop_shelf_books`` when Book becomes Volume), which Django's
+    RenameModel renamed (``column``, ``volume_id``), kept under its old name
+    (``source``) while both releases run: in a contract (``drops`` False)
+    the old column is added and synchronised with the new one; in the
+    cleanup (``drops`` True) the synchronisation and the old column are
+    dropped (``capture/sync/common.kept_statements``). The table has no
+    model state of its own, so the SQL is captured whole; ``owner`` names
+    the model of the many-to-many field. PostgreSQL and
+    MariaDB statements are idempotent (``IF [NOT] EXISTS``, ``OR
+    REPLACE``); SQLite's run once, in the migration's transaction.
+    """
+
+    __module__ = "bluegreen_autodetector.operations"  # its public path
+
+    def describe(self) -> str:
+        if not self.drops:
+            return super().describe()
+        return (
+            f"Drop {self.table}.{self.source} and its synchronisation with "
+            f"{self.column} (kept by a contract migration)"
+        )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"keep_{self.table}_{self.source}"
+
+    def should_run(self, connection, forwards, states):
+        columns = self._columns(connection)
+        if columns is None:
+            return False
+        if connection.vendor != "sqlite":
+            return True  # IF [NOT] EXISTS: safe to repeat.
+        adds = forwards != self.drops
+        return (self.source in columns) != adds
 
 
 class CopyColumn(Operation):

@@ -19,6 +19,7 @@ from ..files import pending
 from ..operations import (
     RunAlterSQL,
     RunCleanupSQL,
+    RunKeptColumnSQL,
     RunSwapSQL,
     RunSyncSQL,
     RunViewSQL,
@@ -62,6 +63,12 @@ def split_migration(
             if isinstance(operation, operations.CreateModel)
         },
         created_in_run=created_in_run,
+        renamed_models={
+            name
+            for operation in migration.operations
+            if isinstance(operation, operations.RenameModel)
+            for name in (operation.old_name_lower, operation.new_name_lower)
+        },
     )
     database_operations, state_operations, cleanup_items, warnings = [], [], [], []
     refusals, removed_types, added_types, removed = [], {}, {}, {}
@@ -211,6 +218,9 @@ def _cleanup_operation(item, captured):
     if hasattr(item, "views"):  # views.DropViews
         common.pop("column")
         return RunViewSQL(**common, **item.arguments(), drops=True)
+    if getattr(item, "kept", False):  # sync.DropKeptColumn
+        owner = f"{item.model[0]}.{item.model[1]}"
+        return RunKeptColumnSQL(**common, source=item.old, drops=True, owner=owner)
     if getattr(item, "swaps", False):  # sync.SwapColumns (a retype's)
         return RunSwapSQL(**common, source=item.old, drops=True)
     if hasattr(item, "captured"):  # sync.DropSync

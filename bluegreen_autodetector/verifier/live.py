@@ -28,9 +28,15 @@ from django.db.migrations.state import ProjectState
 from ..fields import deconstruct
 from ..keys import MigrationKey, ModelKey
 from ..names import NEW_COLUMN_SUFFIX, OLD_COLUMN_SUFFIX
-from ..operations import CleanupSQL, RunCleanupSQL, RunSyncSQL, RunViewSQL
+from ..operations import (
+    CleanupSQL,
+    RunCleanupSQL,
+    RunKeptColumnSQL,
+    RunSyncSQL,
+    RunViewSQL,
+)
 from .shape import column_of, db_table, m2m_table
-from .views import views_forwards
+from .views import kept_column_forwards, views_forwards
 
 
 class LiveReleases:
@@ -179,6 +185,8 @@ def _forwards(operation, app_label: str, database: ProjectState) -> None:
             retyped.contract(operation, app_label, database, _forwards)
         else:
             _rename_column(operation, app_label, database)
+    elif isinstance(operation, RunKeptColumnSQL):
+        kept_column_forwards(operation, database)
     elif isinstance(operation, RunSyncSQL) and operation.drops:
         from . import retyped
 
@@ -322,6 +330,9 @@ def _touched(operation, app_label: str) -> set[ModelKey]:
             for inner in (*operation.database_operations, *operation.state_operations)
             for key in _touched(inner, app_label)
         }
+    if getattr(operation, "owner", ""):  # RunKeptColumnSQL: maybe another app's
+        app_label, name = operation.owner.split(".")
+        return {(app_label, name)}
     if isinstance(operation, CleanupSQL):
         name = (operation.hints or {}).get("model_name")
         return {(app_label, name)} if name else set()

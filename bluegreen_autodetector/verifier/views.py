@@ -7,6 +7,12 @@ The database's real shape keeps them in ``views(database)``: old name ->
 (the table, {the view's column: the table's} where they differ). A release
 that uses the old name is judged against the table itself, its columns
 under the table's names (``seen_through_views``).
+
+A many-to-many table whose column Django renamed after a renamed model
+keeps its name, and the old column beside the new one, synchronised
+(``RunKeptColumnSQL``): it is kept there as a "view" of itself, {old
+column: new column}, so that a release writing the old column is judged
+as writing the new one (the triggers fill it), and the pair is synced.
 """
 
 from __future__ import annotations
@@ -35,6 +41,33 @@ def views_forwards(operation, database: ProjectState) -> None:
             kept[view] = (table, dict(operation.columns.get(view, {})))
 
 
+def kept_column_forwards(operation, database: ProjectState) -> None:
+    """Advance ``database`` past a ``RunKeptColumnSQL`` (its contract or cleanup)."""
+    kept = views(database)
+    pairs = getattr(database, "bluegreen_synced", None)
+    if pairs is None:
+        pairs = database.bluegreen_synced = {}
+    table, old, new = operation.table, operation.source, operation.column
+    # Copies: the states the verifier copies share these dicts.
+    renamed = dict(kept.get(table, (table, {}))[1])
+    synced = dict(pairs.get(table, {}))
+    if operation.drops:
+        renamed.pop(old, None)
+        synced.pop(old, None)
+        synced.pop(new, None)
+    else:
+        renamed[old] = new
+        synced.update({old: new, new: old})
+    if renamed:
+        kept[table] = (table, renamed)
+    else:
+        kept.pop(table, None)
+    if synced:
+        pairs[table] = synced
+    else:
+        pairs.pop(table, None)
+
+
 def seen_through_views(believed: Shape, database: ProjectState) -> Shape:
     """
     ``believed`` (a release's shape) with each table it names by a view's
@@ -47,7 +80,7 @@ def seen_through_views(believed: Shape, database: ProjectState) -> Shape:
         return believed
     seen: Shape = {}
     for name, table in believed.items():
-        if name not in kept or kept[name][0] in believed:
+        if name not in kept or (kept[name][0] != name and kept[name][0] in believed):
             seen.setdefault(name, table)
             continue
         real_name, renamed = kept[name]

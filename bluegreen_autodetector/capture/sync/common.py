@@ -147,3 +147,64 @@ class SwapColumns:
                 *restored,
             ]
         return captured
+
+
+def kept_statements(
+    vendor: str, table: str, old: str, new: str, db_type: str
+) -> tuple[list, list]:
+    """
+    (create, drop) statements of a many-to-many table's column named after
+    a renamed model, kept under its old name ``old`` beside ``new`` (the
+    name Django's RenameModel gave it) while both releases run: the old
+    column added, nullable, with no constraint or index, and the pair's
+    synchronisation; dropped in the reverse order. ``db_type``: the
+    column's type on ``vendor``. PostgreSQL and MariaDB keep ``new`` NOT
+    NULL (their BEFORE triggers fill it first); SQLite's ``kept_column``
+    lets it hold NULL until the old column goes.
+    """
+    module = import_module(f"{__package__}.{vendor}")
+    if hasattr(module, "kept_column"):
+        add, remove = module.kept_column(table, old, new, db_type)
+    else:
+        t, o = module.quote(table), module.quote(old)
+        add = [f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {o} {db_type} NULL"]
+        remove = [f"ALTER TABLE {t} DROP COLUMN IF EXISTS {o}"]
+    create, drop = statements(vendor, table, old, new)
+    return [*add, *create], [*drop, *remove]
+
+
+class DropKeptColumn:
+    """
+    A cleanup step: drop the synchronisation of a many-to-many table's
+    column kept under its old name (``kept_statements``), then the column.
+    The table has no model state of its own: the step carries its SQL
+    (``captured``); backwards it adds the old column again, synchronised
+    and filled.
+    """
+
+    kept = True  # split/migration.py writes it as operations.RunKeptColumnSQL
+
+    def __init__(
+        self, model, table: str, old: str, new: str, db_types: dict[str, str]
+    ) -> None:
+        self.model = model  # (app_label, lower-case name) of the field's model
+        self.table = table
+        self.old = old
+        self.new = new
+        self.db_types = db_types  # by vendor: the column's type
+        self.vendors = list(db_types)
+
+    def captured(self):
+        from ..statements import CapturedSQL
+
+        captured = CapturedSQL(self.table, self.new)
+        for vendor, db_type in self.db_types.items():
+            create, drop = kept_statements(
+                vendor, self.table, self.old, self.new, db_type
+            )
+            captured.sql[vendor] = drop
+            captured.reverse_sql[vendor] = [
+                *create,
+                copy_statement(vendor, self.table, self.new, self.old),
+            ]
+        return captured

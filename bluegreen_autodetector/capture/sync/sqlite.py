@@ -88,3 +88,33 @@ def swap(table: str, old: str, new: str, old_type: str, not_null: bool) -> tuple
             "PRAGMA writable_schema = OFF",
         ]
     return forwards, backwards, []
+
+
+def kept_column(table: str, old: str, new: str, db_type: str) -> tuple[list, list]:
+    """
+    A many-to-many table's column named after a renamed model, kept under
+    its old name ``old`` beside ``new`` (the one Django renamed it to):
+    (add, drop) statements of the old column, nullable, with no constraint
+    or index. The AFTER trigger fills ``new`` once the row is written, so
+    ``new`` allows NULL while both are kept (its definition edited in
+    sqlite_master, SQLite's documented way; CleanupSQL bumps the schema
+    version); dropping the old column gives ``new`` its NOT NULL back.
+    """
+    t, o = quote(table), quote(old)
+    quoted_table = table.replace("'", "''")
+
+    def edit(before: str, after: str) -> list[str]:
+        before, after = before.replace("'", "''"), after.replace("'", "''")
+        return [
+            "PRAGMA writable_schema = ON",
+            f"UPDATE sqlite_master SET sql = replace(sql, '{before}', '{after}') "
+            f"WHERE type = 'table' AND name = '{quoted_table}'",
+            "PRAGMA writable_schema = OFF",
+        ]
+
+    not_null = f"{quote(new)} {db_type} NOT NULL"
+    null = f"{quote(new)} {db_type} NULL"
+    return (
+        [f"ALTER TABLE {t} ADD COLUMN {o} {db_type} NULL", *edit(not_null, null)],
+        [f"ALTER TABLE {t} DROP COLUMN {o}", *edit(null, not_null)],
+    )

@@ -46,8 +46,11 @@ class Walk:
         deleted_models: set[str],
         created_models: set[str] | None = None,
         created_in_run: set[tuple[str, str]] | None = None,
+        renamed_models: set[str] | None = None,
     ) -> None:
         self.app_label = app_label
+        # Lower-case names, old and new, of the models renamed here.
+        self.renamed_models = renamed_models if renamed_models is not None else set()
         self.state = state
         self.deleted_models = deleted_models  # lower-case names deleted ...
         self.created_models = (

@@ -11,7 +11,14 @@ the old release keeps reading and writing (``capture/views/``). Foreign keys
 from other tables follow the renamed table (PostgreSQL and MariaDB keep
 them by the table, not its name).
 
-Cleanup: drop the views.
+Another model's auto-created many-to-many table names a column after the
+renamed model (``book_id`` of ``shop_shelf_books`` when Book becomes
+Volume), and Django renames that column in a table that keeps its name:
+the contract adds the old column back beside the renamed one, keeps the two
+equal in both directions and fills it (``RunKeptColumnSQL``,
+``CopyColumn``), as a field rename keeps its pair (``renames.py``).
+
+Cleanup: drop the views, the synchronisations and the old columns.
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ from django.db.migrations import operations
 from django.db.migrations.utils import resolve_relation
 
 from ... import conf, names
+from ...capture.connections import capture_connection
+from ...capture.sync.common import DropKeptColumn, kept_statements
 from ...capture.views.common import NO_VIEW, VENDORS, DropViews, arguments, sql
-from ...operations import RunViewSQL
+from ...operations import CopyColumn, RunKeptColumnSQL, RunViewSQL
 from .shapes import column_named
 from .split import Refused, Split, Walk
 
@@ -43,56 +52,105 @@ def rename_table(operation, walk: Walk) -> Split | None:
         renamed.name = operation.new_name
         fields = {name: name for name in model_state.fields}
         what = f"{walk.app_label}.{operation.old_name} (renamed {operation.new_name})"
-        _refuse_named_after(walk, operation.old_name_lower, what)
+        kept = _named_after(walk, operation.old_name_lower, what)
     elif isinstance(operation, operations.AlterModelTable):
         model_state = walk.model_state(operation.name)
         renamed = model_state.clone()
         renamed.options = {**renamed.options, "db_table": operation.table}
         fields = {name: name for name in model_state.fields}
         what = f"{walk.app_label}.{operation.name}"
+        kept = []
     elif isinstance(operation, operations.AlterField):
         model_state = walk.model_state(operation.model_name)
         renamed = model_state.clone()
         renamed.fields = {**renamed.fields, operation.name: operation.field}
         fields = {operation.name: operation.name}
         what = f"{walk.app_label}.{operation.model_name}.{operation.name}"
+        kept = []
     else:
         model_state = walk.model_state(operation.model_name)
         renamed = model_state
         fields = {operation.old_name: operation.new_name}
         what = f"{walk.app_label}.{operation.model_name}.{operation.old_name}"
+        kept = []
     views = _views(walk.app_label, model_state, renamed, fields, what)
-    if not views:
+    if not views and not kept:
         return None
     vendors = conf.vendors()
     if any(vendor not in VENDORS for vendor in vendors):
         raise NoView(NO_VIEW)
     old_table = names.model_table(walk.app_label, model_state)
     new_table = names.model_table(walk.app_label, renamed)
-    made = {vendor: sql(vendor, views) for vendor in vendors}
     key = (walk.app_label, renamed.name_lower)
-    split = Split(
-        contract_database=[
-            operation,
+    split = Split(contract_database=[operation])
+    if views:
+        made = {vendor: sql(vendor, views) for vendor in vendors}
+        split.contract_database.append(
             RunViewSQL(
                 table=new_table,
                 **arguments(views),
                 sql={vendor: create for vendor, (create, _) in made.items()},
                 reverse_sql={vendor: drop for vendor, (_, drop) in made.items()},
                 hints={"model_name": renamed.name_lower},
+            )
+        )
+        split.cleanup.append(DropViews(key, new_table, views, vendors))
+        renamed_tables = ", ".join(
+            f"{view} becomes {table}" for view, table, _ in views
+        )
+        split.warnings.append(
+            f"{what}: {renamed_tables}; the old release reads and writes through "
+            f"{'a view' if len(views) == 1 else 'views'} under the old "
+            f"{'name' if len(views) == 1 else 'names'} until the cleanup drops "
+            f"{'it' if len(views) == 1 else 'them'}"
+            + (
+                f" (table {old_table} keeps its name)."
+                if old_table == new_table
+                else "."
+            )
+        )
+    if kept:
+        _keep_columns(split, kept, model_state, renamed, what, vendors)
+    return split
+
+
+def _keep_columns(split, kept, model_state, renamed, what, vendors) -> None:
+    """
+    The contract keeps each column of ``kept`` (``_named_after``) under its
+    old name beside the one Django renamed it to; the cleanup drops it.
+    """
+    primary_key = next(f for f in model_state.fields.values() if f.primary_key)
+    db_types = {
+        vendor: primary_key.rel_db_type(capture_connection(vendor))
+        for vendor in vendors
+    }
+    old = f"{model_state.name_lower}_id"
+    new = f"{renamed.name_lower}_id"
+    for key, table in kept:
+        made = {
+            vendor: kept_statements(vendor, table, old, new, db_type)
+            for vendor, db_type in db_types.items()
+        }
+        hints = {"model_name": key[1]}
+        split.contract_database += [
+            RunKeptColumnSQL(
+                table=table,
+                column=new,
+                source=old,
+                sql={vendor: create for vendor, (create, _) in made.items()},
+                reverse_sql={vendor: drop for vendor, (_, drop) in made.items()},
+                owner=f"{key[0]}.{key[1]}",
+                hints=hints,
+            ),
+            CopyColumn(
+                table=table, source=new, column=old, primary_key="id", hints=hints
             ),
         ]
-    )
-    split.cleanup.append(DropViews(key, new_table, views, vendors))
-    renamed_tables = ", ".join(f"{view} becomes {table}" for view, table, _ in views)
-    split.warnings.append(
-        f"{what}: {renamed_tables}; the old release reads and writes through "
-        f"{'a view' if len(views) == 1 else 'views'} under the old "
-        f"{'name' if len(views) == 1 else 'names'} until the cleanup drops "
-        f"{'it' if len(views) == 1 else 'them'}"
-        + (f" (table {old_table} keeps its name)." if old_table == new_table else ".")
-    )
-    return split
+        split.cleanup.append(DropKeptColumn(key, table, old, new, db_types))
+        split.warnings.append(
+            f"{what}: column {old} of {table} becomes {new}; {old} is kept "
+            f"beside it, both kept equal by triggers until the cleanup drops {old}."
+        )
 
 
 def _views(app_label, model_state, renamed, fields: dict, what: str) -> list:
@@ -146,15 +204,19 @@ def _through_columns(model_name: str, target_name: str) -> tuple[str, str]:
     return f"{model_name}_id", f"{target_name}_id"
 
 
-def _refuse_named_after(walk: Walk, model_name: str, what: str) -> None:
+def _named_after(walk: Walk, model_name: str, what: str) -> list:
     """
-    Another model's auto-created many-to-many table names a column after
-    the renamed model (``book_id``), or a multi-table child's implicit link
-    does (``book_ptr_id``, its primary key): a column rename in a table that
-    keeps its name, which no view answers. Declaring the link under its old
-    name does not help: Django's AlterField then points it at the old name.
+    (model key, table) of each other model's auto-created many-to-many table
+    that names a column after the renamed model (``book_id``): Django
+    renames that column in a table that keeps its name, and the contract
+    keeps the old one beside it; refused where that model is renamed in the
+    same migration too (the table's view would not show the old column). A
+    multi-table child's implicit link (``book_ptr_id``, its primary key) is
+    refused: declaring the link under its old name does not help (Django's
+    AlterField then points it at the old name).
     """
     key = walk.key(model_name)
+    kept = []
     for (app_label, name), model_state in sorted(walk.state.models.items()):
         if (app_label, name) == key:
             continue
@@ -166,24 +228,24 @@ def _refuse_named_after(walk: Walk, model_name: str, what: str) -> None:
                 continue
             table = names.model_table(app_label, model_state)
             m2m = field.many_to_many and names.m2m_table(table, field_name, field)
+            if m2m and app_label == walk.app_label and name in walk.renamed_models:
+                raise Refused(
+                    f"{app_label}/models.py: {model_state.name}.{field_name}'s table "
+                    f"{m2m} names its column {model_name}_id after {what}, and "
+                    f"{model_state.name} is renamed in the same migration; not split "
+                    f"yet: rename one model in this release, the other in the next "
+                    f"(docs/limitations.md)."
+                )
             if m2m:
-                named = (
-                    f"{model_state.name}.{field_name}'s table {m2m} names its "
-                    f"column {model_name}_id after {what}, and the rename changes "
-                    f"it in a table that keeps its name"
-                )
+                kept.append(((app_label, name), m2m))
             elif getattr(field.remote_field, "parent_link", False):
-                named = (
-                    f"{model_state.name}'s parent link {field_name}, its primary "
-                    f"key, points at {what}, and Django renames or re-points it in "
-                    f"a table that keeps its name"
+                raise Refused(
+                    f"{app_label}/models.py: {model_state.name}'s parent link "
+                    f"{field_name}, its primary key, points at {what}, and Django "
+                    f"renames or re-points it in a table that keeps its name; not "
+                    f"split yet: keep the model's name (docs/limitations.md)."
                 )
-            else:
-                continue
-            raise Refused(
-                f"{app_label}/models.py: {named}; not split yet: keep the "
-                f"model's name (docs/limitations.md)."
-            )
+    return kept
 
 
 def possible_model_renames(app_label: str, deleted: dict, created: dict) -> list[str]:
