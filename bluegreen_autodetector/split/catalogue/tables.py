@@ -236,6 +236,15 @@ def _named_after(walk: Walk, model_name: str, what: str) -> list:
                     f"yet: rename one model in this release, the other in the next "
                     f"(docs/limitations.md)."
                 )
+            if m2m and any(vendor != "sqlite" for vendor in conf.vendors()):
+                raise Refused(
+                    f"{app_label}/models.py: {model_state.name}.{field_name}'s table "
+                    f"{m2m} names its column {model_name}_id after {what}, and the "
+                    f"rename changes it in a table that keeps its name; split on "
+                    f"SQLite only (elsewhere the old release's queries of that table "
+                    f"would fail between the column's rename and its return): keep "
+                    f"the model's name (docs/limitations.md)."
+                )
             if m2m:
                 kept.append(((app_label, name), m2m))
             elif getattr(field.remote_field, "parent_link", False):
