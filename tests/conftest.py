@@ -2,7 +2,7 @@ import socket
 
 import pytest
 
-from .project import SERVERS, VENDORS, make_project  # noqa: F401
+from .project import SERVERS, VENDORS, dropped_databases, make_project  # noqa: F401
 
 
 def _reachable(vendor: str) -> bool:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import uuid
 from pathlib import Path
 
@@ -121,6 +122,64 @@ def drop_database(vendor: str, settings: dict) -> None:
         connection.close()
 
 
+class _PostgreSQLDrops:
+    """
+    PostgreSQL's DROP DATABASE waits for a checkpoint it asks for (PostgreSQL
+    15), one per drop: 1.4 s a test's teardown in the suite on three workers
+    (599 s in 417 teardowns), most of it flushing what the other tests wrote.
+    The drops that ask at the same time share one checkpoint (10 drops: 25 s
+    one after the other, 0.4 s at once). So the databases of the projects a
+    test process closes are dropped ``BATCH`` at a time, each in a thread of
+    its own, while the tests go on; every test still gets a database of its
+    own, made for it. The last ones are dropped, and any failure raised, at
+    the end of the session (``dropped_databases``).
+    """
+
+    BATCH = 8
+
+    def __init__(self) -> None:
+        self.pending: list[dict] = []
+        self.threads: list[threading.Thread] = []
+        self.failures: list[str] = []
+
+    def add(self, settings: dict) -> None:
+        self.pending.append(settings)
+        if len(self.pending) >= self.BATCH:
+            self.start()
+
+    def start(self) -> None:
+        pending, self.pending = self.pending, []
+        for settings in pending:
+            thread = threading.Thread(target=self.drop, args=(settings,))
+            thread.start()
+            self.threads.append(thread)
+
+    def drop(self, settings: dict) -> None:
+        try:
+            drop_database("postgresql", settings)
+        except Exception as error:  # raised by finish(), in the test process
+            self.failures.append(f"DROP DATABASE {settings['NAME']}: {error}")
+
+    def finish(self) -> None:
+        self.start()
+        for thread in self.threads:
+            thread.join()
+        self.threads = []
+        failures, self.failures = self.failures, []
+        if failures:
+            raise RuntimeError("\n".join(failures))
+
+
+_postgresql_drops = _PostgreSQLDrops()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dropped_databases():
+    """The PostgreSQL databases of the projects closed are dropped by the end."""
+    yield
+    _postgresql_drops.finish()
+
+
 class Project:
     """
     A Django project in ``root`` with one app (``app_label``) whose models
@@ -178,7 +237,9 @@ class Project:
 
     def close(self) -> None:
         for settings in self.databases:
-            if self.vendor != "sqlite":
+            if self.vendor == "postgresql":
+                _postgresql_drops.add(settings)
+            elif self.vendor != "sqlite":
                 drop_database(self.vendor, settings)
 
     # Files -------------------------------------------------------------------

@@ -42,7 +42,7 @@ def smoke(script):
     return result.stdout
 
 
-def test_write_stall_smoke_reports_every_step_and_the_stock_failures():
+def test_benchmark_smoke_write_stall_reports_every_step_and_stock_failures():
     """
     Every step of the smoke's row was measured on both vendors (a number in
     every cell), and stock's removal failed the old release's writes (the

@@ -4,12 +4,14 @@ backfill, run again: it continues where it stopped (the contract runs
 outside a transaction, ``atomic = False``, and keeps what it did).
 
 To stop the backfill at a known row without a mock, the test installs a
-trigger of its own that sleeps when row ``STALL`` is updated: the batches
-before it commit (the first is ``backfill.FIRST_BATCH`` rows), the one
-holding it sleeps, and the test kills ``migrate`` with SIGKILL there. Run
-again, ``migrate`` copies the rows left, and only them. SQLite has no
-sleep: there the trigger fails the batch, and ``migrate`` stops with that
-error at the same point.
+trigger of its own that waits, when row ``STALL`` is updated, for a lock
+the test holds (PostgreSQL's advisory lock, MariaDB's ``GET_LOCK``): the
+batches before it commit (the first is ``backfill.FIRST_BATCH`` rows), the
+one holding it waits, and once the server shows that wait the test kills
+``migrate`` with SIGKILL and lets the lock go, so that the killed
+session's batch ends and rolls back. Run again, ``migrate`` copies the rows
+left, and only them. SQLite has no lock to wait on: there the trigger fails
+the batch, and ``migrate`` stops with that error at the same point.
 """
 
 import json
@@ -24,8 +26,10 @@ import pytest
 from .oracles import Release, failures
 from .test_rename_field import KINDS, make_v2, models_source
 
-ROWS = 3000
-STALL = 2500  # in the second batch: rows 1001..3000
+# The second batch is between half and twice the first's size (it follows
+# the first's time): it holds row STALL and the rest, whatever its size.
+ROWS = 1100
+STALL = 1050
 FIRST_BATCH = 1000  # runtime/backfill.py
 # kind: (old column, new column)
 COLUMNS = {
@@ -42,23 +46,46 @@ FILL = {
     "int": "Book({field}=n)",
     "author": "Book({field}=authors[n])",
 }
+# The lock the trigger waits for: an advisory lock is the database's own on
+# PostgreSQL; GET_LOCK's names are the server's, so the database's is in it.
+LOCK = {
+    "postgresql": str(STALL),
+    "mysql": "CONCAT(DATABASE(), '.test_stall')",
+}
 STALL_SQL = {
     "postgresql": [
         "CREATE FUNCTION test_stall() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN IF NEW.id = {STALL} THEN PERFORM pg_sleep(4); END IF; "
+        f"BEGIN IF NEW.id = {STALL} THEN "
+        f"PERFORM pg_advisory_xact_lock({LOCK['postgresql']}); END IF; "
         "RETURN NEW; END $$",
         "CREATE TRIGGER test_stall BEFORE UPDATE ON shop_book FOR EACH ROW "
         "EXECUTE FUNCTION test_stall()",
     ],
     "mysql": [
         "CREATE TRIGGER test_stall BEFORE UPDATE ON shop_book FOR EACH ROW "
-        f"BEGIN IF NEW.id = {STALL} THEN DO SLEEP(4); END IF; END",
+        f"BEGIN IF NEW.id = {STALL} THEN DO GET_LOCK({LOCK['mysql']}, 300); "
+        "END IF; END",
     ],
-    # SQLite cannot sleep: the batch fails instead, and migrate stops there.
+    # SQLite has no lock to wait on: the batch fails, and migrate stops there.
     "sqlite": [
         "CREATE TRIGGER test_stall BEFORE UPDATE ON shop_book FOR EACH ROW "
         f"WHEN NEW.id = {STALL} BEGIN SELECT RAISE(ABORT, 'test stall'); END",
     ],
+}
+HOLD_SQL = {
+    "postgresql": f"SELECT pg_try_advisory_lock({LOCK['postgresql']})::int",
+    "mysql": f"SELECT GET_LOCK({LOCK['mysql']}, 0)",
+}
+RELEASE_SQL = {
+    "postgresql": f"SELECT pg_advisory_unlock({LOCK['postgresql']})",
+    "mysql": f"SELECT RELEASE_LOCK({LOCK['mysql']})",
+}
+# Another session of the test's database waiting for the lock.
+WAITING_SQL = {
+    "postgresql": "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = "
+    "current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+    "mysql": "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE "
+    "DB = DATABASE() AND STATE = 'User lock'",
 }
 UNSTALL_SQL = {
     "postgresql": [
@@ -125,9 +152,7 @@ def copied(connection, old, new):
     return query(
         connection,
         f"SELECT COUNT(*) FROM shop_book WHERE {new} = {old}",
-    )[
-        0
-    ][0]
+    )[0][0]
 
 
 def start_migrate(project):
@@ -150,11 +175,8 @@ def start_migrate(project):
 def wait_for(predicate, process, what, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except Exception:  # the column is not there yet
-            pass
+        if predicate():
+            return
         if process.poll() is not None:
             raise AssertionError(
                 f"migrate ended before {what}:\n{process.stdout.read()}"
@@ -187,21 +209,22 @@ def test_a_killed_backfill_continues_where_it_stopped(make_project, vendor, kind
             failed = project.manage("migrate", check=False)
             assert "test stall" in failed.stderr, failed.stderr
         else:
+            assert query(connection, HOLD_SQL[vendor])[0][0] == 1
             process = start_migrate(project)
             wait_for(
-                lambda: copied(connection, old, new) >= FIRST_BATCH,
+                lambda: query(connection, WAITING_SQL[vendor])[0][0] == 1,
                 process,
-                "the first batch",
+                "the batch holding row STALL to wait for the test's lock",
             )
-            time.sleep(0.5)  # the batch holding row STALL sleeps
-            assert process.poll() is None, process.stdout.read()
             kill(process)
-        # What the first run left: the new column, the batches before the
-        # one holding row STALL (their sizes follow their times).
-        done = copied(connection, old, new)
-        assert FIRST_BATCH <= done < STALL
+            # The killed session's batch goes on, and rolls back at its end.
+            query(connection, RELEASE_SQL[vendor])
         for sql in UNSTALL_SQL[vendor]:  # waits for the killed session's end
             query(connection, sql)
+        # What the first run left: the new column, the batch before the one
+        # holding row STALL.
+        done = copied(connection, old, new)
+        assert FIRST_BATCH <= done < STALL
     finally:
         connection.close()
     assert project.migration_names()[-1] not in applied(project)
