@@ -207,18 +207,13 @@ def _kept_default(
     INSERTs need nothing.
     """
     field = operation.field
-    if (
-        operation.model_name_lower in walk.created_models
-        or field.null
-        or field.has_db_default()
-        or not has_column(field)
-        or field.generated
-    ):
+    how = None if operation.model_name_lower in walk.created_models else _fill(field)
+    if how in (None, "asked"):
         return None
     model_name = walk.model_state(operation.model_name).name
     where = f"{walk.app_label}.{model_name}.{operation.name}"
-    filled = filled_db_default(field)
-    if filled is not None:
+    if how == "filled":
+        filled = filled_db_default(field)
         # No explicit default, yet Django fills existing rows ("" for blank
         # strings, the time for auto_now): the old release's rows get it too.
         warning = None
@@ -229,14 +224,8 @@ def _kept_default(
                 f"old release's INSERTs."
             )
         return {"db_default": filled}, warning
-    if not field.has_default():
-        return None  # Django asked for a one-off default, or the user did.
-    if field.default is None:
-        # What Django's questioner answers in a dry run, where it asks for
-        # no one-off default: NULL, as stock Django's migration would add.
-        return None
     check_default(field, where)
-    if field.unique and field.is_relation:
+    if how == "one-to-one":
         # A one-to-one: the old release's second INSERT would repeat a
         # database default. NULLs repeat in a unique column on every vendor.
         return {"null": True}, (
@@ -246,9 +235,9 @@ def _kept_default(
             f"the cleanup. Rows the old release inserts meanwhile hold NULL: "
             f"backfill them before the cleanup runs (it stops on NULLs)."
         )
-    if is_constant(field):
+    if how == "constant":
         return {"db_default": field.default}, None
-    if field.default is timezone.now and isinstance(field, models.DateTimeField):
+    if how == "now":
         return {"db_default": Now()}, (
             f"{where}: default timezone.now is kept in the database as Now() "
             f"until the cleanup, for the old release's INSERTs."
@@ -356,16 +345,35 @@ def fills_each_row(field: models.Field) -> bool:
     branch of ``_kept_default``. Django's warning that such a unique field
     "will not generate unique values upon migrating" does not hold then.
     """
-    return (
-        not field.null
-        and not field.has_db_default()
-        and has_column(field)
-        and not field.generated
-        and filled_db_default(field) is None
-        and field.has_default()
-        and not (field.unique and field.is_relation)
-        and not is_constant(field)
-        and not (
-            field.default is timezone.now and isinstance(field, models.DateTimeField)
-        )
-    )
+    return _fill(field) == "each row"
+
+
+def _fill(field: models.Field) -> str | None:
+    """
+    How ``AddField`` of NOT NULL ``field`` to an existing table fills the
+    column for the old release's INSERTs, which omit it (``_kept_default``
+    acts on it): None, they need nothing (nullable, a ``db_default``, no
+    column); "filled", a value Django fills in itself ("" for blank strings,
+    the time for auto_now); "asked", Django asked for a one-off default (or
+    its dry run's questioner gave None); "one-to-one", a unique relation,
+    whose default a second INSERT would repeat; "constant"; "now"
+    (``timezone.now``); "each row", a callable called once per row.
+    """
+    if (
+        field.null
+        or field.has_db_default()
+        or not has_column(field)
+        or field.generated
+    ):
+        return None
+    if filled_db_default(field) is not None:
+        return "filled"
+    if not field.has_default() or field.default is None:
+        return "asked"
+    if field.unique and field.is_relation:
+        return "one-to-one"
+    if is_constant(field):
+        return "constant"
+    if field.default is timezone.now and isinstance(field, models.DateTimeField):
+        return "now"
+    return "each row"
