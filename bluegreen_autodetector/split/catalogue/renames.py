@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.migrations import operations
+from django.db.models.options import normalize_together
 
 from ... import conf
 from ...capture.sync.common import DropSync, statements
@@ -145,6 +146,7 @@ def expand(
                 primary_key=primary_key,
                 hints=hints,
             ),
+            *_unique_together(model_state, model_name, old_name, new_name),
         ],
         state_operations=state_operations,
     )
@@ -197,8 +199,7 @@ def _refuse_unsupported(walk, model_state, where, old_name, old, new) -> None:
     options = model_state.options
     named = {
         name
-        for together in ("unique_together", "index_together")
-        for fields in options.get(together) or ()
+        for fields in options.get("index_together") or ()
         for name in (fields if isinstance(fields, (list, tuple)) else [fields])
     }
     for item in (*(options.get("indexes") or ()), *(options.get("constraints") or ())):
@@ -207,12 +208,38 @@ def _refuse_unsupported(walk, model_state, where, old_name, old, new) -> None:
             named.add(old_name)  # May read it: not followed here.
     named.update(options.get("order_with_respect_to") or ())
     if old_name in named:
-        refuse("Meta.indexes, constraints or unique_together name it")
+        refuse("Meta.index_together or order_with_respect_to name it")
     for state in walk.state.models.values():
         for field in state.fields.values():
             to_fields = getattr(field, "to_fields", None) or ()
             if old_name in to_fields and field.is_relation:
                 refuse("a relation refers to it with to_field")
+
+
+def _unique_together(model_state, model_name, old_name, new_name) -> list:
+    """
+    The contract's steps for each ``unique_together`` that names the renamed
+    field: once the rows are copied, the same set on the new column (built
+    online by ``migrate``), then the old set dropped. Both columns are kept
+    equal, so either enforces what the other would, and the cleanup drops
+    a column no index names. Django's RenameField renames the field in the
+    state's ``unique_together``; the indexes and constraints of ``Meta``
+    come as operations of their own (RemoveIndex, AddIndex, ...).
+    """
+    together = normalize_together(model_state.options.get("unique_together") or ())
+    if not any(old_name in fields for fields in together):
+        return []
+    added = new_name + NEW_COLUMN_SUFFIX
+    renamed = {
+        tuple(added if name == old_name else name for name in fields)
+        for fields in together
+    }
+    return [
+        operations.AlterUniqueTogether(
+            name=model_name, unique_together=together | renamed
+        ),
+        operations.AlterUniqueTogether(name=model_name, unique_together=renamed),
+    ]
 
 
 def _keep_the_column(old_name, old) -> str:
