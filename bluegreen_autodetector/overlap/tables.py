@@ -5,6 +5,7 @@ A renamed table's old names while both releases run: ``RunViewSQL``
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.backends.utils import strip_quotes
 
 from ..operations import CleanupSQL
@@ -21,6 +22,13 @@ class RunViewSQL(CleanupSQL):
     False), after Django's operation renamed the tables; in the cleanup it
     drops them (``drops`` True). Its statements are idempotent (``OR
     REPLACE``, ``IF EXISTS``), so a migration stopped part-way runs again.
+
+    ``renames`` (old table -> new table; PostgreSQL, MariaDB): the tables
+    it renames itself, just before it creates their views (where Django's
+    RenameModel is state-only: it would rename a column the contract
+    keeps), and renames back after dropping them; a table already renamed
+    is not renamed again. On PostgreSQL the renames and the views are one
+    transaction, even in a migration that runs outside one.
     """
 
     __module__ = "bluegreen_autodetector.operations"  # its public path
@@ -33,6 +41,7 @@ class RunViewSQL(CleanupSQL):
         reverse_sql: dict[str, list[str]],
         columns: dict[str, dict[str, str]] | None = None,
         drops: bool = False,
+        renames: dict[str, str] | None = None,
         state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
@@ -41,6 +50,7 @@ class RunViewSQL(CleanupSQL):
         self.views = views
         self.columns = columns or {}
         self.drops = drops
+        self.renames = renames or {}
         super().__init__(
             table,
             sql,
@@ -58,6 +68,8 @@ class RunViewSQL(CleanupSQL):
             ordered["columns"] = self.columns
         if self.drops:
             ordered["drops"] = True
+        if self.renames:
+            ordered["renames"] = self.renames
         return name, args, {**ordered, **kwargs}
 
     def describe(self) -> str:
@@ -71,12 +83,30 @@ class RunViewSQL(CleanupSQL):
         return f"view_{next(iter(self.views))}"
 
     def should_run(self, connection, forwards, states):
-        if forwards == self.drops:
+        if forwards == self.drops or self.renames:
             return True  # Dropping: IF EXISTS makes it safe to repeat.
         return self._columns(connection) is not None  # The table is there.
 
     def _run(self, app_label, schema_editor, captured, forwards, states):
         connection = schema_editor.connection
+        if self.renames and connection.vendor in captured:
+            renames = self._renames(schema_editor, forwards)
+            statements = captured[connection.vendor]
+            creating = forwards != self.drops
+            captured = {
+                **captured,
+                connection.vendor: (
+                    [*renames, *statements] if creating else [*statements, *renames]
+                ),
+            }
+            if (
+                connection.vendor == "postgresql"
+                and not schema_editor.collect_sql
+                and not connection.in_atomic_block
+            ):
+                with transaction.atomic(using=connection.alias):
+                    super()._run(app_label, schema_editor, captured, forwards, states)
+                return
         if connection.vendor == "sqlite" and forwards != self.drops:
             # SQLite's old name is a shadow table made from the renamed one's
             # own definition, read now (capture/views/sqlite.py); then the
@@ -86,6 +116,24 @@ class RunViewSQL(CleanupSQL):
                 "sqlite": [*self._shadows(schema_editor), *captured["sqlite"]],
             }
         super()._run(app_label, schema_editor, captured, forwards, states)
+
+    def _renames(self, schema_editor, forwards: bool) -> list[str]:
+        """The statements renaming the tables of ``renames`` (back, backwards)."""
+        connection = schema_editor.connection
+        pairs = self.renames.items()
+        if not forwards:
+            pairs = [(new, old) for old, new in pairs]
+        tables = None
+        if not schema_editor.collect_sql:
+            with connection.cursor() as cursor:
+                tables = set(connection.introspection.table_names(cursor))
+        quote = schema_editor.quote_name
+        return [
+            schema_editor.sql_rename_table
+            % {"old_table": quote(before), "new_table": quote(after)}
+            for before, after in pairs
+            if tables is None or (before in tables and after not in tables)
+        ]
 
     def _shadows(self, schema_editor) -> list[str]:
         from ..capture.views.sqlite import shadow
