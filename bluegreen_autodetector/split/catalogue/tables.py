@@ -196,11 +196,13 @@ def _rename_ahead(
                 hints=hints,
             ),
         ]
-        keys[key, table] = {vendor: (other, to, old_table) for vendor in vendors}
+        keys[key, table] = {
+            vendor: (other, (new_table, to[1]), old_table) for vendor in vendors
+        }
         split.warnings.append(
-            f"{what}: column {old} of {table} gets {new} beside it first, kept "
-            f"equal by triggers and filled, with its keys built online; the "
-            f"cleanup drops {old}."
+            f"{what}: column {old} of {table} gets {new} beside it before the "
+            f"rename, filled in batches and keyed online; both kept equal by "
+            f"triggers until the cleanup drops {old}."
         )
     database = []
     if views:
