@@ -213,8 +213,14 @@ class DropKeptColumn:
             if vendor in self.keys:
                 other, to, old_fk_table = self.keys[vendor]
                 captured.sql[vendor], captured.reverse_sql[vendor] = ahead_cleanup(
-                    vendor, self.table, self.old, self.new, other, to,
-                    old_fk_table, db_type,
+                    vendor,
+                    self.table,
+                    self.old,
+                    self.new,
+                    other,
+                    to,
+                    old_fk_table,
+                    db_type,
                 )
                 continue
             create, drop = kept_statements(
