@@ -186,6 +186,20 @@ def wait_for(predicate, process, what, timeout=120):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def kill_migrate_at_stall(project, connection, vendor):
+    """Start migrate, kill it once its batch holding row STALL waits, let go."""
+    assert query(connection, HOLD_SQL[vendor])[0][0] == 1
+    process = start_migrate(project)
+    wait_for(
+        lambda: query(connection, WAITING_SQL[vendor])[0][0] == 1,
+        process,
+        "the batch holding row STALL to wait for the test's lock",
+    )
+    kill(process)
+    # The killed session's batch goes on, and rolls back at its end.
+    query(connection, RELEASE_SQL[vendor])
+
+
 def kill(process):
     os.kill(process.pid, signal.SIGKILL)
     process.wait(30)
@@ -209,16 +223,7 @@ def test_a_killed_backfill_continues_where_it_stopped(make_project, vendor, kind
             failed = project.manage("migrate", check=False)
             assert "test stall" in failed.stderr, failed.stderr
         else:
-            assert query(connection, HOLD_SQL[vendor])[0][0] == 1
-            process = start_migrate(project)
-            wait_for(
-                lambda: query(connection, WAITING_SQL[vendor])[0][0] == 1,
-                process,
-                "the batch holding row STALL to wait for the test's lock",
-            )
-            kill(process)
-            # The killed session's batch goes on, and rolls back at its end.
-            query(connection, RELEASE_SQL[vendor])
+            kill_migrate_at_stall(project, connection, vendor)
         for sql in UNSTALL_SQL[vendor]:  # waits for the killed session's end
             query(connection, sql)
         # What the first run left: the new column, the batch before the one
@@ -314,15 +319,7 @@ def test_the_old_release_keeps_its_links_while_the_kept_column_fills(
             query(connection, sql)
         project.set_models(v2_models)
         make_renamed(project)
-        assert query(connection, HOLD_SQL[vendor])[0][0] == 1
-        process = start_migrate(project)
-        wait_for(
-            lambda: query(connection, WAITING_SQL[vendor])[0][0] == 1,
-            process,
-            "the batch holding row STALL to wait for the test's lock",
-        )
-        kill(process)
-        query(connection, RELEASE_SQL[vendor])
+        kill_migrate_at_stall(project, connection, vendor)
         for sql in KEPT_UNSTALL_SQL[vendor]:
             query(connection, sql)
         done = query(
