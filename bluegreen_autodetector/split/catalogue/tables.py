@@ -16,7 +16,10 @@ renamed model (``book_id`` of ``shop_shelf_books`` when Book becomes
 Volume), and Django renames that column in a table that keeps its name:
 the contract adds the old column back beside the renamed one, keeps the two
 equal in both directions and fills it (``RunKeptColumnSQL``,
-``CopyColumn``), as a field rename keeps its pair (``renames.py``).
+``CopyColumn``), as a field rename keeps its pair (``renames.py``). That is
+SQLite's contract, one transaction. On PostgreSQL and MariaDB the order is
+reversed (``_rename_ahead``): the new column first, synchronised, filled and
+keyed, then the table renamed with its view, RenameModel on the state only.
 
 Cleanup: drop the views, the synchronisations and the old columns.
 """
