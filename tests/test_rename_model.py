@@ -630,3 +630,44 @@ def test_a_rename_of_what_a_pending_cleanup_finishes_waits_for_it(
         project.probe("crud", app="shop", v1=v1, v2=project.migration_names()[-1])
     )
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "mysql"])
+def test_sqlmigrate_shows_the_new_column_keyed_before_the_rename(make_project, vendor):
+    """
+    Off SQLite the kept column's contract adds novel_id, fills it and keys
+    it before the table is renamed; the rename is in the captured SQL
+    itself (what ejectbluegreen writes as RunSQL), not Django's RenameModel,
+    which is on the state only: no RENAME COLUMN.
+    """
+    kind = "pointed_at_by_m2m"
+    release = Release(new_project(make_project, vendor, kind), *KINDS[kind][:2])
+    project = release.project
+    project.set_models(release.v2_models)
+    make_v2(project)
+    name = project.migration_names()[-1]
+    shown = project.manage("sqlmigrate", "shop", name).stdout
+    q = "`" if vendor == "mysql" else '"'
+    rename, not_null = {
+        "postgresql": (
+            'ALTER TABLE "shop_book" RENAME TO "shop_novel"',
+            'ALTER COLUMN "novel_id" SET NOT NULL',
+        ),
+        "mysql": (
+            "RENAME TABLE `shop_book` TO `shop_novel`",
+            "`novel_id` bigint NOT NULL",
+        ),
+    }[vendor]
+    steps = [
+        f"ADD COLUMN IF NOT EXISTS {q}novel_id{q}",
+        f"SET {q}novel_id{q} = {q}book_id{q}",
+        "_fk_shop_novel_id",
+        not_null,
+        rename,
+        f"VIEW {q}shop_book{q}",
+    ]
+    places = [shown.find(step) for step in steps]
+    assert -1 not in places and places == sorted(places), (places, shown)
+    assert "RENAME COLUMN" not in shown, shown
+    source = (project.root / "shop" / "migrations" / f"{name}.py").read_text()
+    assert rename in source, source

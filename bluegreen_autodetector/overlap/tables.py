@@ -24,10 +24,11 @@ class RunViewSQL(CleanupSQL):
     REPLACE``, ``IF EXISTS``), so a migration stopped part-way runs again.
 
     ``renames`` (old table -> new table; PostgreSQL, MariaDB): the tables
-    it renames itself, just before it creates their views (where Django's
-    RenameModel is state-only: it would rename a column the contract
-    keeps), and renames back after dropping them; a table already renamed
-    is not renamed again. On PostgreSQL the renames and the views are one
+    it renames itself (where Django's RenameModel is state-only: it would
+    rename a column the contract keeps), their statements first in ``sql``
+    (the schema editor's), and last in ``reverse_sql``, after the views are
+    dropped; a table already renamed is not renamed again (a migration
+    stopped part-way). On PostgreSQL the renames and the views are one
     transaction, even in a migration that runs outside one.
     """
 
@@ -90,14 +91,14 @@ class RunViewSQL(CleanupSQL):
     def _run(self, app_label, schema_editor, captured, forwards, states):
         connection = schema_editor.connection
         if self.renames and connection.vendor in captured:
-            renames = self._renames(schema_editor, forwards)
-            statements = captured[connection.vendor]
-            creating = forwards != self.drops
+            done = self._renamed_already(schema_editor, forwards)
             captured = {
                 **captured,
-                connection.vendor: (
-                    [*renames, *statements] if creating else [*statements, *renames]
-                ),
+                connection.vendor: [
+                    statement
+                    for statement in captured[connection.vendor]
+                    if statement not in done
+                ],
             }
             if (
                 connection.vendor == "postgresql"
@@ -117,23 +118,21 @@ class RunViewSQL(CleanupSQL):
             }
         super()._run(app_label, schema_editor, captured, forwards, states)
 
-    def _renames(self, schema_editor, forwards: bool) -> list[str]:
-        """The statements renaming the tables of ``renames`` (back, backwards)."""
+    def _renamed_already(self, schema_editor, forwards: bool) -> set[str]:
+        """The statements of ``renames`` (back, backwards) whose work is done."""
         connection = schema_editor.connection
+        if schema_editor.collect_sql:
+            return set()
+        with connection.cursor() as cursor:
+            tables = set(connection.introspection.table_names(cursor))
         pairs = self.renames.items()
         if not forwards:
             pairs = [(new, old) for old, new in pairs]
-        tables = None
-        if not schema_editor.collect_sql:
-            with connection.cursor() as cursor:
-                tables = set(connection.introspection.table_names(cursor))
-        quote = schema_editor.quote_name
-        return [
-            schema_editor.sql_rename_table
-            % {"old_table": quote(before), "new_table": quote(after)}
+        return {
+            rename_statement(schema_editor, before, after)
             for before, after in pairs
-            if tables is None or (before in tables and after not in tables)
-        ]
+            if before not in tables or after in tables
+        }
 
     def _shadows(self, schema_editor) -> list[str]:
         from ..capture.views.sqlite import shadow
@@ -160,3 +159,12 @@ class RunViewSQL(CleanupSQL):
             pairs = [(renamed.get(name, name), name) for name in names]
             statements += shadow(row[0], view, table, pairs)
         return statements
+
+
+def rename_statement(schema_editor, old_table: str, new_table: str) -> str:
+    """The schema editor's statement renaming ``old_table`` to ``new_table``."""
+    quote = schema_editor.quote_name
+    return schema_editor.sql_rename_table % {
+        "old_table": quote(old_table),
+        "new_table": quote(new_table),
+    }

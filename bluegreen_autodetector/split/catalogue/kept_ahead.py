@@ -17,6 +17,7 @@ from ...capture.sync.common import DropKeptColumn
 from ...capture.sync.keys import ahead_statements, key_statements
 from ...capture.views.common import DropViews, arguments, sql
 from ...operations import CopyColumn, RunKeptColumnSQL, RunKeptKeysSQL, RunViewSQL
+from ...overlap.tables import rename_statement
 from .shapes import column_named
 from .split import Refused, Split
 
@@ -108,7 +109,14 @@ def rename_ahead(
         )
     database = []
     if views:
-        made = {vendor: sql(vendor, views) for vendor in vendors}
+        made = {}
+        for vendor in vendors:
+            create, drop = sql(vendor, views)
+            editor = capture_connection(vendor).schema_editor(collect_sql=True)
+            made[vendor] = (
+                [rename_statement(editor, old_table, new_table), *create],
+                [*drop, rename_statement(editor, new_table, old_table)],
+            )
         database.append(
             RunViewSQL(
                 table=new_table,
