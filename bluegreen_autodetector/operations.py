@@ -397,6 +397,7 @@ def _reload_sqlite_schema(connection, statements: list[str]) -> None:
 _OVERLAP = {
     "RunSyncSQL": "columns",
     "RunKeptColumnSQL": "columns",
+    "RunKeptKeysSQL": "columns",
     "CopyColumn": "columns",
     "RunSwapSQL": "columns",
     "RunViewSQL": "tables",

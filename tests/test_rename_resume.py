@@ -186,6 +186,20 @@ def wait_for(predicate, process, what, timeout=120):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def kill_migrate_at_stall(project, connection, vendor):
+    """Start migrate, kill it once its batch holding row STALL waits, let go."""
+    assert query(connection, HOLD_SQL[vendor])[0][0] == 1
+    process = start_migrate(project)
+    wait_for(
+        lambda: query(connection, WAITING_SQL[vendor])[0][0] == 1,
+        process,
+        "the batch holding row STALL to wait for the test's lock",
+    )
+    kill(process)
+    # The killed session's batch goes on, and rolls back at its end.
+    query(connection, RELEASE_SQL[vendor])
+
+
 def kill(process):
     os.kill(process.pid, signal.SIGKILL)
     process.wait(30)
@@ -209,16 +223,7 @@ def test_a_killed_backfill_continues_where_it_stopped(make_project, vendor, kind
             failed = project.manage("migrate", check=False)
             assert "test stall" in failed.stderr, failed.stderr
         else:
-            assert query(connection, HOLD_SQL[vendor])[0][0] == 1
-            process = start_migrate(project)
-            wait_for(
-                lambda: query(connection, WAITING_SQL[vendor])[0][0] == 1,
-                process,
-                "the batch holding row STALL to wait for the test's lock",
-            )
-            kill(process)
-            # The killed session's batch goes on, and rolls back at its end.
-            query(connection, RELEASE_SQL[vendor])
+            kill_migrate_at_stall(project, connection, vendor)
         for sql in UNSTALL_SQL[vendor]:  # waits for the killed session's end
             query(connection, sql)
         # What the first run left: the new column, the batch before the one
@@ -247,3 +252,89 @@ def test_a_killed_backfill_continues_where_it_stopped(make_project, vendor, kind
 def applied(project):
     output = project.manage("showmigrations", "shop", "--plan").stdout
     return [line.split(".", 1)[1] for line in output.splitlines() if "[X]" in line]
+
+
+# A model rename whose model another model's M2M table names a column after
+# (tests/test_rename_model.py, KEPT_COLUMN): the contract's fill of
+# shop_tag_books stopped part-way.
+KEPT_STALL_SQL = {
+    vendor: [sql.replace("shop_book", "shop_tag_books") for sql in statements]
+    for vendor, statements in STALL_SQL.items()
+}
+KEPT_UNSTALL_SQL = {
+    vendor: [sql.replace("shop_book", "shop_tag_books") for sql in statements]
+    for vendor, statements in UNSTALL_SQL.items()
+}
+KEPT_FILL = f"""
+from shop.models import Book, Tag
+book = Book.objects.create(title="linked")
+tags = Tag.objects.bulk_create(Tag(name=f"t{{n}}") for n in range({ROWS}))
+Tag.books.through.objects.bulk_create(
+    Tag.books.through(tag=tag, book=book) for tag in tags
+)
+print(book.pk)
+"""
+# The number of tags of book ``pk`` as ``release`` (a migration of shop)
+# reads them, after linking one more named ``add``.
+LINK_COUNT = """
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+apps = MigrationLoader(connection).project_state(("shop", {release!r})).apps
+related = apps.get_model("shop", {model!r}).objects.get(pk={pk!r}).tag_set
+if {add!r}:
+    related.add(related.model.objects.create(name={add!r}))
+print(related.count())
+"""
+
+
+def link_count(project, release, model, pk, add=None) -> int:
+    code = LINK_COUNT.format(release=release, model=model, pk=pk, add=add)
+    return int(project.manage("shell", "-c", code).stdout.split()[-1])
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "mysql"])
+def test_the_old_release_keeps_its_links_while_the_kept_column_fills(
+    make_project, vendor
+):
+    """
+    PostgreSQL and MariaDB: the contract adds novel_id beside book_id of
+    shop_tag_books and fills it before it renames anything; a migrate
+    killed during that fill leaves the old release every link, through
+    book_id, which it reads and writes as before. (Added after the rename,
+    as SQLite's contract does in one transaction, book_id would be NULL in
+    the rows the fill had not reached: the old release's book would have
+    lost its links.) Run again, migrate finishes, and both releases see
+    each other's links.
+    """
+    from .test_rename_model import KINDS as MODEL_KINDS
+    from .test_rename_model import make_v2 as make_renamed
+
+    v1_models, v2_models, *_ = MODEL_KINDS["pointed_at_by_m2m"]
+    project = make_project(vendor)
+    release = Release(project, v1_models, v2_models)
+    book = int(project.manage("shell", "-c", KEPT_FILL).stdout.split()[-1])
+    connection = connect(project)
+    try:
+        for sql in KEPT_STALL_SQL[vendor]:
+            query(connection, sql)
+        project.set_models(v2_models)
+        make_renamed(project)
+        kill_migrate_at_stall(project, connection, vendor)
+        for sql in KEPT_UNSTALL_SQL[vendor]:
+            query(connection, sql)
+        done = query(
+            connection, "SELECT COUNT(*) FROM shop_tag_books WHERE novel_id = book_id"
+        )[0][0]
+        assert FIRST_BATCH <= done < STALL
+    finally:
+        connection.close()
+    # The contract stopped part-way: the old release has all its links.
+    assert link_count(project, release.v1, "Book", book) == ROWS
+    assert link_count(project, release.v1, "Book", book, add="old's") == ROWS + 1
+    rerun = project.manage("migrate")
+    left = ROWS - done  # the old release's own link was filled by the triggers
+    assert f"{left}/{left} rows" in rerun.stdout, rerun.stdout
+    v2 = project.migration_names()[-1]
+    assert link_count(project, v2, "Novel", book) == ROWS + 1
+    assert link_count(project, v2, "Novel", book, add="new's") == ROWS + 2
+    assert link_count(project, release.v1, "Book", book) == ROWS + 2

@@ -126,6 +126,65 @@ class RunKeptColumnSQL(RunSyncSQL):
         return (self.source in columns) != adds
 
 
+class RunKeptKeysSQL(RunKeptColumnSQL):
+    """
+    The keys of a many-to-many table's column added beside the one named
+    after a renamed model, before the rename (PostgreSQL, MariaDB: the
+    ``column`` ``volume_id`` beside ``source`` ``book_id``): its index, its
+    unique pair, its foreign key and its NOT NULL, in Django's statements
+    (``capture/sync/keys.py``), which ``migrate`` runs in their online
+    forms (``runtime/online.py``), once the column is filled. Forwards, a
+    constraint the table has already by its name is not added again (a
+    contract stopped part-way, run again); backwards they are dropped.
+    """
+
+    __module__ = "bluegreen_autodetector.operations"  # its public path
+
+    def describe(self) -> str:
+        return (
+            f"Add the index, unique, foreign key and NOT NULL of "
+            f"{self.table}.{self.column} (kept equal to {self.source})"
+        )
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"keys_{self.table}_{self.column}"
+
+    def should_run(self, connection, forwards, states):
+        columns = self._columns(connection)
+        return columns is not None and (not forwards or self.column in columns)
+
+    def _run(self, app_label, schema_editor, captured, forwards, states):
+        connection = schema_editor.connection
+        vendor = connection.vendor
+        # PostgreSQL's online forms find what is there themselves.
+        if forwards and not schema_editor.collect_sql and vendor == "mysql":
+            if vendor in captured and self._columns(connection) is not None:
+                with connection.cursor() as cursor:
+                    there = set(
+                        connection.introspection.get_constraints(
+                            cursor, self.table_on(connection)
+                        )
+                    )
+                captured = {
+                    **captured,
+                    vendor: [
+                        statement
+                        for statement in captured[vendor]
+                        if _constraint_added(statement) not in there
+                    ],
+                }
+        super()._run(app_label, schema_editor, captured, forwards, states)
+
+
+def _constraint_added(statement: str) -> str | None:
+    """The name ``ALTER TABLE ... ADD CONSTRAINT <name>`` gives, if it adds one."""
+    import re
+
+    match = re.search(r"ADD CONSTRAINT [`\"]?([^`\" ]+)", statement)
+    return match[1] if match else None
+
+
 class CopyColumn(Operation):
     """
     A rename's backfill: fill ``column`` of ``table`` from ``source`` where

@@ -5,6 +5,7 @@ A renamed table's old names while both releases run: ``RunViewSQL``
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.backends.utils import strip_quotes
 
 from ..operations import CleanupSQL
@@ -21,6 +22,14 @@ class RunViewSQL(CleanupSQL):
     False), after Django's operation renamed the tables; in the cleanup it
     drops them (``drops`` True). Its statements are idempotent (``OR
     REPLACE``, ``IF EXISTS``), so a migration stopped part-way runs again.
+
+    ``renames`` (old table -> new table; PostgreSQL, MariaDB): the tables
+    it renames itself (where Django's RenameModel is state-only: it would
+    rename a column the contract keeps), their statements first in ``sql``
+    (the schema editor's), and last in ``reverse_sql``, after the views are
+    dropped; a table already renamed is not renamed again (a migration
+    stopped part-way). On PostgreSQL the renames and the views are one
+    transaction, even in a migration that runs outside one.
     """
 
     __module__ = "bluegreen_autodetector.operations"  # its public path
@@ -33,6 +42,7 @@ class RunViewSQL(CleanupSQL):
         reverse_sql: dict[str, list[str]],
         columns: dict[str, dict[str, str]] | None = None,
         drops: bool = False,
+        renames: dict[str, str] | None = None,
         state_operations=None,
         hints: dict | None = None,
         elidable: bool = False,
@@ -41,6 +51,7 @@ class RunViewSQL(CleanupSQL):
         self.views = views
         self.columns = columns or {}
         self.drops = drops
+        self.renames = renames or {}
         super().__init__(
             table,
             sql,
@@ -58,6 +69,8 @@ class RunViewSQL(CleanupSQL):
             ordered["columns"] = self.columns
         if self.drops:
             ordered["drops"] = True
+        if self.renames:
+            ordered["renames"] = self.renames
         return name, args, {**ordered, **kwargs}
 
     def describe(self) -> str:
@@ -71,12 +84,30 @@ class RunViewSQL(CleanupSQL):
         return f"view_{next(iter(self.views))}"
 
     def should_run(self, connection, forwards, states):
-        if forwards == self.drops:
+        if forwards == self.drops or self.renames:
             return True  # Dropping: IF EXISTS makes it safe to repeat.
         return self._columns(connection) is not None  # The table is there.
 
     def _run(self, app_label, schema_editor, captured, forwards, states):
         connection = schema_editor.connection
+        if self.renames and connection.vendor in captured:
+            done = self._renamed_already(schema_editor, forwards)
+            captured = {
+                **captured,
+                connection.vendor: [
+                    statement
+                    for statement in captured[connection.vendor]
+                    if statement not in done
+                ],
+            }
+            if (
+                connection.vendor == "postgresql"
+                and not schema_editor.collect_sql
+                and not connection.in_atomic_block
+            ):
+                with transaction.atomic(using=connection.alias):
+                    super()._run(app_label, schema_editor, captured, forwards, states)
+                return
         if connection.vendor == "sqlite" and forwards != self.drops:
             # SQLite's old name is a shadow table made from the renamed one's
             # own definition, read now (capture/views/sqlite.py); then the
@@ -86,6 +117,22 @@ class RunViewSQL(CleanupSQL):
                 "sqlite": [*self._shadows(schema_editor), *captured["sqlite"]],
             }
         super()._run(app_label, schema_editor, captured, forwards, states)
+
+    def _renamed_already(self, schema_editor, forwards: bool) -> set[str]:
+        """The statements of ``renames`` (back, backwards) whose work is done."""
+        connection = schema_editor.connection
+        if schema_editor.collect_sql:
+            return set()
+        with connection.cursor() as cursor:
+            tables = set(connection.introspection.table_names(cursor))
+        pairs = self.renames.items()
+        if not forwards:
+            pairs = [(new, old) for old, new in pairs]
+        return {
+            rename_statement(schema_editor, before, after)
+            for before, after in pairs
+            if before not in tables or after in tables
+        }
 
     def _shadows(self, schema_editor) -> list[str]:
         from ..capture.views.sqlite import shadow
@@ -112,3 +159,12 @@ class RunViewSQL(CleanupSQL):
             pairs = [(renamed.get(name, name), name) for name in names]
             statements += shadow(row[0], view, table, pairs)
         return statements
+
+
+def rename_statement(schema_editor, old_table: str, new_table: str) -> str:
+    """The schema editor's statement renaming ``old_table`` to ``new_table``."""
+    quote = schema_editor.quote_name
+    return schema_editor.sql_rename_table % {
+        "old_table": quote(old_table),
+        "new_table": quote(new_table),
+    }

@@ -24,7 +24,10 @@ Outermost first, around Django's ``migrate.Command.handle``:
    ``migrate`` left half-done continues where it stopped;
 6. ``permissions.keeping_old_codenames``: from Django 6.1, a model
    rename's contract keeps the permissions' old codenames beside those
-   Django renames, for the old release; its cleanup deletes them.
+   Django renames, for the old release; its cleanup deletes them;
+7. ``content_types.renaming_content_types``: a contract whose RenameModel
+   is on the state only renames the model's ContentType row, as Django
+   does after a RenameModel of its own.
 
 Inside them, two hooks of Django's own run the guards before any DDL (the
 command connects and disconnects them): the ``pre_migrate`` signal judges
@@ -40,7 +43,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from . import locks, online, permissions, resume, sqlite_in_place, sqlite_rebuilds
+from . import (
+    content_types,
+    locks,
+    online,
+    permissions,
+    resume,
+    sqlite_in_place,
+    sqlite_rebuilds,
+)
 
 
 @contextmanager
@@ -53,5 +64,6 @@ def migrating(connection, log: Callable[[str], None]) -> Iterator[None]:
         sqlite_in_place.altering_in_place(connection),
         resume.resuming_contracts(connection, log),
         permissions.keeping_old_codenames(connection.alias),
+        content_types.renaming_content_types(connection.alias),
     ):
         yield

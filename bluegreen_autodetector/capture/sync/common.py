@@ -179,13 +179,22 @@ class DropKeptColumn:
     column kept under its old name (``kept_statements``), then the column.
     The table has no model state of its own: the step carries its SQL
     (``captured``); backwards it adds the old column again, synchronised
-    and filled.
+    and filled. ``keys``: where the contract added the new column before
+    the rename (PostgreSQL, MariaDB: ``keys.ahead_cleanup``), by vendor,
+    the arguments of the old column's keys, which go with it and come back
+    with it.
     """
 
     kept = True  # split/migration.py writes it as operations.RunKeptColumnSQL
 
     def __init__(
-        self, model, table: str, old: str, new: str, db_types: dict[str, str]
+        self,
+        model,
+        table: str,
+        old: str,
+        new: str,
+        db_types: dict[str, str],
+        keys: dict | None = None,
     ) -> None:
         self.model = model  # (app_label, lower-case name) of the field's model
         self.table = table
@@ -193,12 +202,27 @@ class DropKeptColumn:
         self.new = new
         self.db_types = db_types  # by vendor: the column's type
         self.vendors = list(db_types)
+        self.keys = keys or {}
 
     def captured(self):
         from ..statements import CapturedSQL
+        from .keys import ahead_cleanup
 
         captured = CapturedSQL(self.table, self.new)
         for vendor, db_type in self.db_types.items():
+            if vendor in self.keys:
+                other, to, old_fk_table = self.keys[vendor]
+                captured.sql[vendor], captured.reverse_sql[vendor] = ahead_cleanup(
+                    vendor,
+                    self.table,
+                    self.old,
+                    self.new,
+                    other,
+                    to,
+                    old_fk_table,
+                    db_type,
+                )
+                continue
             create, drop = kept_statements(
                 vendor, self.table, self.old, self.new, db_type
             )

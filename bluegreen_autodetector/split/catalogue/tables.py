@@ -16,7 +16,10 @@ renamed model (``book_id`` of ``shop_shelf_books`` when Book becomes
 Volume), and Django renames that column in a table that keeps its name:
 the contract adds the old column back beside the renamed one, keeps the two
 equal in both directions and fills it (``RunKeptColumnSQL``,
-``CopyColumn``), as a field rename keeps its pair (``renames.py``).
+``CopyColumn``), as a field rename keeps its pair (``renames.py``). That is
+SQLite's contract, one transaction. On PostgreSQL and MariaDB the order is
+reversed (``kept_ahead.py``): the new column first, synchronised, filled and
+keyed, then the table renamed with its view, RenameModel on the state only.
 
 Cleanup: drop the views, the synchronisations and the old columns.
 """
@@ -82,6 +85,12 @@ def rename_table(operation, walk: Walk) -> Split | None:
     old_table = names.model_table(walk.app_label, model_state)
     new_table = names.model_table(walk.app_label, renamed)
     key = (walk.app_label, renamed.name_lower)
+    if kept and list(vendors) != ["sqlite"]:
+        from .kept_ahead import rename_ahead
+
+        return rename_ahead(
+            walk, operation, kept, views, model_state, renamed, what, vendors
+        )
     split = Split(contract_database=[operation])
     if views:
         made = {vendor: sql(vendor, views) for vendor in vendors}
@@ -235,15 +244,6 @@ def _named_after(walk: Walk, model_name: str, what: str) -> list:
                     f"{model_state.name} is renamed in the same migration; not split "
                     f"yet: rename one model in this release, the other in the next "
                     f"(docs/limitations.md)."
-                )
-            if m2m and any(vendor != "sqlite" for vendor in conf.vendors()):
-                raise Refused(
-                    f"{app_label}/models.py: {model_state.name}.{field_name}'s table "
-                    f"{m2m} names its column {model_name}_id after {what}, and the "
-                    f"rename changes it in a table that keeps its name; split on "
-                    f"SQLite only (elsewhere the old release's queries of that table "
-                    f"would fail between the column's rename and its return): keep "
-                    f"the model's name (docs/limitations.md)."
                 )
             if m2m:
                 kept.append(((app_label, name), m2m))

@@ -1,0 +1,82 @@
+"""
+A renamed model's ContentType row, where the contract's RenameModel is on
+the state only.
+
+Django renames the row of a renamed model (``RenameContentType``, which
+``django.contrib.contenttypes`` inserts after each ``RenameModel`` of the
+plan in its ``pre_migrate`` hook), keeping its key. It looks at a
+migration's own operations only: a contract that renames the model's table
+itself and runs ``RenameModel`` inside a ``SeparateDatabaseAndState``
+(PostgreSQL and MariaDB, where another model's many-to-many table names a
+column after the model: ``split/catalogue/tables.py``) would leave the row
+under the old name, and the new release would make a second one. Here the
+same operation is inserted after that ``SeparateDatabaseAndState``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.apps import apps as global_apps
+from django.db import router
+from django.db.migrations import operations
+from django.db.models.signals import pre_migrate
+
+UID = "bluegreen_autodetector.runtime.content_types"
+
+
+@contextmanager
+def renaming_content_types(using: str) -> Iterator[None]:
+    """While the block runs, ``migrate`` on ``using`` renames the rows as above."""
+    if not global_apps.is_installed("django.contrib.contenttypes"):
+        yield
+        return
+    from django.contrib.contenttypes.management import RenameContentType
+
+    def inject(plan=None, apps=None, **kwargs):
+        if plan is None or kwargs.get("using") != using:
+            return
+        try:
+            content_type = apps.get_model("contenttypes", "ContentType")
+        except LookupError:
+            return
+        if not router.allow_migrate_model(using, content_type):
+            return
+        for migration, _ in plan:
+            inserts = [
+                (index + 1, renamed)
+                for index, operation in enumerate(migration.operations)
+                for renamed in _state_only_renames(migration, operation)
+            ]
+            for inserted, (index, renamed) in enumerate(inserts):
+                migration.operations.insert(
+                    inserted + index,
+                    RenameContentType(
+                        migration.app_label,
+                        renamed.old_name_lower,
+                        renamed.new_name_lower,
+                    ),
+                )
+
+    sender = global_apps.get_app_config("contenttypes")
+    pre_migrate.connect(inject, sender=sender, dispatch_uid=UID, weak=False)
+    try:
+        yield
+    finally:
+        pre_migrate.disconnect(sender=sender, dispatch_uid=UID)
+
+
+def _state_only_renames(migration, operation) -> list:
+    """The RenameModel a contract of the kept column runs on the state only."""
+    from ..operations import RunKeptKeysSQL
+
+    if not isinstance(operation, operations.SeparateDatabaseAndState) or not any(
+        isinstance(each, RunKeptKeysSQL) for each in migration.operations
+    ):
+        return []
+    return [
+        inner
+        for inner in operation.state_operations
+        if isinstance(inner, operations.RenameModel)
+    ]

@@ -1,0 +1,146 @@
+"""
+A RenameModel whose model another model's auto-created many-to-many table
+names a column after (``book_id`` of ``shop_tag_books`` when Book becomes
+Novel), on PostgreSQL and MariaDB: the contract adds the new column before
+the rename, so that the old release never meets a missing or empty old
+column (``tables.py`` hands the row here; SQLite's contract, one
+transaction, is ``tables._keep_columns``).
+"""
+
+from __future__ import annotations
+
+from django.db.migrations import operations
+
+from ... import names
+from ...capture.connections import capture_connection
+from ...capture.sync.common import DropKeptColumn
+from ...capture.sync.keys import ahead_statements, key_statements
+from ...capture.views.common import DropViews, arguments, sql
+from ...operations import CopyColumn, RunKeptColumnSQL, RunKeptKeysSQL, RunViewSQL
+from ...overlap.tables import rename_statement
+from .shapes import column_named
+from .split import Refused, Split
+
+
+def rename_ahead(
+    walk, operation, kept, views, model_state, renamed, what, vendors
+) -> Split:
+    """
+    PostgreSQL and MariaDB: the new column of each table of ``kept``
+    (``novel_id`` beside ``book_id``) comes first, nullable, kept equal to
+    the old one by BEFORE triggers both ways, filled in batches, then given
+    its keys online (``RunKeptKeysSQL``), while the old release still runs
+    on the old names and the old column keeps its own keys. Then the table
+    is renamed and its view made (``RunViewSQL`` with ``renames``: one
+    transaction on PostgreSQL), Django's RenameModel on the state only: its
+    database part would rename the column instead. The cleanup drops the
+    triggers and the old column.
+    """
+    where = f"{walk.app_label}/models.py: {what}"
+    if "sqlite" in vendors:
+        raise Refused(
+            f"{where}: another model's many-to-many table names a column after "
+            f"it, and BLUEGREEN_VENDORS mixes SQLite with {', '.join(v for v in vendors if v != 'sqlite')} "
+            f"(each keeps that column its own way); not split yet: keep the "
+            f"model's name, or deploy on one kind of database (docs/limitations.md)."
+        )
+    old_table = names.model_table(walk.app_label, model_state)
+    new_table = names.model_table(walk.app_label, renamed)
+    if any(view != old_table for view, _, _ in views):
+        raise Refused(
+            f"{where}: another model's many-to-many table names a column after "
+            f"it, and it has many-to-many tables of its own named after it; not "
+            f"split yet off SQLite: keep the model's name (docs/limitations.md)."
+        )
+    pk_name, primary_key = next(
+        (name, f) for name, f in model_state.fields.items() if f.primary_key
+    )
+    to = (old_table, column_named(pk_name, primary_key))
+    db_types = {
+        vendor: primary_key.rel_db_type(capture_connection(vendor))
+        for vendor in vendors
+    }
+    old = f"{model_state.name_lower}_id"
+    new = f"{renamed.name_lower}_id"
+    split = Split()
+    keys = {}
+    for key, table in kept:
+        other = f"{key[1]}_id"
+        hints = {"model_name": key[1]}
+        owner = f"{key[0]}.{key[1]}"
+        added = {
+            vendor: ahead_statements(vendor, table, old, new, db_type)
+            for vendor, db_type in db_types.items()
+        }
+        keyed = {
+            vendor: key_statements(vendor, table, new, other, to, new_table, db_type)
+            for vendor, db_type in db_types.items()
+        }
+        split.contract_database += [
+            RunKeptColumnSQL(
+                table=table,
+                column=new,
+                source=old,
+                sql={vendor: create for vendor, (create, _) in added.items()},
+                reverse_sql={vendor: drop for vendor, (_, drop) in added.items()},
+                owner=owner,
+                hints=hints,
+            ),
+            CopyColumn(
+                table=table, source=old, column=new, primary_key="id", hints=hints
+            ),
+            RunKeptKeysSQL(
+                table=table,
+                column=new,
+                source=old,
+                sql={vendor: create for vendor, (create, _) in keyed.items()},
+                reverse_sql={vendor: drop for vendor, (_, drop) in keyed.items()},
+                owner=owner,
+                hints=hints,
+            ),
+        ]
+        keys[key, table] = {
+            vendor: (other, (new_table, to[1]), old_table) for vendor in vendors
+        }
+        split.warnings.append(
+            f"{what}: column {old} of {table} gets {new} beside it before the "
+            f"rename, filled in batches and keyed online; both kept equal by "
+            f"triggers until the cleanup drops {old}."
+        )
+    database = []
+    if views:
+        made = {}
+        for vendor in vendors:
+            create, drop = sql(vendor, views)
+            editor = capture_connection(vendor).schema_editor(collect_sql=True)
+            made[vendor] = (
+                [rename_statement(editor, old_table, new_table), *create],
+                [*drop, rename_statement(editor, new_table, old_table)],
+            )
+        database.append(
+            RunViewSQL(
+                table=new_table,
+                **arguments(views),
+                sql={vendor: create for vendor, (create, _) in made.items()},
+                reverse_sql={vendor: drop for vendor, (_, drop) in made.items()},
+                renames={old_table: new_table},
+                hints={"model_name": renamed.name_lower},
+            )
+        )
+        split.cleanup.append(
+            DropViews((walk.app_label, renamed.name_lower), new_table, views, vendors)
+        )
+        split.warnings.append(
+            f"{what}: {old_table} becomes {new_table}; the old release reads and "
+            f"writes through a view under the old name until the cleanup drops it."
+        )
+    split.contract_database.append(
+        operations.SeparateDatabaseAndState(
+            database_operations=database, state_operations=[operation]
+        )
+    )
+    for (key, table), by_vendor in keys.items():
+        split.cleanup.append(
+            DropKeptColumn(key, table, old, new, db_types, keys=by_vendor)
+        )
+    return split
