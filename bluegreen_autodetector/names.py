@@ -76,6 +76,8 @@ def spelled(name: str, vendor: str) -> str:
     name = strip_quotes(name)
     if vendor == "postgresql":
         return name.encode()[:_POSTGRESQL_LENGTH].decode(errors="ignore")
+    if name.isascii():  # The common case, lowered at once.
+        return name.lower()
     return "".join(c.lower() if c.isascii() else c for c in name)
 
 
