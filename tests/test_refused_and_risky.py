@@ -164,18 +164,9 @@ def test_noinput_warns_that_a_remove_and_add_may_be_a_rename(make_project):
 
 # Another model's many-to-many table names a column after the renamed model:
 # off SQLite its contract adds the new column before the rename
-# (tests/test_rename_model.py, KEPT_COLUMN). Not split yet there: the model
-# with many-to-many tables of its own as well, and vendors mixing SQLite.
+# (tests/test_rename_model.py, KEPT_COLUMN, the model's own many-to-many
+# tables too). Not split yet there: vendors mixing SQLite.
 KEPT_REFUSED = {
-    "own_m2m_too": (
-        ("postgresql", "mysql"),
-        "",
-        RELATED + SHELF.format("Product"),
-        RELATED.replace("class Product(", "class Item(") + SHELF.format("Item"),
-        "shop/models.py: shop.Product (renamed Item): another model's many-to-many "
-        "table names a column after it, and it has many-to-many tables of its own "
-        "named after it; not split yet off SQLite: keep the model's name",
-    ),
     "vendors_mixing_sqlite": (
         ("postgresql", "mysql"),
         "BLUEGREEN_VENDORS = [DATABASES['default']['ENGINE'].split('.')[-1], 'sqlite']\n",

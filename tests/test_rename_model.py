@@ -40,8 +40,13 @@ class Review(models.Model):
 # (shop_tag_books.book_id becomes novel_id): read from the model's side
 # through the reverse accessor.
 TAG_OF = TAG + "    books = models.ManyToManyField('shop.{model}')\n"
+AUTHOR = """
+class Author(models.Model):
+    name = models.CharField(max_length=20)
+"""
 
-# kind: (v1's models, v2's models, (v1's model, v2's model), M2M fields)
+# kind: (v1's models, v2's models, (v1's model, v2's model), M2M fields: (v1's
+# name, v2's name), or a list of them)
 KINDS = {
     "plain": (book("Book"), book("Novel"), ("Book", "Novel"), None),
     "custom_db_table": (
@@ -105,6 +110,37 @@ KINDS = {
         ("Book", "Novel"),
         ("tag_set", "tag_set"),
     ),
+    # Both at once: its own many-to-many table (shop_book_authors, renamed
+    # with its book_id) and another model's naming a column after it.
+    "own_m2m_and_pointed_at_by_m2m": (
+        book(
+            "Book",
+            "authors = models.ManyToManyField(Author)",
+            tag=TAG_OF.format(model="Book") + AUTHOR,
+        ),
+        book(
+            "Novel",
+            "authors = models.ManyToManyField(Author)",
+            tag=TAG_OF.format(model="Novel") + AUTHOR,
+        ),
+        ("Book", "Novel"),
+        [("tag_set", "tag_set"), ("authors", "authors")],
+    ),
+    # Its own many-to-many table names both columns after it (from_, to_).
+    "own_self_m2m_and_pointed_at_by_m2m": (
+        book(
+            "Book",
+            "similar = models.ManyToManyField('self')",
+            tag=TAG_OF.format(model="Book"),
+        ),
+        book(
+            "Novel",
+            "similar = models.ManyToManyField('self')",
+            tag=TAG_OF.format(model="Novel"),
+        ),
+        ("Book", "Novel"),
+        ("tag_set", "tag_set"),
+    ),
     # Both columns of its table named after the renamed model (from_, to_).
     "model_with_self_m2m_renamed": (
         book("Book", "similar = models.ManyToManyField('self')"),
@@ -138,7 +174,16 @@ KEPT_COLUMN = {
     "pointed_at_by_m2m",
     "pointed_at_by_m2m_custom_db_table",
     "pointed_at_by_m2m_from_other_app",
+    "own_m2m_and_pointed_at_by_m2m",
+    "own_self_m2m_and_pointed_at_by_m2m",
 }
+
+
+def relations(m2m) -> list[tuple[str, str]]:
+    """A kind's M2M fields, (v1's name, v2's name) each."""
+    if m2m is None:
+        return []
+    return [m2m] if isinstance(m2m[0], str) else list(m2m)
 
 
 def write(project, release, model, value, pk=None):
@@ -211,8 +256,8 @@ def test_both_releases_see_each_others_writes(make_project, vendor, kind):
     release = Release(project, v1_models, v2_models)
     v1 = release.v1
     before = write(project, v1, old, "before")
-    if m2m:
-        links(project, kind, v1, old, m2m[0], before, add="first")
+    for was, _ in relations(m2m):
+        links(project, kind, v1, old, was, before, add="first")
     project.set_models(v2_models)
     output = make_v2(project)
     if kind != "custom_db_table":  # No table's name changes: nothing to split.
@@ -230,12 +275,12 @@ def test_both_releases_see_each_others_writes(make_project, vendor, kind):
     assert read(project, v2, new, from_new) == "c"
     write(project, v2, new, "d", pk=from_old)
     assert read(project, v1, old, from_old) == "d"
-    if m2m:
-        assert links(project, kind, v2, new, m2m[1], before) == ["first"]
-        assert links(project, kind, v1, old, m2m[0], from_new, add="old's") == ["old's"]
-        assert links(project, kind, v2, new, m2m[1], from_new) == ["old's"]
-        assert links(project, kind, v2, new, m2m[1], from_old, add="new's") == ["new's"]
-        assert links(project, kind, v1, old, m2m[0], from_old) == ["new's"]
+    for was, now in relations(m2m):
+        assert links(project, kind, v2, new, now, before) == ["first"]
+        assert links(project, kind, v1, old, was, from_new, add="old's") == ["old's"]
+        assert links(project, kind, v2, new, now, from_new) == ["old's"]
+        assert links(project, kind, v2, new, now, from_old, add="new's") == ["new's"]
+        assert links(project, kind, v1, old, was, from_old) == ["new's"]
     assert_idempotent(project)
     problems = failures(crud(project, release, kind))
     assert not problems, "\n".join(problems)
@@ -247,8 +292,8 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
     project = new_project(make_project, vendor, kind)
     release = Release(project, v1_models, v2_models)
     row = write(project, release.v1, old, "kept")
-    if m2m:
-        links(project, kind, release.v1, old, m2m[0], row, add="linked")
+    for was, _ in relations(m2m):
+        links(project, kind, release.v1, old, was, row, add="linked")
     project.set_models(v2_models)
     make_v2(project)
     project.manage("migrate", "-v0")
@@ -258,8 +303,8 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
     assert_idempotent(project)
     v2 = project.migration_names()[-1]
     assert read(project, v2, new, row) == "kept"
-    if m2m:
-        assert links(project, kind, v2, new, m2m[1], row) == ["linked"]
+    for _, now in relations(m2m):
+        assert links(project, kind, v2, new, now, row) == ["linked"]
     # Stock Django renames tables keeping the names of their indexes and
     # constraints: compared unnamed.
     twin = new_project(make_project, vendor, kind, installed=False)
@@ -280,8 +325,8 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
         project.probe("schema"), release.v1_schema, "back to v1", names=False
     )
     assert read(project, release.v1, old, row) == "kept"
-    if m2m:
-        assert links(project, kind, release.v1, old, m2m[0], row) == ["linked"]
+    for was, _ in relations(m2m):
+        assert links(project, kind, release.v1, old, was, row) == ["linked"]
 
 
 @pytest.mark.parametrize(

@@ -338,3 +338,57 @@ def test_the_old_release_keeps_its_links_while_the_kept_column_fills(
     assert link_count(project, v2, "Novel", book) == ROWS + 1
     assert link_count(project, v2, "Novel", book, add="new's") == ROWS + 2
     assert link_count(project, release.v1, "Book", book) == ROWS + 2
+
+
+def test_a_stopped_rename_of_an_own_m2m_tables_column_is_not_repeated(make_project):
+    """
+    MariaDB (no transaction around DDL): the contract of a rename that keeps
+    another model's column (KEPT_COLUMN) renames the model's own
+    many-to-many table and then its column (shop_book_authors.book_id
+    becomes shop_novel_authors.novel_id) before making the views. Stopped
+    after the column's rename, migrate runs again without renaming it
+    again; so does a migrate back stopped after the column was renamed
+    back, before its table was.
+    """
+    from .test_rename_model import KINDS as MODEL_KINDS
+    from .test_rename_model import links
+    from .test_rename_model import make_v2 as make_renamed
+
+    kind = "own_m2m_and_pointed_at_by_m2m"
+    v1_models, v2_models, *_ = MODEL_KINDS[kind]
+    project = make_project("mysql")
+    release = Release(project, v1_models, v2_models)
+    book = int(
+        project.manage(
+            "shell",
+            "-c",
+            "from shop.models import Book\nprint(Book.objects.create(title='t').pk)",
+        ).stdout.split()[-1]
+    )
+    links(project, kind, release.v1, "Book", "authors", book, add="first")
+    project.set_models(v2_models)
+    make_renamed(project)
+    project.manage("migrate", "-v0")
+    v2 = project.migration_names()[-1]
+    connection = connect(project)
+    try:
+        # Stopped before the views and the migration's record.
+        query(connection, "DROP VIEW shop_book, shop_book_authors")
+        query(
+            connection,
+            f"DELETE FROM django_migrations WHERE app = 'shop' AND name = '{v2}'",
+        )
+        project.manage("migrate", "-v0")
+        assert links(project, kind, v2, "Novel", "authors", book) == ["first"]
+        assert links(project, kind, release.v1, "Book", "authors", book) == ["first"]
+        # Back: stopped after the views were dropped and the column renamed
+        # back, before its table was.
+        query(connection, "DROP VIEW shop_book, shop_book_authors")
+        query(
+            connection,
+            "ALTER TABLE shop_novel_authors RENAME COLUMN novel_id TO book_id",
+        )
+    finally:
+        connection.close()
+    project.manage("migrate", "shop", release.v1, "-v0")
+    assert links(project, kind, release.v1, "Book", "authors", book) == ["first"]

@@ -29,7 +29,10 @@ class RunViewSQL(CleanupSQL):
     (the schema editor's), and last in ``reverse_sql``, after the views are
     dropped; a table already renamed is not renamed again (a migration
     stopped part-way). On PostgreSQL the renames and the views are one
-    transaction, even in a migration that runs outside one.
+    transaction, even in a migration that runs outside one. A renamed
+    table's columns of ``columns`` (a many-to-many table's ``book_id``) are
+    renamed right after it, and back right before it; a column already
+    renamed is not renamed again.
     """
 
     __module__ = "bluegreen_autodetector.operations"  # its public path
@@ -128,11 +131,34 @@ class RunViewSQL(CleanupSQL):
         pairs = self.renames.items()
         if not forwards:
             pairs = [(new, old) for old, new in pairs]
-        return {
+        done = {
             rename_statement(schema_editor, before, after)
             for before, after in pairs
             if before not in tables or after in tables
         }
+        # A renamed table's columns named after the model (a many-to-many
+        # table's book_id): renamed under the table's new name, after it
+        # forwards, before it backwards; done once the column it becomes is
+        # there, under whichever name the table has now.
+        for old, new in self.renames.items():
+            renamed = self.columns.get(old, {})
+            table = new if new in tables else old
+            if not renamed or table not in tables:
+                continue
+            with connection.cursor() as cursor:
+                present = {
+                    column.name
+                    for column in connection.introspection.get_table_description(
+                        cursor, table
+                    )
+                }
+            for view_column, column in renamed.items():
+                before, after = (
+                    (view_column, column) if forwards else (column, view_column)
+                )
+                if after in present or before not in present:
+                    done.add(rename_column_statement(schema_editor, new, before, after))
+        return done
 
     def _shadows(self, schema_editor) -> list[str]:
         from ..capture.views.sqlite import shadow
@@ -167,4 +193,19 @@ def rename_statement(schema_editor, old_table: str, new_table: str) -> str:
     return schema_editor.sql_rename_table % {
         "old_table": quote(old_table),
         "new_table": quote(new_table),
+    }
+
+
+def rename_column_statement(
+    schema_editor, table: str, old_column: str, new_column: str
+) -> str:
+    """
+    The schema editor's statement renaming ``old_column`` of ``table``
+    (``ALTER TABLE ... RENAME COLUMN``: every MariaDB Django supports).
+    """
+    quote = schema_editor.quote_name
+    return schema_editor.sql_rename_column % {
+        "table": quote(table),
+        "old_column": quote(old_column),
+        "new_column": quote(new_column),
     }

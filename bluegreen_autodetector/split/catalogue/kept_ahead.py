@@ -17,7 +17,7 @@ from ...capture.sync.common import DropKeptColumn
 from ...capture.sync.keys import ahead_statements, key_statements
 from ...capture.views.common import DropViews, arguments, sql
 from ...operations import CopyColumn, RunKeptColumnSQL, RunKeptKeysSQL, RunViewSQL
-from ...overlap.tables import rename_statement
+from ...overlap.tables import rename_column_statement, rename_statement
 from .shapes import column_named
 from .split import Refused, Split
 
@@ -31,10 +31,12 @@ def rename_ahead(
     the old one by BEFORE triggers both ways, filled in batches, then given
     its keys online (``RunKeptKeysSQL``), while the old release still runs
     on the old names and the old column keeps its own keys. Then the table
-    is renamed and its view made (``RunViewSQL`` with ``renames``: one
-    transaction on PostgreSQL), Django's RenameModel on the state only: its
-    database part would rename the column instead. The cleanup drops the
-    triggers and the old column.
+    and its own many-to-many tables (``views``: ``shop_book_authors``,
+    their columns named after the model renamed too, as Django's
+    RenameModel does) are renamed and their views made (``RunViewSQL`` with
+    ``renames``: one transaction on PostgreSQL), Django's RenameModel on
+    the state only: its database part would rename the kept column instead.
+    The cleanup drops the triggers and the old column.
     """
     where = f"{walk.app_label}/models.py: {what}"
     if "sqlite" in vendors:
@@ -46,12 +48,6 @@ def rename_ahead(
         )
     old_table = names.model_table(walk.app_label, model_state)
     new_table = names.model_table(walk.app_label, renamed)
-    if any(view != old_table for view, _, _ in views):
-        raise Refused(
-            f"{where}: another model's many-to-many table names a column after "
-            f"it, and it has many-to-many tables of its own named after it; not "
-            f"split yet off SQLite: keep the model's name (docs/limitations.md)."
-        )
     pk_name, primary_key = next(
         (name, f) for name, f in model_state.fields.items() if f.primary_key
     )
@@ -113,26 +109,30 @@ def rename_ahead(
         for vendor in vendors:
             create, drop = sql(vendor, views)
             editor = capture_connection(vendor).schema_editor(collect_sql=True)
-            made[vendor] = (
-                [rename_statement(editor, old_table, new_table), *create],
-                [*drop, rename_statement(editor, new_table, old_table)],
-            )
+            renaming, back = _renames(editor, views)
+            made[vendor] = ([*renaming, *create], [*drop, *back])
         database.append(
             RunViewSQL(
                 table=new_table,
                 **arguments(views),
                 sql={vendor: create for vendor, (create, _) in made.items()},
                 reverse_sql={vendor: drop for vendor, (_, drop) in made.items()},
-                renames={old_table: new_table},
+                renames={view: table for view, table, _ in views},
                 hints={"model_name": renamed.name_lower},
             )
         )
         split.cleanup.append(
             DropViews((walk.app_label, renamed.name_lower), new_table, views, vendors)
         )
+        renamed_tables = ", ".join(
+            f"{view} becomes {table}" for view, table, _ in views
+        )
+        one = len(views) == 1
         split.warnings.append(
-            f"{what}: {old_table} becomes {new_table}; the old release reads and "
-            f"writes through a view under the old name until the cleanup drops it."
+            f"{what}: {renamed_tables}; the old release reads and writes through "
+            f"{'a view' if one else 'views'} under the old "
+            f"{'name' if one else 'names'} until the cleanup drops "
+            f"{'it' if one else 'them'}."
         )
     split.contract_database.append(
         operations.SeparateDatabaseAndState(
@@ -144,3 +144,27 @@ def rename_ahead(
             DropKeptColumn(key, table, old, new, db_types, keys=by_vendor)
         )
     return split
+
+
+def _renames(editor, views: list) -> tuple[list[str], list[str]]:
+    """
+    The schema editor's statements renaming each table of ``views`` (the
+    model's, its own many-to-many tables) and, right after, the columns
+    Django's RenameModel renames in it (``book_id`` of ``shop_book_authors``
+    under its new name); and back, in the reverse order.
+    """
+    forwards: list[str] = []
+    backwards: list[str] = []
+    for view, table, columns in views:
+        forwards.append(rename_statement(editor, view, table))
+        back = [rename_statement(editor, table, view)]
+        for view_column, column in columns:
+            if view_column != column:
+                forwards.append(
+                    rename_column_statement(editor, table, view_column, column)
+                )
+                back.insert(
+                    0, rename_column_statement(editor, table, column, view_column)
+                )
+        backwards = back + backwards
+    return forwards, backwards
