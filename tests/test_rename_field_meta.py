@@ -46,6 +46,18 @@ KINDS = {
         "db_column",
         True,
     ),
+    "an_unchanged_conditional_constraint": (
+        'constraints = [models.UniqueConstraint(fields=["pages"], condition=models.Q(pages__gt=1), name="one_big")]',
+        'constraints = [models.UniqueConstraint(fields=["pages"], condition=models.Q(pages__gt=1), name="one_big")]',
+        "title",
+        False,
+    ),
+    "an_unchanged_expression_index": (
+        'indexes = [models.Index(models.F("pages"), name="pages_expression")]',
+        'indexes = [models.Index(models.F("pages"), name="pages_expression")]',
+        "title",
+        False,
+    ),
     "index": (
         'indexes = [models.Index(fields=["title"], name="book_title_idx")]',
         'indexes = [models.Index(fields=["headline"], name="book_title_idx")]',
@@ -211,3 +223,19 @@ def test_stock_rename_under_unique_together_breaks_the_old_release(make_project)
     release.v2 = project.migration_names()[-1]
     problems = failures(release.crud())
     assert any("v1 Book create" in problem for problem in problems), problems
+
+
+def test_a_rename_of_the_field_order_with_respect_to_names_is_refused(make_project):
+    # Its rows' order is kept by the field: refused in one line, nothing
+    # written (a string option, once read as the letters of the name).
+    project = make_project("sqlite")
+    v1_models = models_source('order_with_respect_to = "author"')
+    Release(project, v1_models, v1_models)
+    before = project.snapshot()
+    project.set_models(
+        models_source('order_with_respect_to = "writer"', author="writer")
+    )
+    result = project.run("manage.py", "makemigrations", input="y\n", check=False)
+    assert result.returncode != 0
+    assert "order_with_respect_to name it" in result.stderr, result.stderr
+    assert project.snapshot() == before

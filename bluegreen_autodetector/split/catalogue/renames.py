@@ -202,11 +202,14 @@ def _refuse_unsupported(walk, model_state, where, old_name, old, new) -> None:
         for fields in options.get("index_together") or ()
         for name in (fields if isinstance(fields, (list, tuple)) else [fields])
     }
-    for item in (*(options.get("indexes") or ()), *(options.get("constraints") or ())):
-        named.update(getattr(item, "fields", None) or ())
-        if getattr(item, "expressions", None) or getattr(item, "condition", None):
-            named.add(old_name)  # May read it: not followed here.
-    named.update(options.get("order_with_respect_to") or ())
+    # Meta's indexes and constraints need nothing here: one that names the
+    # field in the new models differs from the old one, so Django removes it
+    # before the rename and adds it after (and its checks reject one naming
+    # a field the model no longer has); those still in the state are the
+    # unchanged ones, which do not read it (an expression or a condition
+    # included).
+    if options.get("order_with_respect_to"):
+        named.add(options["order_with_respect_to"])
     if old_name in named:
         refuse("Meta.index_together or order_with_respect_to name it")
     for state in walk.state.models.values():
