@@ -126,6 +126,14 @@ KINDS = {
         ("Book", "Novel"),
         [("tag_set", "tag_set"), ("authors", "authors")],
     ),
+    # Its own many-to-many table under a db_table keeps its name; its
+    # column named after the model (book_id) changes.
+    "own_m2m_under_db_table": (
+        book("Book", "tags = models.ManyToManyField(Tag, db_table='book_tags')"),
+        book("Novel", "tags = models.ManyToManyField(Tag, db_table='book_tags')"),
+        ("Book", "Novel"),
+        ("tags", "tags"),
+    ),
     # Its own many-to-many table names both columns after it (from_, to_).
     "own_self_m2m_and_pointed_at_by_m2m": (
         book(
@@ -176,6 +184,7 @@ KEPT_COLUMN = {
     "pointed_at_by_m2m_from_other_app",
     "own_m2m_and_pointed_at_by_m2m",
     "own_self_m2m_and_pointed_at_by_m2m",
+    "own_m2m_under_db_table",
 }
 
 

@@ -211,7 +211,7 @@ class DropKeptColumn:
         captured = CapturedSQL(self.table, self.new)
         for vendor, db_type in self.db_types.items():
             if vendor in self.keys:
-                other, to, old_fk_table = self.keys[vendor]
+                other, to, old_fk_table, column_first = self.keys[vendor]
                 captured.sql[vendor], captured.reverse_sql[vendor] = ahead_cleanup(
                     vendor,
                     self.table,
@@ -221,6 +221,7 @@ class DropKeptColumn:
                     to,
                     old_fk_table,
                     db_type,
+                    column_first,
                 )
                 continue
             create, drop = kept_statements(

@@ -25,19 +25,31 @@ def _editor(vendor: str):
 
 
 def key_names(
-    vendor: str, table: str, column: str, other: str, fk_table: str, to_column: str
+    vendor: str,
+    table: str,
+    column: str,
+    other: str,
+    fk_table: str,
+    to_column: str,
+    column_first: bool = False,
 ) -> dict[str, str]:
     """
     The names Django gives ``column``'s index, its unique pair (``other``,
-    ``column``) and its foreign key to ``fk_table``.``to_column``.
+    ``column``; with ``column_first``, the model's own many-to-many table,
+    ``column`` first) and its foreign key to ``fk_table``.``to_column``.
     """
     editor = _editor(vendor)
     name = editor._create_index_name
     return {
         "index": name(table, [column], suffix=""),
-        "unique": name(table, [other, column], suffix="_uniq"),
+        "unique": name(table, _pair(column, other, column_first), suffix="_uniq"),
         "foreign_key": name(table, [column], suffix=f"_fk_{fk_table}_{to_column}"),
     }
+
+
+def _pair(column: str, other: str, column_first: bool) -> list[str]:
+    """The columns of the unique pair, in Django's order."""
+    return [column, other] if column_first else [other, column]
 
 
 def key_statements(
@@ -48,19 +60,22 @@ def key_statements(
     to: tuple[str, str],
     fk_table: str,
     db_type: str,
+    column_first: bool = False,
 ) -> tuple[list[str], list[str]]:
     """
     (create, drop) statements of ``column``'s keys: the index (PostgreSQL;
-    InnoDB makes the foreign key's), the unique (``other``, ``column``),
-    the foreign key to ``to`` (table, column), named after ``fk_table``
-    (the name the target has when Django would add it), and NOT NULL.
+    InnoDB makes the foreign key's), the unique (``other``, ``column``, or
+    with ``column_first`` the other way round), the foreign key to ``to``
+    (table, column), named after ``fk_table`` (the name the target has when
+    Django would add it), and NOT NULL.
     """
     editor = _editor(vendor)
     quote = editor.quote_name
-    names = key_names(vendor, table, column, other, fk_table, to[1])
-    t, c, o = quote(table), quote(column), quote(other)
+    names = key_names(vendor, table, column, other, fk_table, to[1], column_first)
+    t, c = quote(table), quote(column)
+    pair = ", ".join(quote(each) for each in _pair(column, other, column_first))
     unique, foreign_key = quote(names["unique"]), quote(names["foreign_key"])
-    add_unique = f"ALTER TABLE {t} ADD CONSTRAINT {unique} UNIQUE ({o}, {c})"
+    add_unique = f"ALTER TABLE {t} ADD CONSTRAINT {unique} UNIQUE ({pair})"
     add_foreign_key = (
         f"ALTER TABLE {t} ADD CONSTRAINT {foreign_key} FOREIGN KEY ({c}) "
         f"REFERENCES {quote(to[0])} ({quote(to[1])})"
@@ -123,6 +138,7 @@ def ahead_cleanup(
     to: tuple[str, str],
     old_fk_table: str,
     db_type: str,
+    column_first: bool = False,
 ) -> tuple[list[str], list[str]]:
     """
     (forwards, backwards) of the cleanup: the triggers and ``old`` dropped
@@ -136,7 +152,9 @@ def ahead_cleanup(
     quote = _editor(vendor).quote_name
     t, o = quote(table), quote(old)
     create, drop = statements(vendor, table, old, new)
-    keys, unkeys = key_statements(vendor, table, old, other, to, old_fk_table, db_type)
+    keys, unkeys = key_statements(
+        vendor, table, old, other, to, old_fk_table, db_type, column_first
+    )
     forwards = [*drop]
     if vendor != "postgresql":
         forwards += unkeys[1:3]

@@ -60,8 +60,9 @@ def rename_ahead(
     new = f"{renamed.name_lower}_id"
     split = Split()
     keys = {}
-    for key, table in kept:
-        other = f"{key[1]}_id"
+    for key, table, other in kept:
+        # The model's own table (under a db_table) names its column first.
+        column_first = key == (walk.app_label, renamed.name_lower)
         hints = {"model_name": key[1]}
         owner = f"{key[0]}.{key[1]}"
         added = {
@@ -69,7 +70,9 @@ def rename_ahead(
             for vendor, db_type in db_types.items()
         }
         keyed = {
-            vendor: key_statements(vendor, table, new, other, to, new_table, db_type)
+            vendor: key_statements(
+                vendor, table, new, other, to, new_table, db_type, column_first
+            )
             for vendor, db_type in db_types.items()
         }
         split.contract_database += [
@@ -96,7 +99,8 @@ def rename_ahead(
             ),
         ]
         keys[key, table] = {
-            vendor: (other, (new_table, to[1]), old_table) for vendor in vendors
+            vendor: (other, (new_table, to[1]), old_table, column_first)
+            for vendor in vendors
         }
         split.warnings.append(
             f"{what}: column {old} of {table} gets {new} beside it before the "

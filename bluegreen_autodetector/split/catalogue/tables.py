@@ -76,7 +76,7 @@ def rename_table(operation, walk: Walk) -> Split | None:
         fields = {operation.old_name: operation.new_name}
         what = f"{walk.app_label}.{operation.model_name}.{operation.old_name}"
         kept = []
-    views = _views(walk.app_label, model_state, renamed, fields, what)
+    views = _views(walk.app_label, model_state, renamed, fields, what, kept)
     if not views and not kept:
         return None
     vendors = conf.vendors()
@@ -135,7 +135,7 @@ def _keep_columns(split, kept, model_state, renamed, what, vendors) -> None:
     }
     old = f"{model_state.name_lower}_id"
     new = f"{renamed.name_lower}_id"
-    for key, table in kept:
+    for key, table, _ in kept:
         made = {
             vendor: kept_statements(vendor, table, old, new, db_type)
             for vendor, db_type in db_types.items()
@@ -162,8 +162,13 @@ def _keep_columns(split, kept, model_state, renamed, what, vendors) -> None:
         )
 
 
-def _views(app_label, model_state, renamed, fields: dict, what: str) -> list:
-    """(old name, new name, [(old column, new column)]) of each table renamed."""
+def _views(app_label, model_state, renamed, fields: dict, what: str, kept) -> list:
+    """
+    (old name, new name, [(old column, new column)]) of each table renamed.
+    The model's own many-to-many table under a ``db_table`` keeps its name
+    while its column named after the model changes: added to ``kept``, as
+    another model's is (``_named_after``).
+    """
     old_table = names.model_table(app_label, model_state)
     new_table = names.model_table(app_label, renamed)
     views = []
@@ -194,13 +199,16 @@ def _views(app_label, model_state, renamed, fields: dict, what: str) -> list:
         )
         columns = [("id", "id"), *zip(old_columns, new_columns, strict=True)]
         if old_m2m == new_m2m:
-            if old_columns != new_columns:
+            if old_columns == new_columns:
+                continue
+            if itself or old_columns[1] != new_columns[1]:
                 raise Refused(
-                    f"{app_label}/models.py: {what}: the columns of {old_m2m} "
+                    f"{app_label}/models.py: {what}: both columns of {old_m2m} "
                     f"({', '.join(old_columns)}) are named after the model, and "
                     f"its table keeps its name (db_table={old_m2m!r}); not split "
                     f"yet: keep the model's name (docs/limitations.md)."
                 )
+            kept.append(((app_label, renamed.name_lower), old_m2m, old_columns[1]))
             continue
         views.append((old_m2m, new_m2m, columns))
     return views
@@ -215,8 +223,9 @@ def _through_columns(model_name: str, target_name: str) -> tuple[str, str]:
 
 def _named_after(walk: Walk, model_name: str, what: str) -> list:
     """
-    (model key, table) of each other model's auto-created many-to-many table
-    that names a column after the renamed model (``book_id``): Django
+    (model key, table, its other column) of each other model's auto-created
+    many-to-many table that names a column after the renamed model
+    (``book_id``; the other, ``tag_id``, is named after that model): Django
     renames that column in a table that keeps its name, and the contract
     keeps the old one beside it; refused where that model is renamed in the
     same migration too (the table's view would not show the old column). A
@@ -246,7 +255,7 @@ def _named_after(walk: Walk, model_name: str, what: str) -> list:
                     f"(docs/limitations.md)."
                 )
             if m2m:
-                kept.append(((app_label, name), m2m))
+                kept.append(((app_label, name), m2m, f"{name}_id"))
             elif getattr(field.remote_field, "parent_link", False):
                 raise Refused(
                     f"{app_label}/models.py: {model_state.name}'s parent link "
