@@ -209,6 +209,33 @@ ROWS = (
         answers="y\n",
     ),
     Row(
+        "rename_model_m2m",
+        "RenameModel of a model another model's ManyToManyField points at",
+        OWNER + '    items = models.ManyToManyField("shop.Item")\n\n\n' + item(),
+        OWNER
+        + '    items = models.ManyToManyField("shop.Product")\n\n\n'
+        + item().replace("class Item(", "class Product("),
+        (
+            OWNERS,
+            ITEMS,
+            Fill("shop_owner_items", "owner_id, item_id", "g, 1 + g % 1000"),
+        ),
+        # A link each third write, to an item no filled link names: 1001 and
+        # up (v1), 2001 and up (v2), one per write.
+        (
+            INSERT_ITEM,
+            UPDATE_ITEM,
+            "INSERT INTO shop_owner_items (owner_id, item_id) VALUES ({pk}, 1001 + {i})",
+        ),
+        (
+            "INSERT INTO shop_product (name) VALUES ('w{i}')",
+            "UPDATE shop_product SET name = 'u{i}' WHERE id = {pk}",
+            "INSERT INTO shop_owner_items (owner_id, product_id) "
+            "VALUES ({pk}, 2001 + {i})",
+        ),
+        answers="y\n",
+    ),
+    Row(
         "rename_fk",
         "RenameField of a ForeignKey",
         OWNER + "\n\n" + item(FK),

@@ -725,3 +725,53 @@ def test_sqlmigrate_shows_the_new_column_keyed_before_the_rename(make_project, v
     assert "RENAME COLUMN" not in shown, shown
     source = (project.root / "shop" / "migrations" / f"{name}.py").read_text()
     assert rename in source, source
+
+
+# (the many-to-many table, its column named after the model, the other one)
+KEPT_TABLES = {
+    "pointed_at_by_m2m": ("shop_tag_books", "novel_id", "tag_id"),
+    "own_m2m_under_db_table": ("book_tags", "novel_id", "tag_id"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KEPT_TABLES))
+@pytest.mark.parametrize("vendor", ["mysql"])
+def test_the_new_release_links_between_any_two_statements_of_the_cleanup(
+    make_project, vendor, kind
+):
+    """
+    MariaDB's DDL is not transactional: each statement of the kept column's
+    cleanup is a moment of its own, and the new release writes between any
+    two. Its INSERT of a link gives novel_id only: once the triggers that
+    filled book_id are gone, book_id must still take the row (it kept its
+    NOT NULL until the cleanup).
+    """
+    table, column, other = KEPT_TABLES[kind]
+    release = Release(new_project(make_project, vendor, kind), *KINDS[kind][:2])
+    project = release.project
+    project.set_models(release.v2_models)
+    make_v2(project)
+    project.manage("migrate", "-v0")
+    v2 = project.migration_names()[-1]
+    project.manage("promotemigrations")
+    cleanup = project.migration_names()[-1]
+    shown = project.manage("sqlmigrate", "shop", cleanup).stdout
+    statements = [
+        line.rstrip(";")
+        for line in shown.splitlines()
+        if line.strip() and not line.startswith("--")
+    ]
+    assert any("DROP COLUMN" in statement for statement in statements), shown
+    novel = write(project, v2, "Novel", "linked")
+    for n, statement in enumerate(statements):
+        project.probe("sql", query=statement)
+        tag = project.probe(
+            "write", app="shop", release=v2, model="Tag", field="name", value=f"t{n}"
+        )
+        project.probe(
+            "sql",
+            query=f"INSERT INTO {table} ({column}, {other}) VALUES ({novel}, {tag})",
+        )
+    assert project.probe("sql", query=f"SELECT COUNT(*) FROM {table}") == [
+        [len(statements)]
+    ]

@@ -157,7 +157,15 @@ def ahead_cleanup(
     )
     forwards = [*drop]
     if vendor != "postgresql":
-        forwards += unkeys[1:3]
+        # MariaDB's DDL is not transactional: once the triggers are gone the
+        # new release's INSERTs leave ``old`` out, so before they go it loses
+        # its keys and gets a default (metadata only), and no INSERT fails
+        # on its NOT NULL before the column is dropped.
+        forwards = [
+            *unkeys[1:3],
+            f"ALTER TABLE {t} ALTER COLUMN {o} SET DEFAULT '0'",
+            *drop,
+        ]
     forwards.append(f"ALTER TABLE {t} DROP COLUMN IF EXISTS {o}")
     backwards = [
         f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {o} {db_type} NULL",
