@@ -168,6 +168,10 @@ def test_noinput_warns_that_a_remove_and_add_may_be_a_rename(make_project):
 # off SQLite its contract adds the new column before the rename
 # (tests/test_rename_model.py, KEPT_COLUMN, the model's own many-to-many
 # tables too). Not split yet there: vendors mixing SQLite.
+SHELVED = (
+    "\nclass Shelf(models.Model):\n    name = models.CharField(max_length=9)\n{}"
+    "    shelves = models.ManyToManyField(Shelf, db_table='product_shelves')\n"
+)
 KEPT_REFUSED = {
     "vendors_mixing_sqlite": (
         ("postgresql", "mysql"),
@@ -175,6 +179,15 @@ KEPT_REFUSED = {
         V1 + SHELF.format("Product"),
         RENAMED + SHELF.format("Item"),
         "and BLUEGREEN_VENDORS mixes SQLite with",
+    ),
+    # Its own many-to-many table under a db_table, the same way.
+    "own_db_table_vendors_mixing_sqlite": (
+        ("postgresql", "mysql"),
+        "BLUEGREEN_VENDORS = [DATABASES['default']['ENGINE'].split('.')[-1], 'sqlite']\n",
+        SHELVED.format(V1),
+        SHELVED.format(RENAMED),
+        "a many-to-many table that keeps its name names a column after it, and "
+        "BLUEGREEN_VENDORS mixes SQLite with",
     ),
 }
 

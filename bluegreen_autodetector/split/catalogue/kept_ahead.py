@@ -41,8 +41,8 @@ def rename_ahead(
     where = f"{walk.app_label}/models.py: {what}"
     if "sqlite" in vendors:
         raise Refused(
-            f"{where}: another model's many-to-many table names a column after "
-            f"it, and BLUEGREEN_VENDORS mixes SQLite with {', '.join(v for v in vendors if v != 'sqlite')} "
+            f"{where}: a many-to-many table that keeps its name names a column "
+            f"after it, and BLUEGREEN_VENDORS mixes SQLite with {', '.join(v for v in vendors if v != 'sqlite')} "
             f"(each keeps that column its own way); not split yet: keep the "
             f"model's name, or deploy on one kind of database (docs/limitations.md)."
         )
