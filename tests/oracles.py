@@ -80,16 +80,25 @@ def assert_idempotent(project: Project) -> None:
     project.manage("makemigrations", "--check", "--dry-run")
 
 
-def stock_schema(make_project, vendor: str, v1: str, v2: str) -> dict:
-    """The schema stock Django reaches from v1 to v2, on a twin project."""
+def stock_schema(
+    make_project, vendor: str, v1: str, v2: str, answers: str | None = None
+) -> dict:
+    """
+    The schema stock Django reaches from v1 to v2, on a twin project.
+    ``answers``: makemigrations' input for v2 (a rename's "y"); without,
+    ``--noinput``.
+    """
     twin = make_project(vendor, installed=False)
     twin.set_models(v1)
     twin.manage("makemigrations", "-v0")
     twin.manage("migrate", "-v0")
     twin.set_models(v2)
-    # As the sequences' makemigrations: a NOT NULL without default asks
-    # nothing (the twin's tables are empty).
-    twin.manage("makemigrations", "--noinput", "-v0")
+    if answers is None:
+        # As the sequences' makemigrations: a NOT NULL without default asks
+        # nothing (the twin's tables are empty).
+        twin.manage("makemigrations", "--noinput", "-v0")
+    else:
+        twin.run("manage.py", "makemigrations", "-v0", input=answers)
     twin.manage("migrate", "-v0")
     return twin.probe("schema")
 

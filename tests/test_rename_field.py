@@ -7,7 +7,13 @@ cleanup drops the triggers and the old column.
 
 import pytest
 
-from .oracles import Release, assert_idempotent, assert_same_schema, failures
+from .oracles import (
+    Release,
+    assert_idempotent,
+    assert_same_schema,
+    failures,
+    stock_schema,
+)
 from .project import Project
 
 AUTHOR = """
@@ -206,16 +212,10 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
     # Stock Django's RenameField renames the column, keeping the names of
     # its index and constraints (made from the old column's name); ours
     # are made from the new one's, as a fresh table's: compared unnamed.
-    twin = make_project(vendor, installed=False)
-    twin.set_models(release.v1_models)
-    twin.manage("makemigrations", "-v0")
-    twin.manage("migrate", "-v0")
-    twin.set_models(release.v2_models)
-    make_v2(twin)
-    twin.manage("migrate", "-v0")
-    assert_same_schema(
-        project.probe("schema"), twin.probe("schema"), "after cleanup", names=False
+    twin = stock_schema(
+        make_project, vendor, release.v1_models, release.v2_models, "y\n"
     )
+    assert_same_schema(project.probe("schema"), twin, "after cleanup", names=False)
     # Back past the cleanup and the contract: v1's schema, the value kept.
     project.manage("migrate", "shop", release.v1, "-v0")
     assert_same_schema(

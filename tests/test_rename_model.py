@@ -11,7 +11,13 @@ import json
 import django
 import pytest
 
-from .oracles import Release, assert_idempotent, assert_same_schema, failures
+from .oracles import (
+    Release,
+    assert_idempotent,
+    assert_same_schema,
+    failures,
+    stock_schema,
+)
 from .project import CommandFailed, Project
 
 TAG = """
@@ -316,16 +322,14 @@ def test_cleanup_reaches_stock_schema_and_rolls_back(make_project, vendor, kind)
         assert links(project, kind, v2, new, now, row) == ["linked"]
     # Stock Django renames tables keeping the names of their indexes and
     # constraints: compared unnamed.
-    twin = new_project(make_project, vendor, kind, installed=False)
-    twin.set_models(v1_models)
-    twin.manage("makemigrations", "-v0")
-    twin.manage("migrate", "-v0")
-    twin.set_models(v2_models)
-    make_v2(twin)
-    twin.manage("migrate", "-v0")
-    assert_same_schema(
-        project.probe("schema"), twin.probe("schema"), "after cleanup", names=False
+    twin = stock_schema(
+        lambda vendor, **options: new_project(make_project, vendor, kind, **options),
+        vendor,
+        v1_models,
+        v2_models,
+        "y\ny\n",
     )
+    assert_same_schema(project.probe("schema"), twin, "after cleanup", names=False)
     # Back past the cleanup and the contract: v1's schema, the row kept.
     project.manage("migrate", "shop", release.v1, "-v0")
     if kind in OTHER_APP:
