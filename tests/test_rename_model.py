@@ -556,8 +556,11 @@ def grants(project) -> set[str]:
     )
 
 
+# Every kind whose contract runs RenameModel on the state only (off SQLite),
+# where Django's hook does not see it: its permissions are renamed too.
+@pytest.mark.parametrize("kind", ["plain", *sorted(KEPT_COLUMN)])
 def test_the_old_release_keeps_its_permissions_through_the_overlap(
-    make_project, vendor
+    make_project, vendor, kind
 ):
     """
     From Django 6.1 migrate renames a renamed model's permissions
@@ -566,13 +569,15 @@ def test_the_old_release_keeps_its_permissions_through_the_overlap(
     has_perm("shop.change_book") holds until the cleanup; rolling back
     puts Django's own back. Before 6.1 the codenames never change.
     """
-    project = make_project(
+    project = new_project(
+        make_project,
         vendor,
+        kind,
         extra_settings=(
             'INSTALLED_APPS += ["django.contrib.contenttypes", "django.contrib.auth"]\n'
         ),
     )
-    release = Release(project, book("Book"), book("Novel"))
+    release = Release(project, *KINDS[kind][:2])
     old = {"shop.change_book", "shop.delete_book"}
     new = {"shop.change_novel", "shop.delete_novel"}
     assert grants(project) == old

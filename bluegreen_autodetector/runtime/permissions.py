@@ -14,6 +14,14 @@ Before Django 6.1 the permissions keep their codenames, and nothing is done.
 
 A grant made during the overlap holds in the release that made it: the two
 codenames are two permissions.
+
+Django's hook renames for the ``RenameModel`` operations of a migration's
+own list only. A contract that renames the table itself runs its
+``RenameModel`` on the state only, inside a ``SeparateDatabaseAndState``
+(``split/catalogue/kept_ahead.py``): Django's hook is called for those too,
+with them alone, as ``content_types.py`` renames their ContentType rows.
+Without it the renamed model's permissions kept the old codenames, and the
+new release's ``change_novel`` was a new permission that nobody held.
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ def keeping_old_codenames(using: str) -> Iterator[None]:
         if kwargs.get("using") != using:
             return
         label = app_config.label
+        _rename_state_only(app_config, plan, apps, kwargs)
         for renames in _renames(plan, label, contracts=True, backward=False):
             _copy(apps, using, label, renames)
         for renames in _renames(plan, label, contracts=False, backward=True):
@@ -98,11 +107,103 @@ def _renames(plan, app_label: str, contracts: bool, backward: bool):
                 continue
         renames = [
             (operation.old_name_lower, operation.new_name_lower)
-            for operation in contract.operations
+            for operation in [
+                *contract.operations,
+                *_state_only_renames(contract),
+            ]
             if isinstance(operation, operations.RenameModel)
         ]
         if renames:
             yield renames
+
+
+def _state_only_renames(migration) -> list:
+    """The ``RenameModel`` operations a contract runs on the state only."""
+    return [
+        inner
+        for operation in migration.operations
+        if isinstance(operation, operations.SeparateDatabaseAndState)
+        for inner in operation.state_operations
+        if isinstance(inner, operations.RenameModel)
+    ]
+
+
+def _rename_state_only(app_config, plan, apps, signal_kwargs) -> None:
+    """
+    Django's own renaming of permissions (auth's ``post_migrate`` hook), for
+    the contracts' state-only renames of ``app_config``'s models in ``plan``,
+    which the hook does not see. Called after it, as it would have run.
+    """
+    from django.contrib.auth.management import rename_permissions_after_model_rename
+
+    plan = [
+        (_Renames(migration.app_label, renames), backward)
+        for migration, backward in plan or ()
+        if migration.app_label == app_config.label
+        and getattr(migration, pending.CLEANUP_MARKER, None)
+        and (renames := _state_only_renames(migration))
+    ]
+    if not plan:
+        return
+    using = signal_kwargs["using"]
+    found = _models(apps, using)
+    if found is not None:
+        for stand_in, backward in plan:
+            for operation in stand_in.operations:
+                names = (operation.old_name_lower, operation.new_name_lower)
+                old, new = names[::-1] if backward else names
+                _drop_unheld_twins(apps, using, found, app_config.label, old, new)
+    rename_permissions_after_model_rename(
+        app_config,
+        plan=plan,
+        apps=apps,
+        **{
+            name: signal_kwargs[name]
+            for name in ("verbosity", "using", "stdout")
+            if name in signal_kwargs
+        },
+    )
+
+
+def _drop_unheld_twins(
+    apps, using: str, found, app_label: str, old: str, new: str
+) -> None:
+    """
+    Delete the permissions ``create_permissions`` (auth's hook after the
+    renaming one) just made for model ``new`` where ``old``'s are still to be
+    renamed to them: Django's renaming would find their codenames taken.
+    Only those nobody holds; one that is held stays, and Django reports it.
+    """
+    permission, content_type = found
+    kinds = content_type.objects.using(using).filter(app_label=app_label, model=new)
+    for kind in kinds:
+        held = {
+            codename: pk
+            for pk, codename in permission.objects.using(using)
+            .filter(content_type=kind)
+            .values_list("pk", "codename")
+        }
+        twins = [
+            pk
+            for codename, pk in held.items()
+            if codename.endswith(f"_{new}")
+            and f"{codename.removesuffix(f'_{new}')}_{old}" in held
+        ]
+        holders = list(_holders(apps, permission))
+        for pk in twins:
+            if not any(
+                through._default_manager.db_manager(using).filter(**{own: pk}).exists()
+                for through, own, _ in holders
+            ):
+                permission._default_manager.db_manager(using).filter(pk=pk).delete()
+
+
+class _Renames:
+    """A stand-in migration holding the renames Django's hook is to see."""
+
+    def __init__(self, app_label: str, operations: list) -> None:
+        self.app_label = app_label
+        self.operations = operations
 
 
 def _contract(app_label: str, name: str):
