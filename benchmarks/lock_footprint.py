@@ -63,7 +63,8 @@ EXAMPLE = REPO / "example_project"
 APP = "bookstore"
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 TABLES = ("bookstore_font", "bookstore_book", "bookstore_product")
-DDL = ("ALTER", "DROP", "CREATE", "SET CONSTRAINTS", "TRUNCATE")
+# MariaDB renames a table with RENAME TABLE (PostgreSQL with ALTER TABLE).
+DDL = ("ALTER", "DROP", "CREATE", "SET CONSTRAINTS", "TRUNCATE", "RENAME")
 CONTROL_SQL = 'ALTER TABLE "bookstore_book" ALTER COLUMN "title" TYPE varchar(100)'
 
 

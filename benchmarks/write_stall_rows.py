@@ -236,6 +236,19 @@ ROWS = (
         answers="y\n",
     ),
     Row(
+        "rename_model",
+        "RenameModel",
+        item(),
+        item().replace("class Item(", "class Product("),
+        (ITEMS,),
+        (INSERT_ITEM, UPDATE_ITEM),
+        (
+            "INSERT INTO shop_product (name) VALUES ('w{i}')",
+            "UPDATE shop_product SET name = 'u{i}' WHERE id = {pk}",
+        ),
+        answers="y\n",
+    ),
+    Row(
         "rename_fk",
         "RenameField of a ForeignKey",
         OWNER + "\n\n" + item(FK),

@@ -605,7 +605,8 @@ def test_sqlmigrate_shows_the_old_names_kept(make_project, vendor):
     shown = project.manage("sqlmigrate", "shop", name).stdout
     expected = {
         "postgresql": 'CREATE OR REPLACE VIEW "shop_book" AS SELECT',
-        "mysql": "CREATE OR REPLACE ALGORITHM = MERGE VIEW `shop_book` AS SELECT",
+        "mysql": "`shop_novel` TO `shop_novel__bg_new`, `shop_book` TO `shop_novel`, "
+        "`shop_book__bg_old` TO `shop_book`",
         "sqlite": "-- The table shop_book, made at migrate time as shop_novel is",
     }[vendor]
     assert expected in shown, shown
@@ -716,10 +717,15 @@ def test_sqlmigrate_shows_the_new_column_keyed_before_the_rename(make_project, v
             'ALTER TABLE "shop_book" RENAME TO "shop_novel"',
             'ALTER COLUMN "novel_id" SET NOT NULL',
         ),
+        # One RENAME TABLE swaps the table with a view under its old name.
         "mysql": (
-            "RENAME TABLE `shop_book` TO `shop_novel`",
+            "`shop_book` TO `shop_novel`",
             "`novel_id` bigint NOT NULL",
         ),
+    }[vendor]
+    view = {
+        "postgresql": 'VIEW "shop_book"',
+        "mysql": "`shop_book__bg_old` TO `shop_book`",
     }[vendor]
     steps = [
         f"ADD COLUMN IF NOT EXISTS {q}novel_id{q}",
@@ -727,13 +733,23 @@ def test_sqlmigrate_shows_the_new_column_keyed_before_the_rename(make_project, v
         "_fk_shop_novel_id",
         not_null,
         rename,
-        f"VIEW {q}shop_book{q}",
+        view,
     ]
     places = [shown.find(step) for step in steps]
     assert -1 not in places and places == sorted(places), (places, shown)
     assert "RENAME COLUMN" not in shown, shown
     source = (project.root / "shop" / "migrations" / f"{name}.py").read_text()
     assert rename in source, source
+
+
+def one_by_one(project, migration: str) -> list[str]:
+    """The statements ``sqlmigrate`` shows for shop's ``migration`` (one a line)."""
+    shown = project.manage("sqlmigrate", "shop", migration).stdout
+    return [
+        line.rstrip(";")
+        for line in shown.splitlines()
+        if line.strip() and not line.startswith("--")
+    ]
 
 
 # (the many-to-many table, its column named after the model, the other one)
@@ -764,13 +780,8 @@ def test_the_new_release_links_between_any_two_statements_of_the_cleanup(
     v2 = project.migration_names()[-1]
     project.manage("promotemigrations")
     cleanup = project.migration_names()[-1]
-    shown = project.manage("sqlmigrate", "shop", cleanup).stdout
-    statements = [
-        line.rstrip(";")
-        for line in shown.splitlines()
-        if line.strip() and not line.startswith("--")
-    ]
-    assert any("DROP COLUMN" in statement for statement in statements), shown
+    statements = one_by_one(project, cleanup)
+    assert any("DROP COLUMN" in statement for statement in statements), statements
     novel = write(project, v2, "Novel", "linked")
     for n, statement in enumerate(statements):
         project.probe("sql", query=statement)
@@ -784,3 +795,56 @@ def test_the_new_release_links_between_any_two_statements_of_the_cleanup(
     assert project.probe("sql", query=f"SELECT COUNT(*) FROM {table}") == [
         [len(statements)]
     ]
+
+
+# Kinds whose contract renames a table without renaming its columns: on
+# MariaDB one RENAME TABLE swaps it with its view (capture/views/mysql.py).
+# A table whose columns are renamed too (the model's own many-to-many
+# table: book_id becomes novel_id) is renamed, then its columns, then
+# viewed: the old release's links wait on those statements (their writes to
+# the model's own table do not): docs/limitations.md.
+SWAPPED = {
+    "plain": (),
+    "db_table_only": (),
+    "referenced_from_other_app": (),
+    "m2m_renamed": ("tags",),
+    "m2m_db_table": ("tags",),
+    "model_with_m2m_renamed": (),
+    "model_with_self_m2m_renamed": (),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SWAPPED))
+@pytest.mark.parametrize("vendor", ["mysql"])
+def test_the_old_release_writes_between_any_two_statements_of_the_contract(
+    make_project, vendor, kind
+):
+    """
+    MariaDB's DDL is not transactional: between a RENAME TABLE and the view
+    that gives the old name back, the old release's queries met no table
+    ("Table 'shop_book' doesn't exist"). Each statement of the contract is
+    run on its own here, and the old release (its own process) writes and
+    reads its rows, and its links, between any two.
+    """
+    v1_models, v2_models, (old, new), _ = KINDS[kind]
+    release = Release(new_project(make_project, vendor, kind), v1_models, v2_models)
+    project = release.project
+    first = write(project, release.v1, old, "before")
+    project.set_models(v2_models)
+    make_v2(project)
+    v2 = project.migration_names()[-1]
+    statements = one_by_one(project, v2)
+    assert any("RENAME TABLE" in statement for statement in statements), statements
+    written = {first: "before"}
+    for n, statement in enumerate(statements):
+        project.probe("sql", query=statement)
+        pk = write(project, release.v1, old, f"after {n}")
+        written[pk] = f"after {n}"
+        assert read(project, release.v1, old, first) == "before", statement
+        for field in SWAPPED[kind]:
+            assert links(project, kind, release.v1, old, field, pk, add=f"{n}") == [
+                f"{n}"
+            ], statement
+    project.manage("migrate", "shop", v2, "--fake", "-v0")
+    for pk, value in written.items():
+        assert read(project, v2, new, pk) == value

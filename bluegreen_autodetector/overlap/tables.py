@@ -94,7 +94,9 @@ class RunViewSQL(CleanupSQL):
     def _run(self, app_label, schema_editor, captured, forwards, states):
         connection = schema_editor.connection
         if self.renames and connection.vendor in captured:
-            done = self._renamed_already(schema_editor, forwards)
+            done = self._renamed_already(
+                schema_editor, forwards, captured[connection.vendor]
+            )
             captured = {
                 **captured,
                 connection.vendor: [
@@ -121,8 +123,14 @@ class RunViewSQL(CleanupSQL):
             }
         super()._run(app_label, schema_editor, captured, forwards, states)
 
-    def _renamed_already(self, schema_editor, forwards: bool) -> set[str]:
-        """The statements of ``renames`` (back, backwards) whose work is done."""
+    def _renamed_already(
+        self, schema_editor, forwards: bool, statements: list[str]
+    ) -> set[str]:
+        """
+        The statements of ``renames`` (back, backwards) whose work is done:
+        of ``statements``, MariaDB's swaps (``capture/views/mysql.swap``)
+        of the tables already under the name they get.
+        """
         connection = schema_editor.connection
         if schema_editor.collect_sql:
             return set()
@@ -136,6 +144,16 @@ class RunViewSQL(CleanupSQL):
             for before, after in pairs
             if before not in tables or after in tables
         }
+        if connection.vendor == "mysql":
+            from ..capture.views.mysql import swapped
+
+            for old, new in self.renames.items():
+                if (new if forwards else old) in tables:
+                    done.update(
+                        statement
+                        for statement in statements
+                        if swapped(old, new, statement, forwards)
+                    )
         # A renamed table's columns named after the model (a many-to-many
         # table's book_id): renamed under the table's new name, after it
         # forwards, before it backwards; done once the column it becomes is

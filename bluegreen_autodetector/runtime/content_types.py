@@ -7,10 +7,11 @@ Django renames the row of a renamed model (``RenameContentType``, which
 plan in its ``pre_migrate`` hook), keeping its key. It looks at a
 migration's own operations only: a contract that renames the model's table
 itself and runs ``RenameModel`` inside a ``SeparateDatabaseAndState``
-(PostgreSQL and MariaDB, where another model's many-to-many table names a
-column after the model: ``split/catalogue/tables.py``) would leave the row
-under the old name, and the new release would make a second one. Here the
-same operation is inserted after that ``SeparateDatabaseAndState``.
+(``split/catalogue/tables.rename_with_views``: PostgreSQL where another
+model's many-to-many table names a column after the model, MariaDB for
+every table rename) would leave the row under the old name, and the new
+release would make a second one. Here the same operation is inserted after
+that ``SeparateDatabaseAndState``, in every contract.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from django.apps import apps as global_apps
 from django.db import router
 from django.db.migrations import operations
 from django.db.models.signals import pre_migrate
+
+from ..files import pending
 
 UID = "bluegreen_autodetector.runtime.content_types"
 
@@ -68,11 +71,9 @@ def renaming_content_types(using: str) -> Iterator[None]:
 
 
 def _state_only_renames(migration, operation) -> list:
-    """The RenameModel a contract of the kept column runs on the state only."""
-    from ..operations import RunKeptKeysSQL
-
-    if not isinstance(operation, operations.SeparateDatabaseAndState) or not any(
-        isinstance(each, RunKeptKeysSQL) for each in migration.operations
+    """The RenameModel a contract runs on the state only, in ``operation``."""
+    if not isinstance(operation, operations.SeparateDatabaseAndState) or not getattr(
+        migration, pending.CLEANUP_MARKER, None
     ):
         return []
     return [

@@ -9,17 +9,14 @@ transaction, is ``tables._keep_columns``).
 
 from __future__ import annotations
 
-from django.db.migrations import operations
-
 from ... import names
 from ...capture.connections import capture_connection
 from ...capture.sync.common import DropKeptColumn
 from ...capture.sync.keys import ahead_statements, key_statements
-from ...capture.views.common import DropViews, arguments, sql
-from ...operations import CopyColumn, RunKeptColumnSQL, RunKeptKeysSQL, RunViewSQL
-from ...overlap.tables import rename_column_statement, rename_statement
+from ...operations import CopyColumn, RunKeptColumnSQL, RunKeptKeysSQL
 from .shapes import column_named
 from .split import Refused, Split
+from .tables import rename_with_views
 
 
 def rename_ahead(
@@ -107,68 +104,9 @@ def rename_ahead(
             f"rename, filled in batches and keyed online; both kept equal by "
             f"triggers until the cleanup drops {old}."
         )
-    database = []
-    if views:
-        made = {}
-        for vendor in vendors:
-            create, drop = sql(vendor, views)
-            editor = capture_connection(vendor).schema_editor(collect_sql=True)
-            renaming, back = _renames(editor, views)
-            made[vendor] = ([*renaming, *create], [*drop, *back])
-        database.append(
-            RunViewSQL(
-                table=new_table,
-                **arguments(views),
-                sql={vendor: create for vendor, (create, _) in made.items()},
-                reverse_sql={vendor: drop for vendor, (_, drop) in made.items()},
-                renames={view: table for view, table, _ in views},
-                hints={"model_name": renamed.name_lower},
-            )
-        )
-        split.cleanup.append(
-            DropViews((walk.app_label, renamed.name_lower), new_table, views, vendors)
-        )
-        renamed_tables = ", ".join(
-            f"{view} becomes {table}" for view, table, _ in views
-        )
-        one = len(views) == 1
-        split.warnings.append(
-            f"{what}: {renamed_tables}; the old release reads and writes through "
-            f"{'a view' if one else 'views'} under the old "
-            f"{'name' if one else 'names'} until the cleanup drops "
-            f"{'it' if one else 'them'}."
-        )
-    split.contract_database.append(
-        operations.SeparateDatabaseAndState(
-            database_operations=database, state_operations=[operation]
-        )
-    )
+    rename_with_views(walk, operation, views, renamed, what, vendors, split)
     for (key, table), by_vendor in keys.items():
         split.cleanup.append(
             DropKeptColumn(key, table, old, new, db_types, keys=by_vendor)
         )
     return split
-
-
-def _renames(editor, views: list) -> tuple[list[str], list[str]]:
-    """
-    The schema editor's statements renaming each table of ``views`` (the
-    model's, its own many-to-many tables) and, right after, the columns
-    Django's RenameModel renames in it (``book_id`` of ``shop_book_authors``
-    under its new name); and back, in the reverse order.
-    """
-    forwards: list[str] = []
-    backwards: list[str] = []
-    for view, table, columns in views:
-        forwards.append(rename_statement(editor, view, table))
-        back = [rename_statement(editor, table, view)]
-        for view_column, column in columns:
-            if view_column != column:
-                forwards.append(
-                    rename_column_statement(editor, table, view_column, column)
-                )
-                back.insert(
-                    0, rename_column_statement(editor, table, column, view_column)
-                )
-        backwards = back + backwards
-    return forwards, backwards

@@ -9,7 +9,11 @@ tables named after the model or the field, and their columns named after
 the model), then ``RunViewSQL``: a view under each old name, through which
 the old release keeps reading and writing (``capture/views/``). Foreign keys
 from other tables follow the renamed table (PostgreSQL and MariaDB keep
-them by the table, not its name).
+them by the table, not its name). On MariaDB, whose DDL is not
+transactional, that left the old name missing for one statement: there the
+contract renames the tables itself (``rename_with_views``, Django's
+operation on the state only), swapping each with its view in one atomic
+RENAME TABLE.
 
 Another model's auto-created many-to-many table names a column after the
 renamed model (``book_id`` of ``shop_shelf_books`` when Book becomes
@@ -91,6 +95,16 @@ def rename_table(operation, walk: Walk) -> Split | None:
         return rename_ahead(
             walk, operation, kept, views, model_state, renamed, what, vendors
         )
+    if "mysql" in vendors and "sqlite" not in vendors:
+        # MariaDB's DDL is not transactional: the contract renames the
+        # tables itself, each swapped with its view in one RENAME TABLE.
+        split = Split()
+        rename_with_views(walk, operation, views, renamed, what, vendors, split)
+        if old_table == new_table:
+            split.warnings[-1] = split.warnings[-1].removesuffix(".") + (
+                f" (table {old_table} keeps its name)."
+            )
+        return split
     split = Split(contract_database=[operation])
     if views:
         made = {vendor: sql(vendor, views) for vendor in vendors}
@@ -121,6 +135,89 @@ def rename_table(operation, walk: Walk) -> Split | None:
     if kept:
         _keep_columns(split, kept, model_state, renamed, what, vendors)
     return split
+
+
+def rename_with_views(walk, operation, views, renamed, what, vendors, split) -> None:
+    """
+    The contract renames the tables of ``views`` itself (``RunViewSQL`` with
+    ``renames``), Django's ``operation`` on the state only: each table with
+    its columns named after the model, then its view under the old name;
+    on PostgreSQL one transaction, on MariaDB one RENAME TABLE swapping a
+    table whose columns keep their names with its view
+    (``capture/views/mysql.swap``). The cleanup drops the views.
+    """
+    database = []
+    new_table = names.model_table(walk.app_label, renamed)
+    if views:
+        made = {}
+        for vendor in vendors:
+            editor = capture_connection(vendor).schema_editor(collect_sql=True)
+            made[vendor] = _renamed_and_viewed(vendor, editor, views)
+        database.append(
+            RunViewSQL(
+                table=new_table,
+                **arguments(views),
+                sql={vendor: create for vendor, (create, _) in made.items()},
+                reverse_sql={vendor: drop for vendor, (_, drop) in made.items()},
+                renames={view: table for view, table, _ in views},
+                hints={"model_name": renamed.name_lower},
+            )
+        )
+        split.cleanup.append(
+            DropViews((walk.app_label, renamed.name_lower), new_table, views, vendors)
+        )
+        renamed_tables = ", ".join(
+            f"{view} becomes {table}" for view, table, _ in views
+        )
+        one = len(views) == 1
+        split.warnings.append(
+            f"{what}: {renamed_tables}; the old release reads and writes through "
+            f"{'a view' if one else 'views'} under the old "
+            f"{'name' if one else 'names'} until the cleanup drops "
+            f"{'it' if one else 'them'}."
+        )
+    split.contract_database.append(
+        operations.SeparateDatabaseAndState(
+            database_operations=database, state_operations=[operation]
+        )
+    )
+
+
+def _renamed_and_viewed(vendor: str, editor, views: list) -> tuple[list, list]:
+    """
+    (forwards, backwards) statements of ``rename_with_views`` on ``vendor``:
+    per table, the schema editor's rename of it and of its columns named
+    after the model (``book_id`` of ``shop_book_authors``), then its view;
+    backwards the view dropped, then the renames undone, the tables in the
+    reverse order. On MariaDB a table whose columns keep their names is
+    swapped with its view instead.
+    """
+    from ...capture.views import mysql
+    from ...capture.views.common import statements
+    from ...overlap.tables import rename_column_statement, rename_statement
+
+    forwards: list[str] = []
+    backwards: list[str] = []
+    for view, table, columns in views:
+        if vendor == "mysql" and all(a == b for a, b in columns):
+            ahead, back = mysql.swap(view, table, columns)
+            forwards += ahead
+            backwards = back + backwards
+            continue
+        create, drop = statements(vendor, view, table, columns)
+        forwards.append(rename_statement(editor, view, table))
+        back = [rename_statement(editor, table, view)]
+        for view_column, column in columns:
+            if view_column != column:
+                forwards.append(
+                    rename_column_statement(editor, table, view_column, column)
+                )
+                back.insert(
+                    0, rename_column_statement(editor, table, column, view_column)
+                )
+        forwards += create
+        backwards = [*drop, *back, *backwards]
+    return forwards, backwards
 
 
 def _keep_columns(split, kept, model_state, renamed, what, vendors) -> None:
