@@ -742,6 +742,16 @@ def test_sqlmigrate_shows_the_new_column_keyed_before_the_rename(make_project, v
     assert rename in source, source
 
 
+def contract_made(make_project, vendor, kind):
+    """(the release, a row the old release wrote, the contract made, unapplied)."""
+    v1_models, v2_models, (old, _), _ = KINDS[kind]
+    release = Release(new_project(make_project, vendor, kind), v1_models, v2_models)
+    first = write(release.project, release.v1, old, "before")
+    release.project.set_models(v2_models)
+    make_v2(release.project)
+    return release, first, release.project.migration_names()[-1]
+
+
 def one_by_one(project, migration: str, *options: str) -> list[str]:
     """The statements ``sqlmigrate`` shows for shop's ``migration`` (one a line)."""
     shown = project.manage("sqlmigrate", *options, "shop", migration).stdout
@@ -826,13 +836,9 @@ def test_the_old_release_writes_between_any_two_statements_of_the_contract(
     run on its own here, and the old release (its own process) writes and
     reads its rows, and its links, between any two.
     """
-    v1_models, v2_models, (old, new), _ = KINDS[kind]
-    release = Release(new_project(make_project, vendor, kind), v1_models, v2_models)
+    release, first, v2 = contract_made(make_project, vendor, kind)
     project = release.project
-    first = write(project, release.v1, old, "before")
-    project.set_models(v2_models)
-    make_v2(project)
-    v2 = project.migration_names()[-1]
+    old, new = KINDS[kind][2]
     statements = one_by_one(project, v2)
     assert any("RENAME TABLE" in statement for statement in statements), statements
     written = {first: "before"}
@@ -860,13 +866,9 @@ def test_a_contract_stopped_after_any_statement_runs_again(make_project, vendor,
     new name cannot be made over a table, and the RENAME TABLE would find
     its names taken), and each release then reads the other's rows.
     """
-    v1_models, v2_models, (old, new), _ = KINDS[kind]
-    release = Release(new_project(make_project, vendor, kind), v1_models, v2_models)
+    release, first, v2 = contract_made(make_project, vendor, kind)
     project = release.project
-    first = write(project, release.v1, old, "before")
-    project.set_models(v2_models)
-    make_v2(project)
-    v2 = project.migration_names()[-1]
+    old, new = KINDS[kind][2]
     forwards = one_by_one(project, v2)
     project.manage("migrate", "-v0")
     backwards = one_by_one(project, v2, "--backwards")
