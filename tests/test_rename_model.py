@@ -18,7 +18,7 @@ from .oracles import (
     failures,
     stock_schema,
 )
-from .project import CommandFailed, Project
+from .project import SERVERS, CommandFailed, Project
 
 TAG = """
 class Tag(models.Model):
@@ -266,8 +266,43 @@ def crud(project, release, kind):
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_both_releases_see_each_others_writes(make_project, vendor, kind):
+    both_releases_see_each_others_writes(make_project, vendor, kind)
+
+
+# Capture databases of the two servers (the project's own is the other's).
+CAPTURE = {
+    "postgresql": {**SERVERS["postgresql"], "NAME": "postgres"},
+    "mysql": {**SERVERS["mysql"], "NAME": "mysql"},
+}
+
+
+@pytest.mark.parametrize(
+    "kind", ["plain", "model_with_m2m_renamed", "m2m_renamed", "pointed_at_by_m2m"]
+)
+@pytest.mark.parametrize("vendor", ["postgresql", "mysql"])
+def test_a_project_deployed_on_both_servers_renames_on_each(make_project, vendor, kind):
+    """
+    BLUEGREEN_VENDORS names PostgreSQL and MariaDB: the contract renames the
+    tables itself on both (MariaDB's swap, PostgreSQL's one transaction),
+    and both releases read each other's writes on whichever it runs.
+    """
+    project = both_releases_see_each_others_writes(
+        make_project,
+        vendor,
+        kind,
+        extra_settings=(
+            'BLUEGREEN_VENDORS = ["postgresql", "mysql"]\n'
+            f"BLUEGREEN_CAPTURE_DATABASES = {CAPTURE!r}\n"
+        ),
+    )
+    contract = project.migrations / f"{project.migration_names()[-1]}.py"
+    text = contract.read_text()
+    assert '"postgresql": [' in text and "RENAME TABLE `" in text, text
+
+
+def both_releases_see_each_others_writes(make_project, vendor, kind, **options):
     v1_models, v2_models, (old, new), m2m = KINDS[kind]
-    project = new_project(make_project, vendor, kind)
+    project = new_project(make_project, vendor, kind, **options)
     release = Release(project, v1_models, v2_models)
     v1 = release.v1
     before = write(project, v1, old, "before")
@@ -299,6 +334,7 @@ def test_both_releases_see_each_others_writes(make_project, vendor, kind):
     assert_idempotent(project)
     problems = failures(crud(project, release, kind))
     assert not problems, "\n".join(problems)
+    return project
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
