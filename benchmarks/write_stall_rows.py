@@ -249,6 +249,35 @@ ROWS = (
         answers="y\n",
     ),
     Row(
+        "rename_model_own_m2m",
+        "RenameModel of a model with a ManyToManyField",
+        OWNER + "\n\n" + item('owners = models.ManyToManyField("shop.Owner")'),
+        OWNER
+        + "\n\n"
+        + item('owners = models.ManyToManyField("shop.Owner")').replace(
+            "class Item(", "class Product("
+        ),
+        (
+            OWNERS,
+            ITEMS,
+            Fill("shop_item_owners", "item_id, owner_id", "g, 1 + g % 1000"),
+        ),
+        # A link each third write, to an owner no filled link of that item
+        # names: 1001 and up (v1), 2001 and up (v2).
+        (
+            INSERT_ITEM,
+            UPDATE_ITEM,
+            "INSERT INTO shop_item_owners (item_id, owner_id) VALUES ({pk}, 1001 + {i})",
+        ),
+        (
+            "INSERT INTO shop_product (name) VALUES ('w{i}')",
+            "UPDATE shop_product SET name = 'u{i}' WHERE id = {pk}",
+            "INSERT INTO shop_product_owners (product_id, owner_id) "
+            "VALUES ({pk}, 2001 + {i})",
+        ),
+        answers="y\n",
+    ),
+    Row(
         "rename_fk",
         "RenameField of a ForeignKey",
         OWNER + "\n\n" + item(FK),

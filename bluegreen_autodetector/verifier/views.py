@@ -32,13 +32,23 @@ def views(database: ProjectState) -> dict[str, tuple[str, dict[str, str]]]:
 
 
 def views_forwards(operation, database: ProjectState) -> None:
-    """Advance the views of ``database`` past a ``RunViewSQL``."""
+    """
+    Advance the views of ``database`` past a ``RunViewSQL``. A table renamed
+    with a column kept in it (a renamed model's own many-to-many table on
+    MariaDB: ``book_id`` beside ``novel_id``) takes its kept column along:
+    the view shows the old column, which the triggers keep equal to the new.
+    """
     kept = views(database)
+    pairs = getattr(database, "bluegreen_synced", {})
     for view, table in operation.views.items():
         if operation.drops:
             kept.pop(view, None)
-        else:
-            kept[view] = (table, dict(operation.columns.get(view, {})))
+            continue
+        carried = kept.get(view, (None, {}))
+        carried = carried[1] if carried[0] == view else {}
+        kept[view] = (table, {**carried, **operation.columns.get(view, {})})
+        if view in pairs and view != table:
+            pairs[table] = pairs.pop(view)
 
 
 def kept_column_forwards(operation, database: ProjectState) -> None:

@@ -36,12 +36,19 @@ def trigger_name(table: str, old: str, new: str, suffix: str = "") -> str:
 
 
 def statements(
-    vendor: str, table: str, old: str, new: str, types: tuple | None = None
+    vendor: str,
+    table: str,
+    old: str,
+    new: str,
+    types: tuple | None = None,
+    named_as: str | None = None,
 ) -> tuple[list, list]:
     """
     (create, drop) statements of the pair's synchronisation on ``vendor``.
     ``types``: a retype's (old column's type, new column's type) on
     ``vendor``, each direction converting to its column's type.
+    ``named_as`` (PostgreSQL, MariaDB): the table the triggers are named
+    after, where it is not ``table`` (a table renamed after them).
     """
     module = import_module(f"{__package__}.{vendor}")
     to_new = to_old = None
@@ -54,7 +61,14 @@ def statements(
         def to_old(expression):
             return module.cast(expression, old_type)
 
-    return module.create(table, old, new, to_new, to_old), module.drop(table, old, new)
+    if named_as is None:
+        return module.create(table, old, new, to_new, to_old), module.drop(
+            table, old, new
+        )
+    return (
+        module.create(table, old, new, to_new, to_old, named_as=named_as),
+        module.drop(table, old, new, named_as=named_as),
+    )
 
 
 def copy_statement(
@@ -211,7 +225,7 @@ class DropKeptColumn:
         captured = CapturedSQL(self.table, self.new)
         for vendor, db_type in self.db_types.items():
             if vendor in self.keys:
-                other, to, old_fk_table, column_first = self.keys[vendor]
+                other, to, old_fk_table, column_first, *named = self.keys[vendor]
                 captured.sql[vendor], captured.reverse_sql[vendor] = ahead_cleanup(
                     vendor,
                     self.table,
@@ -222,6 +236,7 @@ class DropKeptColumn:
                     old_fk_table,
                     db_type,
                     column_first,
+                    *named,
                 )
                 continue
             create, drop = kept_statements(

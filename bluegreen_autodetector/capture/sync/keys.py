@@ -32,14 +32,17 @@ def key_names(
     fk_table: str,
     to_column: str,
     column_first: bool = False,
+    named_as: str | None = None,
 ) -> dict[str, str]:
     """
     The names Django gives ``column``'s index, its unique pair (``other``,
     ``column``; with ``column_first``, the model's own many-to-many table,
-    ``column`` first) and its foreign key to ``fk_table``.``to_column``.
+    ``column`` first) and its foreign key to ``fk_table``.``to_column``, in
+    ``table``, or in ``named_as`` (the name Django knows the table by).
     """
     editor = _editor(vendor)
     name = editor._create_index_name
+    table = named_as or table
     return {
         "index": name(table, [column], suffix=""),
         "unique": name(table, _pair(column, other, column_first), suffix="_uniq"),
@@ -61,17 +64,21 @@ def key_statements(
     fk_table: str,
     db_type: str,
     column_first: bool = False,
+    named_as: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """
     (create, drop) statements of ``column``'s keys: the index (PostgreSQL;
     InnoDB makes the foreign key's), the unique (``other``, ``column``, or
     with ``column_first`` the other way round), the foreign key to ``to``
     (table, column), named after ``fk_table`` (the name the target has when
-    Django would add it), and NOT NULL.
+    Django would add it), and NOT NULL. ``named_as``: the table the keys
+    are named after, where it is not ``table`` (a table renamed after them).
     """
     editor = _editor(vendor)
     quote = editor.quote_name
-    names = key_names(vendor, table, column, other, fk_table, to[1], column_first)
+    names = key_names(
+        vendor, table, column, other, fk_table, to[1], column_first, named_as
+    )
     t, c = quote(table), quote(column)
     pair = ", ".join(quote(each) for each in _pair(column, other, column_first))
     unique, foreign_key = quote(names["unique"]), quote(names["foreign_key"])
@@ -111,18 +118,24 @@ def key_statements(
 
 
 def ahead_statements(
-    vendor: str, table: str, old: str, new: str, db_type: str
+    vendor: str,
+    table: str,
+    old: str,
+    new: str,
+    db_type: str,
+    named_as: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """
     (create, drop) of the new column ``new`` added beside ``old`` before
     the rename: nullable, no key yet, kept equal to ``old`` by the pair's
     triggers (``common.statements``: BEFORE triggers, so that the new
     release's INSERTs, which give ``new`` only, fill ``old`` before its NOT
-    NULL is checked); dropped in the reverse order.
+    NULL is checked); dropped in the reverse order. ``named_as``: the table
+    the triggers are named after (the table's name once renamed).
     """
     quote = _editor(vendor).quote_name
     t, n = quote(table), quote(new)
-    create, drop = statements(vendor, table, old, new)
+    create, drop = statements(vendor, table, old, new, named_as=named_as)
     return (
         [f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {n} {db_type} NULL", *create],
         [*drop, f"ALTER TABLE {t} DROP COLUMN IF EXISTS {n}"],
@@ -139,13 +152,15 @@ def ahead_cleanup(
     old_fk_table: str,
     db_type: str,
     column_first: bool = False,
+    old_keys_named_as: str | None = None,
 ) -> tuple[list[str], list[str]]:
     """
     (forwards, backwards) of the cleanup: the triggers and ``old`` dropped
     (MariaDB first drops its foreign key and unique, which block the
     column's drop; PostgreSQL drops them with it). Backwards: ``old`` back,
     synchronised, filled and keyed as before the contract (its foreign key
-    under the name Django gave it then, ``old_fk_table``).
+    under the name Django gave it then, ``old_fk_table``; its keys named
+    after ``old_keys_named_as``, the table's name then, if it has changed).
     """
     from .common import copy_statement
 
@@ -153,7 +168,15 @@ def ahead_cleanup(
     t, o = quote(table), quote(old)
     create, drop = statements(vendor, table, old, new)
     keys, unkeys = key_statements(
-        vendor, table, old, other, to, old_fk_table, db_type, column_first
+        vendor,
+        table,
+        old,
+        other,
+        to,
+        old_fk_table,
+        db_type,
+        column_first,
+        old_keys_named_as,
     )
     forwards = [*drop]
     if vendor != "postgresql":

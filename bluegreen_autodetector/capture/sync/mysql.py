@@ -23,19 +23,22 @@ def cast(expression: str, db_type: str) -> str:
     return expression
 
 
-def _names(table, old, new):
+def _names(table, old, new, named_as=None):
+    """``named_as``: the table the triggers are named after (``table`` itself)."""
     from .common import trigger_name
 
     return (
-        quote(trigger_name(table, old, new, "_insert")),
-        quote(trigger_name(table, old, new, "_update")),
+        quote(trigger_name(named_as or table, old, new, "_insert")),
+        quote(trigger_name(named_as or table, old, new, "_update")),
         quote(table),
     )
 
 
-def create(table: str, old: str, new: str, to_new=None, to_old=None) -> list[str]:
+def create(
+    table: str, old: str, new: str, to_new=None, to_old=None, named_as=None
+) -> list[str]:
     """``to_new``/``to_old``: each direction's conversion (a retype's), or None."""
-    insert, update, table_q = _names(table, old, new)
+    insert, update, table_q = _names(table, old, new, named_as)
     o, n = quote(old), quote(new)
     as_new = to_new or (lambda expression: expression)
     as_old = to_old or (lambda expression: expression)
@@ -57,8 +60,8 @@ def create(table: str, old: str, new: str, to_new=None, to_old=None) -> list[str
     ]
 
 
-def drop(table: str, old: str, new: str) -> list[str]:
-    insert, update, _ = _names(table, old, new)
+def drop(table: str, old: str, new: str, named_as=None) -> list[str]:
+    insert, update, _ = _names(table, old, new, named_as)
     return [f"DROP TRIGGER IF EXISTS {insert}", f"DROP TRIGGER IF EXISTS {update}"]
 
 

@@ -20,7 +20,7 @@ from .tables import rename_with_views
 
 
 def rename_ahead(
-    walk, operation, kept, views, model_state, renamed, what, vendors
+    walk, operation, kept, views, model_state, renamed, what, vendors, moved=None
 ) -> Split:
     """
     PostgreSQL and MariaDB: the new column of each table of ``kept``
@@ -34,7 +34,14 @@ def rename_ahead(
     ``renames``: one transaction on PostgreSQL), Django's RenameModel on
     the state only: its database part would rename the kept column instead.
     The cleanup drops the triggers and the old column.
+
+    ``moved`` (old name -> new name): the tables of ``kept`` that are
+    renamed too, each a model's own many-to-many table on MariaDB
+    (``tables._kept_in_renamed``): their new column's keys and triggers are
+    named after the new name, as Django would name them, and the cleanup
+    finds them there.
     """
+    moved = moved or {}
     where = f"{walk.app_label}/models.py: {what}"
     if "sqlite" in vendors:
         raise Refused(
@@ -62,13 +69,15 @@ def rename_ahead(
         column_first = key == (walk.app_label, renamed.name_lower)
         hints = {"model_name": key[1]}
         owner = f"{key[0]}.{key[1]}"
+        now = moved.get(table, table)
+        named = None if now == table else now
         added = {
-            vendor: ahead_statements(vendor, table, old, new, db_type)
+            vendor: ahead_statements(vendor, table, old, new, db_type, named)
             for vendor, db_type in db_types.items()
         }
         keyed = {
             vendor: key_statements(
-                vendor, table, new, other, to, new_table, db_type, column_first
+                vendor, table, new, other, to, new_table, db_type, column_first, named
             )
             for vendor, db_type in db_types.items()
         }
@@ -95,8 +104,14 @@ def rename_ahead(
                 hints=hints,
             ),
         ]
-        keys[key, table] = {
-            vendor: (other, (new_table, to[1]), old_table, column_first)
+        keys[key, now] = {
+            vendor: (
+                other,
+                (new_table, to[1]),
+                old_table,
+                column_first,
+                *([table] if named else []),
+            )
             for vendor in vendors
         }
         split.warnings.append(

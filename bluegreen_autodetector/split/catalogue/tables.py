@@ -89,13 +89,17 @@ def rename_table(operation, walk: Walk) -> Split | None:
     old_table = names.model_table(walk.app_label, model_state)
     new_table = names.model_table(walk.app_label, renamed)
     key = (walk.app_label, renamed.name_lower)
+    swaps = "mysql" in vendors and "sqlite" not in vendors
+    moved = {}
+    if swaps and isinstance(operation, operations.RenameModel):
+        views, moved = _kept_in_renamed(views, kept, model_state, renamed, key)
     if kept and list(vendors) != ["sqlite"]:
         from .kept_ahead import rename_ahead
 
         return rename_ahead(
-            walk, operation, kept, views, model_state, renamed, what, vendors
+            walk, operation, kept, views, model_state, renamed, what, vendors, moved
         )
-    if "mysql" in vendors and "sqlite" not in vendors:
+    if swaps:
         # MariaDB's DDL is not transactional: the contract renames the
         # tables itself, each swapped with its view in one RENAME TABLE.
         split = Split()
@@ -218,6 +222,33 @@ def _renamed_and_viewed(vendor: str, editor, views: list) -> tuple[list, list]:
         forwards += create
         backwards = [*drop, *back, *backwards]
     return forwards, backwards
+
+
+def _kept_in_renamed(views, kept, model_state, renamed, key) -> tuple[list, dict]:
+    """
+    MariaDB: a table cannot be renamed with a column of it and a view under
+    its old name at once, and a column's rename breaks a view that shows it
+    until the view is made again. So the model's own many-to-many table
+    (``shop_book_authors``, its ``book_id`` becoming ``novel_id``) keeps its
+    column, as another model's does (added to ``kept``: ``novel_id`` beside
+    it first, synchronised), and is swapped with its view under its old
+    name, which shows the columns as they were. Answers ``views`` so
+    changed, and {old name: new name} of those tables. A table whose two
+    columns are named after the model (to itself) is left as it was.
+    """
+    old_column = f"{model_state.name_lower}_id"
+    new_column = f"{renamed.name_lower}_id"
+    changed, moved = [], {}
+    for view, table, columns in views:
+        differ = [(a, b) for a, b in columns if a != b]
+        if view == table or differ != [(old_column, new_column)]:
+            changed.append((view, table, columns))
+            continue
+        (other,) = [a for a, _ in columns if a not in ("id", old_column)]
+        kept.append((key, view, other))
+        moved[view] = table
+        changed.append((view, table, [(a, a) for a, _ in columns]))
+    return changed, moved
 
 
 def _keep_columns(split, kept, model_state, renamed, what, vendors) -> None:
