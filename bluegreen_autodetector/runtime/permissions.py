@@ -18,7 +18,9 @@ codenames are two permissions.
 Django's hook renames for the ``RenameModel`` operations of a migration's
 own list only. A contract that renames the table itself runs its
 ``RenameModel`` on the state only, inside a ``SeparateDatabaseAndState``
-(``split/catalogue/kept_ahead.py``): Django's hook is called for those too,
+(``split/catalogue/tables.rename_with_views``: on MariaDB, and on
+PostgreSQL where another model's many-to-many table names a column after
+the model): Django's hook is called for those too,
 with them alone, as ``content_types.py`` renames their ContentType rows.
 Without it the renamed model's permissions kept the old codenames, and the
 new release's ``change_novel`` was a new permission that nobody held.
@@ -177,7 +179,7 @@ def _drop_unheld_twins(
     permission, content_type = found
     kinds = content_type.objects.using(using).filter(app_label=app_label, model=new)
     for kind in kinds:
-        held = {
+        codenames = {
             codename: pk
             for pk, codename in permission.objects.using(using)
             .filter(content_type=kind)
@@ -185,9 +187,9 @@ def _drop_unheld_twins(
         }
         twins = [
             pk
-            for codename, pk in held.items()
+            for codename, pk in codenames.items()
             if codename.endswith(f"_{new}")
-            and f"{codename.removesuffix(f'_{new}')}_{old}" in held
+            and f"{codename.removesuffix(f'_{new}')}_{old}" in codenames
         ]
         holders = list(_holders(apps, permission))
         for pk in twins:
