@@ -943,3 +943,32 @@ def test_a_contract_stopped_after_any_statement_runs_again(make_project, vendor,
             project.probe("sql", query=statement)
         project.manage("migrate", "shop", release.v1, "-v0")
         assert read(project, release.v1, old, pk) == f"v1 {n}"
+
+
+# Names as long as MariaDB takes (64): the swap's temporary names are
+# shortened as Django shortens its own (truncate_name).
+LONG_OLD = "Book" + "x" * 54
+LONG_NEW = "Novel" + "x" * 53
+
+
+@pytest.mark.parametrize("vendor", ["mysql"])
+def test_a_table_named_as_long_as_mariadb_allows_is_swapped(make_project, vendor):
+    v1_models = book(LONG_OLD, "tags = models.ManyToManyField(Tag)")
+    v2_models = book(LONG_NEW, "tags = models.ManyToManyField(Tag)")
+    release = Release(make_project(vendor), v1_models, v2_models)
+    project = release.project
+    first = write(project, release.v1, LONG_OLD, "before")
+    project.set_models(v2_models)
+    make_v2(project)
+    v2 = project.migration_names()[-1]
+    statements = one_by_one(project, v2)
+    assert any("RENAME TABLE" in statement for statement in statements), statements
+    for n, statement in enumerate(statements):
+        project.probe("sql", query=statement)
+        pk = write(project, release.v1, LONG_OLD, f"after {n}")
+        assert read(project, release.v1, LONG_OLD, first) == "before", statement
+        assert read(project, release.v1, LONG_OLD, pk) == f"after {n}", statement
+    project.manage("migrate", "shop", v2, "--fake", "-v0")
+    assert read(project, v2, LONG_NEW, first) == "before"
+    release.promote_and_migrate()
+    assert read(project, project.migration_names()[-1], LONG_NEW, first) == "before"
