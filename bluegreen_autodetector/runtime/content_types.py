@@ -47,10 +47,12 @@ def renaming_content_types(using: str) -> Iterator[None]:
         if not router.allow_migrate_model(using, content_type):
             return
         for migration, _ in plan:
+            if not getattr(migration, pending.CLEANUP_MARKER, None):
+                continue  # Only a contract renames a table itself.
             inserts = [
                 (index + 1, renamed)
                 for index, operation in enumerate(migration.operations)
-                for renamed in _state_only_renames(migration, operation)
+                for renamed in state_only_renames(operation)
             ]
             for inserted, (index, renamed) in enumerate(inserts):
                 migration.operations.insert(
@@ -70,11 +72,9 @@ def renaming_content_types(using: str) -> Iterator[None]:
         pre_migrate.disconnect(sender=sender, dispatch_uid=UID)
 
 
-def _state_only_renames(migration, operation) -> list:
-    """The RenameModel a contract runs on the state only, in ``operation``."""
-    if not isinstance(operation, operations.SeparateDatabaseAndState) or not getattr(
-        migration, pending.CLEANUP_MARKER, None
-    ):
+def state_only_renames(operation) -> list:
+    """The RenameModel ``operation`` runs on the state only, if any."""
+    if not isinstance(operation, operations.SeparateDatabaseAndState):
         return []
     return [
         inner

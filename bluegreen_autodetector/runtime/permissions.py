@@ -121,12 +121,12 @@ def _renames(plan, app_label: str, contracts: bool, backward: bool):
 
 def _state_only_renames(migration) -> list:
     """The ``RenameModel`` operations a contract runs on the state only."""
+    from .content_types import state_only_renames
+
     return [
-        inner
+        renamed
         for operation in migration.operations
-        if isinstance(operation, operations.SeparateDatabaseAndState)
-        for inner in operation.state_operations
-        if isinstance(inner, operations.RenameModel)
+        for renamed in state_only_renames(operation)
     ]
 
 

@@ -103,11 +103,10 @@ def rename_table(operation, walk: Walk) -> Split | None:
         # MariaDB's DDL is not transactional: the contract renames the
         # tables itself, each swapped with its view in one RENAME TABLE.
         split = Split()
-        rename_with_views(walk, operation, views, renamed, what, vendors, split)
-        if old_table == new_table:
-            split.warnings[-1] = split.warnings[-1].removesuffix(".") + (
-                f" (table {old_table} keeps its name)."
-            )
+        kept_name = old_table if old_table == new_table else None
+        rename_with_views(
+            walk, operation, views, renamed, what, vendors, split, kept_name
+        )
         return split
     split = Split(contract_database=[operation])
     if views:
@@ -122,26 +121,16 @@ def rename_table(operation, walk: Walk) -> Split | None:
             )
         )
         split.cleanup.append(DropViews(key, new_table, views, vendors))
-        renamed_tables = ", ".join(
-            f"{view} becomes {table}" for view, table, _ in views
-        )
-        split.warnings.append(
-            f"{what}: {renamed_tables}; the old release reads and writes through "
-            f"{'a view' if len(views) == 1 else 'views'} under the old "
-            f"{'name' if len(views) == 1 else 'names'} until the cleanup drops "
-            f"{'it' if len(views) == 1 else 'them'}"
-            + (
-                f" (table {old_table} keeps its name)."
-                if old_table == new_table
-                else "."
-            )
-        )
+        kept_name = old_table if old_table == new_table else None
+        split.warnings.append(_views_warning(what, views, kept_name))
     if kept:
         _keep_columns(split, kept, model_state, renamed, what, vendors)
     return split
 
 
-def rename_with_views(walk, operation, views, renamed, what, vendors, split) -> None:
+def rename_with_views(
+    walk, operation, views, renamed, what, vendors, split, kept_name=None
+) -> None:
     """
     The contract renames the tables of ``views`` itself (``RunViewSQL`` with
     ``renames``), Django's ``operation`` on the state only: each table with
@@ -170,20 +159,27 @@ def rename_with_views(walk, operation, views, renamed, what, vendors, split) -> 
         split.cleanup.append(
             DropViews((walk.app_label, renamed.name_lower), new_table, views, vendors)
         )
-        renamed_tables = ", ".join(
-            f"{view} becomes {table}" for view, table, _ in views
-        )
-        one = len(views) == 1
-        split.warnings.append(
-            f"{what}: {renamed_tables}; the old release reads and writes through "
-            f"{'a view' if one else 'views'} under the old "
-            f"{'name' if one else 'names'} until the cleanup drops "
-            f"{'it' if one else 'them'}."
-        )
+        split.warnings.append(_views_warning(what, views, kept_name))
     split.contract_database.append(
         operations.SeparateDatabaseAndState(
             database_operations=database, state_operations=[operation]
         )
+    )
+
+
+def _views_warning(what: str, views: list, kept_name: str | None) -> str:
+    """
+    What ``makemigrations`` says of ``views``; ``kept_name``: the model's
+    table, where it keeps its name.
+    """
+    one = len(views) == 1
+    renamed_tables = ", ".join(f"{view} becomes {table}" for view, table, _ in views)
+    return (
+        f"{what}: {renamed_tables}; the old release reads and writes through "
+        f"{'a view' if one else 'views'} under the old "
+        f"{'name' if one else 'names'} until the cleanup drops "
+        f"{'it' if one else 'them'}"
+        + (f" (table {kept_name} keeps its name)." if kept_name else ".")
     )
 
 
