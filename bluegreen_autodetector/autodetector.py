@@ -21,14 +21,6 @@ from . import conf, names
 from .capture.capture import Capture
 from .files import pending
 from .split.migration import created_in_run, split_migration
-from .split.replan import (
-    Replan,
-    refuse_synced_changes,
-    replan_alterations,
-    replan_removals,
-)
-from .split.replan_renames import refuse_renames_of_finished
-from .split.replan_views import refuse_kept_column_changes, refuse_view_changes
 from .split.result import attach
 from .verifier import judge, live, shape, states
 
@@ -113,27 +105,27 @@ class BlueGreenAutodetector(MigrationAutodetector):
         )
         capture = Capture(self.leaf_state, conf.vendors(), self.to_state)
         ordered = _in_dependency_order(changes)
-        plan = Replan()
-        replan_alterations(ordered, self.pending_cleanups, self.leaf_state, plan)
-        refuse_synced_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
-        refuse_view_changes(ordered, self.pending_cleanups, self.leaf_state, plan)
-        refuse_kept_column_changes(
-            ordered, self.pending_cleanups, self.leaf_state, plan
-        )
-        refuse_renames_of_finished(
-            ordered, self.pending_cleanups, self.leaf_state, plan
-        )
+        # The pending cleanups are part of the plan (split/replan.py), read
+        # only where there are some: most runs have none, and an import costs.
+        plan = None
+        if self.pending_cleanups:
+            from .split.replan import replan_before_split
+
+            plan = replan_before_split(ordered, self.pending_cleanups, self.leaf_state)
         # The split reads each operation against what the database holds.
         split_keys = _touched_models(changes)
         state = states.copy_state(self.leaf_state, split_keys)
-        refusals = plan.refusals
+        refusals = list(plan.refusals) if plan else []
         non_interactive = isinstance(self.questioner, NonInteractiveMigrationQuestioner)
         created = created_in_run(ordered, self.from_state, self.to_state)
         for migration in ordered:
             refusals += split_migration(
                 migration, state, capture, non_interactive, created
             )
-        replan_removals(self.pending_cleanups, state, plan)
+        if plan:
+            from .split.replan import replan_removals
+
+            replan_removals(self.pending_cleanups, state, plan)
         if ordered and not refusals:
             refusals += self._judge(graph, ordered, whole=split_keys is None)
         if refusals:
@@ -145,7 +137,7 @@ class BlueGreenAutodetector(MigrationAutodetector):
                 "to let the stock operations through for this run."
             )
         if ordered:
-            attach(ordered[-1]).rewrites = plan.rewrites
+            attach(ordered[-1]).rewrites = plan.rewrites if plan else {}
         return changes
 
     def _judge(self, graph, ordered: list[Migration], whole: bool) -> list[str]:

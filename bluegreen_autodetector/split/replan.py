@@ -45,6 +45,33 @@ class Replan:
         self.rewrites: dict[str, PendingCleanup] = {}
 
 
+def replan_before_split(
+    migrations: list[Migration],
+    cleanups: list[PendingCleanup],
+    leaf_state: ProjectState,
+) -> Replan:
+    """
+    Every re-planning of ``cleanups`` that comes before the split of
+    ``migrations``: the alterations they finish, then what they forbid (a
+    synchronised pair, a table's views, a kept column, a rename of what
+    they finish). ``replan_removals`` follows the split.
+    """
+    # Imported here: they import this module.
+    from .replan_renames import refuse_renames_of_finished
+    from .replan_views import refuse_kept_column_changes, refuse_view_changes
+
+    result = Replan()
+    for step in (
+        replan_alterations,
+        refuse_synced_changes,
+        refuse_view_changes,
+        refuse_kept_column_changes,
+        refuse_renames_of_finished,
+    ):
+        step(migrations, cleanups, leaf_state, result)
+    return result
+
+
 def _finishing(cleanups: list[PendingCleanup]) -> dict:
     """(app_label, model, field) -> (its pending cleanup, the step finishing it)."""
     return {
