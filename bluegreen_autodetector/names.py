@@ -96,6 +96,17 @@ def refuse_names_taken(
     on the same table, in the same migration, is the catalogue's to judge
     (it takes the table over, or is refused there).
     """
+    # What this run adds under a name of its own, read first: most runs add
+    # no field or model, and then no name held need be read at all.
+    taken = [
+        (app_label, migration, operation, table, column)
+        for app_label, migrations in sorted(changes.items())
+        for migration in migrations
+        for operation in migration.operations
+        for table, column in _names_taken(app_label, operation, new_state)
+    ]
+    if not taken:
+        return
     vendors = conf.vendors()
     holders = {}
     for cleanup in cleanups:
@@ -120,30 +131,23 @@ def refuse_names_taken(
                     )
                     for key in _spellings(table, column, vendors):
                         holders.setdefault(key, holder)
-    if not holders:
-        return
     clashes = []
-    for app_label, migrations in sorted(changes.items()):
-        for migration in migrations:
-            for operation in migration.operations:
-                for table, column in _names_taken(app_label, operation, new_state):
-                    holder = next(
-                        (
-                            holders[key]
-                            for key in _spellings(table, column, vendors)
-                            if key in holders
-                        ),
-                        None,
-                    )
-                    if holder is None or _taken_over(
-                        holder[1], migration, operation, table
-                    ):
-                        continue
-                    what = f"column {column} of {table}" if column else f"table {table}"
-                    clashes.append(
-                        f"{_models_file(app_label)}: '{operation.describe()}' needs "
-                        f"{what}, which is still in the database: {holder[0]}."
-                    )
+    for app_label, migration, operation, table, column in taken:
+        holder = next(
+            (
+                holders[key]
+                for key in _spellings(table, column, vendors)
+                if key in holders
+            ),
+            None,
+        )
+        if holder is None or _taken_over(holder[1], migration, operation, table):
+            continue
+        what = f"column {column} of {table}" if column else f"table {table}"
+        clashes.append(
+            f"{_models_file(app_label)}: '{operation.describe()}' needs "
+            f"{what}, which is still in the database: {holder[0]}."
+        )
     if clashes:
         raise CommandError(
             "Names still held by a lingering column or table (nothing was "
