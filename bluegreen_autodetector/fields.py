@@ -224,6 +224,65 @@ def rebuild(path: str, args, kwargs) -> models.Field:
     return field
 
 
+def reshaped(field: models.Field, declared: tuple, shaped: tuple) -> models.Field:
+    """
+    The field ``shaped`` (path, args, kwargs) describes, where ``declared``
+    is ``field``'s own deconstruction (path, args, kwargs): ``rebuild``'s, or,
+    where ``field`` is of one of Django's own classes and the arguments set
+    differently are all ones its constructor stores as they are
+    (``_STORED_AS``), a copy of ``field`` with those attributes set, as
+    ``_database_shape`` sets a default: what the constructor would make of
+    them, and what its ``deconstruct`` reads back, without its cost.
+    """
+    path, args, kwargs = shaped
+    old = declared[2]
+    changed = {
+        name
+        for name in old.keys() | kwargs.keys()
+        if old.get(name, _MISSING) != kwargs.get(name, _MISSING)
+    }
+    if (
+        path != declared[0]
+        or args != declared[1]
+        or type(field).__module__ not in _DJANGO_FIELD_MODULES
+        or not changed <= _STORED_AS
+        or not changed <= kwargs.keys()  # one back to its default: rebuilt
+        # A many-to-many field keeps db_constraint on its relation object.
+        or ("db_constraint" in changed and not isinstance(field, models.ForeignKey))
+    ):
+        return rebuild(path, args, kwargs)
+    copied = _unbound_copy(field)
+    # A new field's place among fields, as the constructor would give it.
+    copied.creation_counter = models.Field.creation_counter
+    models.Field.creation_counter += 1
+    if field.remote_field is not None:
+        copied.remote_field = _unbound_copy(field.remote_field)
+        copied.remote_field.field = copied
+    for name in changed:
+        setattr(copied, name, kwargs[name])
+    if getattr(copied, "swappable", False) and not _maybe_swapped(copied):
+        copied.swappable = False  # as rebuild says it
+    return copied
+
+
+_MISSING = object()
+
+# Arguments the constructors of Django's own field classes store unchanged
+# under their own name (Field.__init__; ForeignKey.__init__'s db_constraint),
+# which their deconstruct reads back.
+_STORED_AS = frozenset({"null", "db_index", "db_default", "db_constraint"})
+
+# Where Django's own field classes are defined (their __module__).
+_DJANGO_FIELD_MODULES = frozenset(
+    {
+        "django.db.models.fields",
+        "django.db.models.fields.related",
+        "django.db.models.fields.json",
+        "django.db.models.fields.files",
+    }
+)
+
+
 def _loaded_field_class(path: str) -> type[models.Field]:
     classes, seen = [models.Field], set()
     while classes:

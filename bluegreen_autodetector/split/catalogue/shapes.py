@@ -21,7 +21,7 @@ from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models.functions import Cast, Now
 
-from ...fields import deconstruct, rebuild
+from ...fields import deconstruct, rebuild, reshaped
 from ...verifier.shape import database_on_delete
 
 
@@ -76,7 +76,7 @@ def _unless_same(field: models.Field, declared: tuple, shaped: tuple) -> models.
     what the field's ``deconstruct`` would then return, so an edit that
     changes the arguments changes the field.
     """
-    return field if shaped == declared else rebuild(*shaped)
+    return field if shaped == declared else reshaped(field, declared, shaped)
 
 
 def unconstrained(field: models.Field) -> models.Field:
