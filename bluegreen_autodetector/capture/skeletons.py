@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
 from django.core.management.base import CommandError
+from django.db import connection as models_connection
 from django.db import models
 from django.db.backends.utils import strip_quotes, truncate_name
 from django.db.migrations.state import ModelState
@@ -214,6 +215,8 @@ def _vendor_tables(rendered: list, connection, twins: dict) -> dict:
     ``ManyToManyField._get_m2m_db_table``); a ``db_table`` given is kept.
     """
     limit = connection.ops.max_name_length()
+    if limit == models_connection.ops.max_name_length():
+        return {}  # The limit the models were named with: Django names them alike.
     names: dict = {}
 
     def name(model) -> str:
