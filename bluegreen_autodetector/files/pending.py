@@ -363,7 +363,6 @@ def missing_cleanups(
     contract); each with the pending file it expects. Contracts written
     before the markers are not known as such, and never listed.
     """
-    directory = pending_directory(app_label)
     migrations = sorted(
         (name, migration)
         for (label, name), migration in loader.disk_migrations.items()
@@ -382,9 +381,13 @@ def missing_cleanups(
                 if label == app_label
             )
     missing = []
+    directory = None  # looked up for the first contract: most apps have none
     for name, migration in migrations:
         stem = getattr(migration, CLEANUP_MARKER, None)
-        if not stem or not directory or name in promoted:
+        if not stem or name in promoted:
+            continue
+        directory = directory or pending_directory(app_label)
+        if not directory:
             continue
         path = os.path.join(directory, f"{stem}.py")
         if not os.path.isfile(path):
