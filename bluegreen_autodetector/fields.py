@@ -127,30 +127,38 @@ _ignored: dict[type, frozenset[str]] = {}
 
 def _clone(field: models.Field) -> models.Field:
     """
-    An unbound copy of ``field`` for a skeleton, made as Django's
-    ``Field.__deepcopy__`` makes one (its own relation object, the rest
-    shared) rather than through ``deconstruct``, which costs a skeleton a
-    field's whole constructor, and for a relation a search of the project
-    for the setting that may swap its target. What binding leaves on the
-    copy (its model, values cached from it) is not carried over, and it
-    gets a creation counter of its own, so that its model lists it where
-    the skeleton declares it, as a new field would be.
+    An unbound copy of ``field`` for a skeleton (``_new_copy``), its relation
+    hidden: no reverse accessor on its target, which may be an installed
+    model (what a relation is called backwards is no SQL).
     """
-    clone = _unbound_copy(field)
-    # The model it was bound to (a relation object's "model" is its target,
-    # and stays).
-    clone.__dict__.pop("model", None)
-    clone.creation_counter = models.Field.creation_counter
-    models.Field.creation_counter += 1
-    if field.remote_field is not None:
-        clone.remote_field = _unbound_copy(field.remote_field)
-        clone.remote_field.field = clone
-        # Hidden: no reverse accessor on its target, which may be an
-        # installed model (what a relation is called backwards is no SQL).
+    clone = _new_copy(field)
+    if clone.remote_field is not None:
         related_name = clone.remote_field.related_name
         if not (related_name and related_name.endswith("+")):
             clone.remote_field.related_name = "+"
     return clone
+
+
+def _new_copy(field: models.Field) -> models.Field:
+    """
+    An unbound copy of ``field``, made as Django's ``Field.__deepcopy__``
+    makes one (its own relation object, the rest shared) rather than
+    through ``deconstruct``, which costs a field's whole constructor, and
+    for a relation a search of the project for the setting that may swap
+    its target. What binding leaves on the copy (its model, values cached
+    from it) is not carried over, and it gets a creation counter of its
+    own, so that a model lists it where it is declared, as a new field.
+    """
+    copied = _unbound_copy(field)
+    # The model it was bound to (a relation object's "model" is its target,
+    # and stays).
+    copied.__dict__.pop("model", None)
+    copied.creation_counter = models.Field.creation_counter
+    models.Field.creation_counter += 1
+    if field.remote_field is not None:
+        copied.remote_field = _unbound_copy(field.remote_field)
+        copied.remote_field.field = copied
+    return copied
 
 
 def _unbound_copy(item):
@@ -251,13 +259,7 @@ def reshaped(field: models.Field, declared: tuple, shaped: tuple) -> models.Fiel
         or ("db_constraint" in changed and not isinstance(field, models.ForeignKey))
     ):
         return rebuild(path, args, kwargs)
-    copied = _unbound_copy(field)
-    # A new field's place among fields, as the constructor would give it.
-    copied.creation_counter = models.Field.creation_counter
-    models.Field.creation_counter += 1
-    if field.remote_field is not None:
-        copied.remote_field = _unbound_copy(field.remote_field)
-        copied.remote_field.field = copied
+    copied = _new_copy(field)
     for name in changed:
         setattr(copied, name, kwargs[name])
     if getattr(copied, "swappable", False) and not _maybe_swapped(copied):

@@ -88,6 +88,7 @@ def rename_table(operation, walk: Walk) -> Split | None:
         raise NoView(NO_VIEW)
     old_table = names.model_table(walk.app_label, model_state)
     new_table = names.model_table(walk.app_label, renamed)
+    kept_name = old_table if old_table == new_table else None  # for the warning
     key = (walk.app_label, renamed.name_lower)
     swaps = "mysql" in vendors and "sqlite" not in vendors
     moved = {}
@@ -103,7 +104,6 @@ def rename_table(operation, walk: Walk) -> Split | None:
         # MariaDB's DDL is not transactional: the contract renames the
         # tables itself, each swapped with its view in one RENAME TABLE.
         split = Split()
-        kept_name = old_table if old_table == new_table else None
         rename_with_views(
             walk, operation, views, renamed, what, vendors, split, kept_name
         )
@@ -121,7 +121,6 @@ def rename_table(operation, walk: Walk) -> Split | None:
             )
         )
         split.cleanup.append(DropViews(key, new_table, views, vendors))
-        kept_name = old_table if old_table == new_table else None
         split.warnings.append(_views_warning(what, views, kept_name))
     if kept:
         _keep_columns(split, kept, model_state, renamed, what, vendors)
